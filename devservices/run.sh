@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make run`: services, migrations, a first admin account, one Celery worker and the web server.
+# Ctrl-C stops everything this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+eval "$(devservices/services.sh start | sed 's/^/export /')"
+$PY manage.py migrate --noinput >/dev/null
+$PY manage.py ensure_indexes
+$PY manage.py create_local_admin --credentials-file var/admin-credentials.txt
+
+worker_pid=""
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping…"
+  [ -n "$worker_pid" ] && kill "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null || true
+  devservices/services.sh stop
+}
+trap cleanup INT TERM EXIT
+
+mkdir -p var/log
+.venv/bin/celery -A zemoga_datasets worker --loglevel=INFO --concurrency=1 >>var/log/worker.log 2>&1 &
+worker_pid=$!
+echo "Celery worker started (log: var/log/worker.log)."
+echo "Open http://127.0.0.1:8000/ — Ctrl-C stops everything."
+$PY manage.py runserver 127.0.0.1:8000 --noreload

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Starts or stops the local services: FerretDB (MongoDB wire protocol, SQLite storage) and Redis.
+#   devservices/services.sh start   # idempotent; prints MONGODB_URI=... and CELERY_BROKER_URL=...
+#   devservices/services.sh stop
+# SERVICES_PROFILE=test uses other ports and data folders, so tests never touch a running app.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+# Ports may be set in .env as well as in the environment.
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
+
+profile=${SERVICES_PROFILE:-dev}
+if [ "$profile" = test ]; then
+  ferret_port=${TEST_FERRETDB_PORT:-27018}; redis_port=${TEST_REDIS_PORT:-6380}; var="$ROOT/var/test"
+else
+  ferret_port=${FERRETDB_PORT:-27017}; redis_port=${REDIS_PORT:-6379}; var="$ROOT/var"
+fi
+run_dir="$var/run"; log_dir="$var/log"
+mkdir -p "$run_dir" "$log_dir" "$var/ferretdb" "$var/redis"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+  local port=$1 name=$2 log=$3
+  for _ in $(seq 1 100); do
+    if port_open "$port"; then return 0; fi
+    sleep 0.1
+  done
+  echo "$name did not start on port $port; its log says:" >&2
+  tail -n 20 "$log" >&2 || true
+  exit 1
+}
+
+running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+ensure_redis() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "Installing Debian's redis-server…" >&2
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >&2
+    else sudo apt-get update -qq >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >&2; fi
+  fi
+}
+
+start() {
+  if [ ! -x var/bin/ferretdb-dev ]; then
+    echo "var/bin/ferretdb-dev is missing: run 'make install' first." >&2; exit 1
+  fi
+  if running "$run_dir/ferretdb.pid"; then :
+  elif port_open "$ferret_port"; then
+    echo "Port $ferret_port is taken by another program; set FERRETDB_PORT." >&2; exit 1
+  else
+    nohup var/bin/ferretdb-dev -listen "127.0.0.1:$ferret_port" -data "$var/ferretdb" \
+      >>"$log_dir/ferretdb.log" 2>&1 </dev/null &
+    echo $! >"$run_dir/ferretdb.pid"
+    wait_port "$ferret_port" FerretDB "$log_dir/ferretdb.log"
+  fi
+
+  ensure_redis
+  if running "$run_dir/redis.pid"; then :
+  elif port_open "$redis_port"; then
+    echo "Port $redis_port is taken by another program; set REDIS_PORT." >&2; exit 1
+  else
+    redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$var/redis" --save "" --appendonly no \
+      --daemonize yes --pidfile "$run_dir/redis.pid" --logfile "$log_dir/redis.log" >/dev/null
+    wait_port "$redis_port" Redis "$log_dir/redis.log"
+  fi
+  echo "MONGODB_URI=mongodb://127.0.0.1:$ferret_port/"
+  echo "CELERY_BROKER_URL=redis://127.0.0.1:$redis_port/0"
+}
+
+stop_one() {
+  local pidfile=$1
+  if running "$pidfile"; then
+    local pid; pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop_one "$run_dir/ferretdb.pid"; stop_one "$run_dir/redis.pid" ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

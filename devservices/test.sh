@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make test`: starts FerretDB and Redis on test ports, runs the whole suite, stops them.
+# The end-to-end tests start their own Celery worker and moto S3 server (tests/conftest.py).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export SERVICES_PROFILE=test
+trap 'devservices/services.sh stop' EXIT
+eval "$(devservices/services.sh start | sed 's/^/export /')"
+
+export DEBUG=1
+export SECRET_KEY=test-secret-key-not-for-production
+export MONGODB_NAME=zemoga_datasets_test
+export DATABASE_URL=
+export AWS_STORAGE_BUCKET_NAME=
+export AWS_S3_ENDPOINT_URL=
+export MEDIA_DIR=var/test/media
+export TEST_OUTPUT_DIR=${TEST_OUTPUT_DIR:-var/test/output}
+rm -rf var/test/media "$TEST_OUTPUT_DIR"
+mkdir -p "$TEST_OUTPUT_DIR"
+
+.venv/bin/python -m pytest "$@"

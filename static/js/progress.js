@@ -1,0 +1,69 @@
+// Polls status.json while a dataset is processed; keeps going through failed requests.
+(function () {
+  "use strict";
+  var box = document.getElementById("progress");
+  if (!box) return;
+  var url = box.dataset.statusUrl;
+  var finished = ["done", "failed"];
+  if (finished.indexOf(box.dataset.status) !== -1) return;
+  var delay = 1000;
+  var failures = 0;
+
+  function text(id, value) {
+    var node = document.getElementById(id);
+    if (node) node.textContent = value;
+  }
+
+  function render(data) {
+    var bar = document.getElementById("progress-bar");
+    bar.style.width = data.percent + "%";
+    bar.parentElement.setAttribute("aria-valuenow", data.percent);
+    text("percent-text", data.percent);
+    text("stage-text", data.stage);
+    var status = document.getElementById("status-text");
+    status.textContent = data.status;
+    status.className = "badge status-" + data.status;
+    var error = document.getElementById("error-text");
+    if (data.error) { error.textContent = data.error; error.hidden = false; }
+    var body = document.querySelector("#counts-table tbody");
+    if (data.counts && Object.keys(data.counts).length) {
+      body.textContent = "";
+      Object.keys(data.counts).forEach(function (file) {
+        var c = data.counts[file];
+        var row = document.createElement("tr");
+        row.dataset.file = file;
+        [file, c.rows_read, c.rows_persisted, c.rows_rejected, c.rows_duplicate || 0].forEach(function (v, i) {
+          var cell = document.createElement(i === 0 ? "th" : "td");
+          cell.textContent = v;
+          row.appendChild(cell);
+        });
+        body.appendChild(row);
+      });
+    }
+  }
+
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        failures = 0;
+        text("connection-text", "");
+        render(data);
+        if (finished.indexOf(data.status) !== -1) {
+          // Reload once to show the reports and the final counts rendered by the server.
+          window.setTimeout(function () { window.location.reload(); }, 300);
+          return;
+        }
+        window.setTimeout(poll, delay);
+      })
+      .catch(function () {
+        failures += 1;
+        text("connection-text", "(connection lost, retrying…)");
+        window.setTimeout(poll, Math.min(10000, delay * Math.pow(2, failures)));
+      });
+  }
+  window.setTimeout(poll, 500);
+})();

@@ -1,0 +1,142 @@
+"""The whole path on real services: upload → Celery worker → FerretDB → reports in storage → browse."""
+
+import csv
+import io
+import json
+import time
+
+import boto3
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.conftest import SAMPLE_DIR, storage_environment
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _login(client) -> None:
+    get_user_model().objects.create_user(username="steward", password=PASSWORD)
+    response = client.post("/accounts/login/", {"username": "steward", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def _upload(client, files: dict[str, bytes], name: str = "Sample") -> str:
+    response = client.post(
+        "/",
+        {
+            "name": name,
+            **{f"{file}_file": SimpleUploadedFile(f"{file}.csv", content, "text/csv") for file, content in files.items()},
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    return response["Location"].rstrip("/").split("/")[-1]
+
+
+def _wait_finished(client, dataset_id: str, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    seen_stages = set()
+    while time.monotonic() < deadline:
+        status = client.get(f"/datasets/{dataset_id}/status.json").json()
+        seen_stages.add(status["stage"])
+        if status["status"] in ("done", "failed"):
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"dataset not finished after {timeout}s; last status {status}")
+
+
+def _expected_sample() -> set[tuple]:
+    with (SAMPLE_DIR / "expected_anomalies.csv").open() as handle:
+        return {(r["file"], r["line"], r["field"], r["code"]) for r in csv.DictReader(handle)}
+
+
+def _sample_files() -> dict[str, bytes]:
+    return {name: (SAMPLE_DIR / f"{name}.csv").read_bytes() for name in ("namespaces", "datapoints", "columns")}
+
+
+@pytest.mark.parametrize("storage", ["local", "s3"])
+def test_sample_goes_through_a_worker_to_reports_and_browse_pages(client, storage, s3_server, use_storage, start_worker):
+    # given a logged-in steward, a real worker and the chosen storage
+    use_storage(storage, s3_server)
+    start_worker(storage_environment(storage, s3_server))
+    _login(client)
+
+    # when the spec's sample is uploaded through the form
+    dataset_id = _upload(client, _sample_files())
+    status = _wait_finished(client, dataset_id)
+
+    # then the worker processed it
+    assert status["status"] == "done", status
+    assert status["percent"] == 100 and status["error"] is None
+    assert status["counts"]["namespaces"]["rows_persisted"] == 3
+    assert status["counts"]["datapoints"]["rows_persisted"] == 5
+    assert status["counts"]["columns"]["rows_persisted"] == 7
+
+    # and both reports are in storage, exactly as the spec says
+    report = client.get(f"/datasets/{dataset_id}/anomalies.csv")
+    assert report.status_code == 200
+    text = b"".join(report.streaming_content).decode("utf-8")
+    assert text.splitlines()[0] == "file,line,field,code,severity,value,message"
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {(r["file"], r["line"], r["field"], r["code"]) for r in rows} == _expected_sample()
+    summary = json.loads(b"".join(client.get(f"/datasets/{dataset_id}/summary.json").streaming_content))
+    assert summary["dataset_id"] == dataset_id and summary["status"] == "done" and summary["error"] is None
+    assert summary["anomalies_total"] == len(rows) == 10
+    for part in summary["files"].values():
+        assert part["rows_read"] >= part["rows_persisted"] + part["rows_rejected"]
+    if storage == "s3":
+        s3 = boto3.client("s3", endpoint_url=s3_server["endpoint"], region_name="us-east-1")
+        keys = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_server["bucket"])["Contents"]}
+        assert f"datasets/{dataset_id}/reports/anomalies.csv" in keys
+        assert f"datasets/{dataset_id}/reports/summary.json" in keys
+        assert f"datasets/{dataset_id}/uploads/columns.csv" in keys
+
+    # and the records can be browsed namespace → database → table → column → data points
+    base = f"/datasets/{dataset_id}/browse/"
+    assert b"N1" in client.get(base).content and b"N4" not in client.get(base).content
+    page = client.get(base, {"namespace": "N1"}).content.decode()
+    assert "fund_master" in page and "esg_store" not in page
+    page = client.get(base, {"namespace": "N1", "database": "fund_master"}).content.decode()
+    assert "returns" in page and "prices" in page and "holdings" not in page
+    page = client.get(base, {"namespace": "N1", "database": "fund_master", "table": "returns"}).content.decode()
+    assert "tr_1y" in page and "tr_3y" in page and "tr_5y" not in page  # C8 names a data point that is not there
+    page = client.get(base, {"namespace": "N1", "database": "fund_master", "table": "returns", "column": "tr_1y"})
+    assert "DP1" in page.content.decode()
+
+    # and back from a data point to every column that uses it
+    page = client.get(f"/datasets/{dataset_id}/datapoint/", {"id": "DP3"}).content.decode()
+    assert "intensity" in page and "intensity_wavg" in page and "scope3" not in page
+
+    # and the export has the spec's structure
+    response = client.get(f"/datasets/{dataset_id}/export.json", {"namespace": "N1", "database": "fund_master"})
+    assert response["Content-Disposition"] == 'attachment; filename="export_N1_fund_master.json"'
+    export = json.loads(response.content)
+    assert list(export) == ["Equity_Research_namespaces"]
+    namespace = export["Equity_Research_namespaces"]["N1"]
+    assert namespace["namespace_option_name"] == "Fund Performance"
+    [databases] = namespace["databases"]
+    assert [list(item) for item in databases["fund_master"]] == [["DP1"], ["DP2"]]
+    dp1 = databases["fund_master"][0]["DP1"]
+    assert dp1["approved_abbreviations"] == ["TR1Y", "TR"] and dp1["is_derived"] is True
+    assert dp1["data_type"] == "percentage" and dp1["applicable_domicile"] == ["US", "GB"]
+
+
+def test_a_file_level_error_fails_the_dataset_with_a_message_and_reports(client, use_storage, start_worker):
+    use_storage("local")
+    start_worker(storage_environment("local", None))
+    _login(client)
+    files = _sample_files()
+    files["columns"] = b"column_id,namespace_id\nC1,N1\n"
+
+    dataset_id = _upload(client, files, name="Broken")
+    status = _wait_finished(client, dataset_id)
+
+    assert status["status"] == "failed"
+    assert "columns" in status["error"] and "dataset_database_name" in status["error"]
+    text = b"".join(client.get(f"/datasets/{dataset_id}/anomalies.csv").streaming_content).decode()
+    assert "header-missing-column" in text
+    page = client.get(f"/datasets/{dataset_id}/").content.decode()
+    assert status["error"].split(":")[0] in page
+    assert client.get(f"/datasets/{dataset_id}/browse/").content.count(b"N1") == 0

@@ -1,0 +1,104 @@
+"""MongoDB documents for the linked records of a dataset; every document carries `dataset_id`.
+
+Bulk writes go through pymongo's `insert_many` (see `uploads.persistence`); these classes declare
+the collections, the fields and the indexes the browse pages need.
+"""
+
+from mongoengine import Document, DynamicField, IntField, ListField, StringField
+
+
+class NamespaceDocument(Document):
+    # `_id` is "<dataset_id>:<key>": FerretDB's SQLite backend only pushes `_id` equality down to
+    # an index, so point lookups by key stay fast there too.
+    id = StringField(primary_key=True)
+    dataset_id = StringField(required=True)
+    line = IntField(required=True)
+    namespace_id = StringField(required=True)
+    namespace_option_name = StringField(required=True)
+    namespace_option_standard_name = StringField(null=True)
+
+    meta = {
+        "collection": "namespaces",
+        "indexes": [{"fields": ["dataset_id", "namespace_id"], "unique": True}],
+    }
+
+
+class DataPointDocument(Document):
+    id = StringField(primary_key=True)
+    dataset_id = StringField(required=True)
+    line = IntField(required=True)
+    data_point_id = StringField(required=True)
+    data_point_name = StringField(required=True)
+    data_point_standard_name = StringField(null=True)
+    approved_abbreviations = ListField(StringField())
+    data_point_definition = StringField(null=True)
+    applicable_data_universes = ListField(StringField())
+    applicable_domicile = ListField(StringField())
+    data_type = StringField(required=True)
+    data_point_possible_values = ListField(StringField())
+    # A boolean when the value is in the vocabulary; the value as given (a string) otherwise.
+    is_derived = DynamicField(null=True)
+    methodology_reference = StringField(null=True)
+
+    meta = {
+        "collection": "datapoints",
+        "indexes": [{"fields": ["dataset_id", "data_point_id"], "unique": True}],
+    }
+
+
+class ColumnDocument(Document):
+    id = StringField(primary_key=True)
+    dataset_id = StringField(required=True)
+    line = IntField(required=True)
+    column_id = StringField(required=True)
+    namespace_id = StringField(required=True)
+    dataset_database_name = StringField(required=True)
+    dataset_table_name = StringField(required=True)
+    dataset_column_name = StringField(required=True)
+    data_point_id = StringField(null=True)
+    dataset_owner_name = StringField(null=True)
+
+    meta = {
+        "collection": "columns",
+        "indexes": [
+            {"fields": ["dataset_id", "column_id"], "unique": True},
+            [
+                "dataset_id",
+                "namespace_id",
+                "dataset_database_name",
+                "dataset_table_name",
+                "dataset_column_name",
+            ],
+            ["dataset_id", "data_point_id"],
+        ],
+    }
+
+
+class AnomalyDocument(Document):
+    # `_id` is "<dataset_id>:<position in the report>", so the report order is the natural order.
+    id = StringField(primary_key=True)
+    dataset_id = StringField(required=True)
+    file = StringField(required=True)
+    line = IntField(null=True)
+    field = StringField()
+    code = StringField(required=True)
+    severity = StringField(required=True)
+    value = StringField()
+    message = StringField()
+
+    meta = {
+        "collection": "anomalies",
+        "indexes": [
+            ["dataset_id", "file", "line"],
+            ["dataset_id", "code"],
+            ["dataset_id", "severity"],
+        ],
+    }
+
+
+RECORD_DOCUMENTS = {
+    "namespaces": NamespaceDocument,
+    "datapoints": DataPointDocument,
+    "columns": ColumnDocument,
+}
+ALL_DOCUMENTS = (*RECORD_DOCUMENTS.values(), AnomalyDocument)

@@ -1,0 +1,23 @@
+"""The upload form: a name and the three CSV files, each within the size limit."""
+
+from django import forms
+from django.conf import settings
+
+ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv")
+
+
+def _validate_upload(upload) -> None:
+    limit = settings.UPLOAD_MAX_BYTES
+    if upload.size > limit:
+        raise forms.ValidationError(
+            f"“{upload.name}” is {upload.size / 1_048_576:.1f} MiB; the limit is {limit / 1_048_576:.0f} MiB."
+        )
+    if not upload.name.lower().endswith(ALLOWED_SUFFIXES):
+        raise forms.ValidationError(f"“{upload.name}” is not a CSV file (expected .csv, .tsv or .txt).")
+
+
+class DatasetUploadForm(forms.Form):
+    name = forms.CharField(max_length=200, strip=True, help_text="A name to recognise this upload by.")
+    namespaces_file = forms.FileField(label="Namespaces CSV", validators=[_validate_upload])
+    datapoints_file = forms.FileField(label="Data points CSV", validators=[_validate_upload])
+    columns_file = forms.FileField(label="Columns CSV", validators=[_validate_upload])

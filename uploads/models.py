@@ -1,0 +1,62 @@
+"""The Dataset job: one upload of three files and the state of its processing."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class DatasetStatus(models.TextChoices):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class DatasetStage(models.TextChoices):
+    QUEUED = "queued"
+    READING = "reading"
+    CHECKING = "checking"
+    PERSISTING = "persisting"
+    REPORTING = "reporting"
+    FINISHED = "finished"
+
+
+class Dataset(models.Model):
+    # A UUID keeps ids unguessable in URLs and is the `dataset_id` of every MongoDB document.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    # Empty for datasets ingested from the command line.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="datasets"
+    )
+
+    status = models.CharField(max_length=20, choices=DatasetStatus.choices, default=DatasetStatus.QUEUED)
+    stage = models.CharField(max_length=20, choices=DatasetStage.choices, default=DatasetStage.QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    anomalies_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    namespaces_key = models.CharField(max_length=500)
+    datapoints_key = models.CharField(max_length=500)
+    columns_key = models.CharField(max_length=500)
+    anomalies_csv_key = models.CharField(max_length=500, blank=True)
+    summary_json_key = models.CharField(max_length=500, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (DatasetStatus.DONE, DatasetStatus.FAILED)
+
+    def upload_key(self, file: str) -> str:
+        return getattr(self, f"{file}_key")

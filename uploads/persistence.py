@@ -1,0 +1,100 @@
+"""Writes and deletes the MongoDB documents of a dataset in bulk."""
+
+from collections.abc import Callable, Iterator
+
+import pandas as pd
+from pymongo import DeleteOne
+
+from uploads.documents import ALL_DOCUMENTS, RECORD_DOCUMENTS, AnomalyDocument
+from uploads.mongo import mongo_connect
+from uploads.pipeline import SCHEMAS
+
+INSERT_BATCH_SIZE = 5_000
+DELETE_BATCH_SIZE = 1_000
+
+
+def _frame_to_documents(frame: pd.DataFrame, *, dataset_id: str, ids: pd.Series) -> list[dict]:
+    frame = frame.astype(object).where(frame.notna(), None)
+    frame.insert(0, "dataset_id", dataset_id)
+    frame.insert(0, "_id", (dataset_id + ":" + ids.astype(str)).to_numpy())
+    return frame.to_dict("records")
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _validate_batch(document_class, batch: list[dict]) -> None:
+    # The pipeline has already cleaned every value; checking the field set and the first
+    # document of each batch catches a schema drift without a per-row Python validation.
+    expected = set(document_class._db_field_map.values())
+    for document in (batch[0],):
+        unknown = set(document) - expected
+        if unknown:
+            raise ValueError(f"{document_class.__name__}: unexpected fields {sorted(unknown)}")
+        document_class._from_son(document).validate()
+
+
+def _insert(document_class, documents: list[dict], progress: Callable[[int], None] | None) -> None:
+    collection = document_class._get_collection()
+    done = 0
+    for batch in _batches(documents, INSERT_BATCH_SIZE):
+        _validate_batch(document_class, batch)
+        collection.insert_many(batch, ordered=False)
+        done += len(batch)
+        if progress:
+            progress(done)
+
+
+def records_persist(
+    *, dataset_id: str, records: dict[str, pd.DataFrame], progress: Callable[[int, int], None] | None = None
+) -> None:
+    """Inserts the kept records of the three files; `progress(done, total)` after each batch."""
+    mongo_connect()
+    total = sum(len(frame) for frame in records.values())
+    done_before = 0
+    for file, document_class in RECORD_DOCUMENTS.items():
+        frame = records[file]
+        if frame.empty:
+            continue
+        documents = _frame_to_documents(frame, dataset_id=dataset_id, ids=frame[SCHEMAS[file].key])
+
+        def report(done: int, base: int = done_before) -> None:
+            if progress:
+                progress(base + done, total)
+
+        _insert(document_class, documents, report)
+        done_before += len(frame)
+
+
+def anomalies_persist(*, dataset_id: str, anomalies: pd.DataFrame) -> None:
+    mongo_connect()
+    if anomalies.empty:
+        return
+    frame = anomalies[["file", "line", "field", "code", "severity", "value", "message"]].copy()
+    positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
+    _insert(AnomalyDocument, _frame_to_documents(frame, dataset_id=dataset_id, ids=positions), None)
+
+
+def dataset_documents_delete(*, dataset_id: str) -> int:
+    """Deletes every document of the dataset; returns how many were deleted.
+
+    Deletes go by `_id` in bulk: FerretDB's SQLite backend cannot delete more than ~32k matches
+    of one filter in a single statement, and it only uses an index for `_id`.
+    """
+    mongo_connect()
+    deleted = 0
+    for document_class in ALL_DOCUMENTS:
+        collection = document_class._get_collection()
+        ids = [doc["_id"] for doc in collection.find({"dataset_id": dataset_id}, {"_id": 1})]
+        for batch in _batches(ids, DELETE_BATCH_SIZE):
+            result = collection.bulk_write([DeleteOne({"_id": _id}) for _id in batch], ordered=False)
+            deleted += result.deleted_count
+    return deleted
+
+
+def indexes_ensure() -> None:
+    mongo_connect()
+    for document_class in ALL_DOCUMENTS:
+        document_class.ensure_indexes()

@@ -1,0 +1,67 @@
+"""Key checks: exact duplicate rows (dropped), then other records reusing a key (rejected)."""
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from .codes import Code
+from .read import FileState
+
+KeyCheck = Callable[..., np.ndarray]
+CHECKS: dict[Code, KeyCheck] = {}
+
+
+def check(code: Code):
+    def register(function: KeyCheck) -> KeyCheck:
+        CHECKS[code] = function
+        return function
+
+    return register
+
+
+@check(Code.DUPLICATE_ROW)
+def duplicate_row(values: pd.DataFrame) -> np.ndarray:
+    return values.duplicated(keep="first").to_numpy()
+
+
+@check(Code.DUPLICATE_KEY)
+def duplicate_key(keys: pd.Series) -> np.ndarray:
+    return keys.duplicated(keep="first").to_numpy()
+
+
+def keys_check(*, state: FileState) -> None:
+    records, schema = state.records, state.schema
+    fields = [f for f in schema.fields if f in state.columns]
+    reached = np.flatnonzero(state.alive & ~state.rejected)
+    # A duplicate row shares its key, so only records sharing a key need the whole-row comparison.
+    shared = records[schema.key].iloc[reached].duplicated(keep=False).to_numpy()
+    candidates = reached[shared]
+    if candidates.size == 0:
+        return
+    values = records.iloc[candidates][fields].reset_index(drop=True)
+    copies = CHECKS[Code.DUPLICATE_ROW](values)
+    first_line = _first_lines(values, state.lines(candidates))
+    positions = candidates[copies]
+    message = [f"same values as line {line}; dropped" for line in first_line[copies]]
+    state.add(code=Code.DUPLICATE_ROW, positions=positions, message=message)
+    state.duplicate[positions] = True
+
+    kept = candidates[~copies]
+    keys = records[schema.key].iloc[kept].reset_index(drop=True)
+    reused = CHECKS[Code.DUPLICATE_KEY](keys)
+    first_line = _first_lines(keys.to_frame(), state.lines(kept))
+    positions = kept[reused]
+    message = [f"key already used on line {line} with other values; record rejected" for line in first_line[reused]]
+    state.add(
+        code=Code.DUPLICATE_KEY, field_name=schema.key, positions=positions, values=keys[reused].tolist(), message=message
+    )
+    state.rejected[positions] = True
+
+
+def _first_lines(values: pd.DataFrame, lines: np.ndarray) -> np.ndarray:
+    """For each row, the line of the first row holding the same values."""
+    group = values.groupby(list(values.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = np.full(group.max() + 1, -1, dtype=np.int64)
+    first[group[::-1]] = lines[::-1]  # the last write wins: the earliest line
+    return first[group]

@@ -1,0 +1,74 @@
+"""Rendering the two reports of the spec: `anomalies.csv` bytes and the `summary.json` dict."""
+
+import csv
+import io
+from datetime import datetime
+
+import pandas as pd
+
+from .codes import ANOMALY_COLUMNS, VALUE_MAX
+from .run import PipelineResult
+from .schema import FILES
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def anomalies_csv(anomalies: pd.DataFrame) -> bytes:
+    """One row per anomaly, in the frame's order (`pipeline_run` already sorts it)."""
+    out = io.StringIO()
+    # CRLF as RFC 4180 says; it also makes the writer quote values holding a lone CR
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ANOMALY_COLUMNS)
+    frame = anomalies.reindex(columns=list(ANOMALY_COLUMNS))
+    for row in frame.itertuples(index=False):
+        file, line, field, code, severity, value, message = row
+        line = "" if pd.isna(line) else str(int(line))
+        value = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)[:VALUE_MAX]
+        writer.writerow([_cell_safe(c) for c in (file, line, field, code, severity, value, message)])
+    return out.getvalue().encode("utf-8")
+
+
+def _cell_safe(cell) -> str:
+    # spreadsheet programs run cells starting with these as formulas
+    text = "" if cell is None else str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def summary_dict(
+    *,
+    dataset_id,
+    name: str,
+    status: str,
+    error: str | None,
+    result: PipelineResult | None,
+    started_at: datetime | str | None,
+    finished_at: datetime | str | None,
+) -> dict:
+    files = {}
+    for file in FILES:
+        counts = result.files[file] if result is not None and file in result.files else None
+        if result is not None and len(result.anomalies):
+            codes = result.anomalies.loc[result.anomalies["file"] == file, "code"].value_counts()
+            anomalies = {str(code): int(n) for code, n in codes.items()}
+        else:
+            anomalies = {}
+        files[file] = {
+            "rows_read": counts.rows_read if counts else 0,
+            "rows_persisted": counts.rows_persisted if counts else 0,
+            "rows_rejected": counts.rows_rejected if counts else 0,
+            "anomalies": anomalies,
+        }
+    return {
+        "dataset_id": str(dataset_id),
+        "name": name,
+        "status": status,
+        "error": error,
+        "files": files,
+        "anomalies_total": int(len(result.anomalies)) if result is not None else 0,
+        "started_at": _iso(started_at),
+        "finished_at": _iso(finished_at),
+    }
+
+
+def _iso(moment: datetime | str | None) -> str | None:
+    return moment.isoformat() if isinstance(moment, datetime) else moment

@@ -1,0 +1,55 @@
+"""Structure checks: blank lines, and records with fewer or more cells than the header."""
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from .codes import Code
+from .read import FileState
+
+StructureCheck = Callable[..., np.ndarray]
+CHECKS: dict[Code, StructureCheck] = {}
+
+
+def check(code: Code):
+    def register(function: StructureCheck) -> StructureCheck:
+        CHECKS[code] = function
+        return function
+
+    return register
+
+
+@check(Code.BLANK_ROW)
+def blank_row(records: pd.DataFrame, *, header_width: int) -> np.ndarray:
+    return records["blank"].to_numpy()
+
+
+@check(Code.MISSING_CELL)
+def missing_cell(records: pd.DataFrame, *, header_width: int) -> np.ndarray:
+    return ~records["blank"].to_numpy() & (records["cells"].to_numpy() < header_width)
+
+
+@check(Code.EXTRA_CELL)
+def extra_cell(records: pd.DataFrame, *, header_width: int) -> np.ndarray:
+    return ~records["blank"].to_numpy() & (records["cells"].to_numpy() > header_width)
+
+
+MESSAGES = {
+    Code.BLANK_ROW: lambda cells, width: "blank line; skipped",
+    Code.MISSING_CELL: lambda cells, width: f"{cells} cells for {width} header columns; the missing ones are blank",
+    Code.EXTRA_CELL: lambda cells, width: f"{cells} cells for {width} header columns; the extra ones dropped",
+}
+
+
+def structure_check(*, state: FileState) -> None:
+    """Marks blank records as gone; a missing cell is already blank and an extra one was never read."""
+    records, width = state.records, state.header_width
+    for code, function in CHECKS.items():
+        positions = np.flatnonzero(function(records, header_width=width))
+        cells = records["cells"].to_numpy()[positions]
+        message = [MESSAGES[code](c, width) for c in cells]
+        state.add(code=code, positions=positions, message=message)
+    state.alive = ~records["blank"].to_numpy()
+    state.rejected = np.zeros(len(records), dtype=bool)
+    state.duplicate = np.zeros(len(records), dtype=bool)

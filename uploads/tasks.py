@@ -1,0 +1,14 @@
+"""Celery tasks: load by id, call one service, own the failed status."""
+
+from celery import shared_task
+
+from uploads.services import dataset_fail, dataset_process
+
+
+@shared_task(bind=True, acks_late=True, max_retries=0)
+def dataset_process_task(self, dataset_id: str) -> str:
+    try:
+        return str(dataset_process(dataset_id=dataset_id).status)
+    except Exception as exc:
+        dataset_fail(dataset_id=dataset_id, error=f"Processing could not run: {exc}")
+        raise
