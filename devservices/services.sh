@@ -81,6 +81,7 @@ stop_one() {
 
 case "${1:-}" in
   start) start ;;
+  status) running "$run_dir/ferretdb.pid" && running "$run_dir/redis.pid" ;;
   stop) stop_one "$run_dir/ferretdb.pid"; stop_one "$run_dir/redis.pid" ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac

@@ -5,7 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export SERVICES_PROFILE=test
-trap 'devservices/services.sh stop' EXIT
+# Services already running (another test run) are reused and left running.
+if ! devservices/services.sh status; then
+  rm -rf var/test/ferretdb var/test/redis var/test/media var/test/test_db_*.sqlite3
+  trap 'devservices/services.sh stop' EXIT
+fi
 eval "$(devservices/services.sh start | sed 's/^/export /')"
 
 export DEBUG=1
@@ -16,7 +20,6 @@ export AWS_STORAGE_BUCKET_NAME=
 export AWS_S3_ENDPOINT_URL=
 export MEDIA_DIR=var/test/media
 export TEST_OUTPUT_DIR=${TEST_OUTPUT_DIR:-var/test/output}
-rm -rf var/test/media "$TEST_OUTPUT_DIR"
-mkdir -p "$TEST_OUTPUT_DIR"
+mkdir -p "$TEST_OUTPUT_DIR" var/test
 
 .venv/bin/python -m pytest "$@"

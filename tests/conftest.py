@@ -24,16 +24,14 @@ OUTPUT_DIR = ROOT / os.environ.get("TEST_OUTPUT_DIR", "var/test/output")
 S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _mongo_test_database():
-    """Refuses to run against a non-test database, and starts from an empty one."""
+@pytest.fixture(scope="session")
+def mongo():
+    """Refuses to run against a non-test database; `make test` starts it empty."""
     assert settings.MONGODB_NAME.endswith("_test"), "tests must run with MONGODB_NAME=..._test (use `make test`)"
-    from uploads.mongo import mongo_connect, mongo_database
+    from uploads.mongo import mongo_connect
     from uploads.persistence import indexes_ensure
 
     mongo_connect()
-    database = mongo_database()
-    database.client.drop_database(database.name)
     indexes_ensure()
     yield
 

@@ -181,7 +181,7 @@ class _Table:
     extras: dict[int, list[str]] = field(default_factory=dict)
     blanks: dict[int, list[str]] = field(default_factory=dict)  # blank lines written before record i
     broken: str | None = None         # file-level variant applied to this file
-    broken_field: str | None = None
+    broken_detail: str | None = None  # the missing field, or how the file is not CSV
 
     @property
     def size(self) -> int:
@@ -500,7 +500,7 @@ def _expected_compute(tables: dict[str, _Table], lines: dict[str, np.ndarray], b
     checked: dict[str, _Checked] = {}
     for name in FILES:
         table = tables[name]
-        if table.broken in ("file-empty", "file-not-csv"):
+        if table.broken == "file-empty" or table.broken_detail == "binary":
             rows.append((name, None, "", table.broken))
             continue
         if encoding_failed[name]:
@@ -510,8 +510,12 @@ def _expected_compute(tables: dict[str, _Table], lines: dict[str, np.ndarray], b
                 rows.append((name, 1, column.header.strip(), "header-unknown-column"))
             elif column.role == "duplicate":
                 rows.append((name, 1, column.duplicate_of, "header-duplicate-column"))
+        # A file that fails at file level reports only its file and header anomalies (docs/pipeline.md).
+        if table.broken == "file-not-csv":  # the header read, then a quote left open at the end
+            rows.append((name, None, "", table.broken))
+            continue
         if table.broken == "header-missing-column":
-            rows.append((name, 1, table.broken_field, "header-missing-column"))
+            rows.append((name, 1, table.broken_detail, "header-missing-column"))
             continue
         rows += [(name, line, "", "blank-row") for line in blank_lines[name]]
         checked[name] = _check_through_keys(table)
@@ -522,7 +526,7 @@ def _expected_compute(tables: dict[str, _Table], lines: dict[str, np.ndarray], b
         parts += _references_check(checked, lines, persisted)
     counts = {}
     for name in FILES:
-        if name not in checked:
+        if name not in checked:  # a file failing at file level has no record read
             counts[name] = dict(rows_read=0, rows_persisted=0, rows_rejected=0, rows_duplicate=0)
             continue
         read, duplicate = tables[name].size, int(checked[name].duplicate.sum())
@@ -591,7 +595,7 @@ def _table_render(table: _Table, rng: np.random.Generator, *, delimiter: str, li
     """The file text, the start line of each record, and the lines of the blank rows."""
     if table.broken == "file-empty":
         return ("", line_ending * 2, f"  {line_ending} {line_ending}")[int(rng.integers(0, 3))], np.array([], int), []
-    if table.broken == "file-not-csv" and rng.random() < 0.5:  # a spreadsheet uploaded instead of CSV
+    if table.broken == "file-not-csv" and table.broken_detail == "binary":  # a spreadsheet uploaded instead
         return b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + rng.bytes(200), np.array([], int), []
     width = len(table.layout)
     header = delimiter.join(_quote_one(c.header, delimiter, quote_all) for c in table.layout)
@@ -756,10 +760,11 @@ def _column_handlers(rng, table: _Table, rejected_ids) -> dict:
 def _variant_apply(rng, tables: dict[str, _Table], variant: str) -> None:
     table = tables[FILES[int(rng.integers(0, 3))]]
     table.broken = variant
+    if variant == "file-not-csv":
+        table.broken_detail = ("binary", "open-quote")[int(rng.integers(0, 2))]
     if variant == "header-missing-column":
-        table.broken_field = REQUIRED[table.name][int(rng.integers(0, len(REQUIRED[table.name])))]
-        keep = [k for k, c in enumerate(table.layout)
-                if c.field != table.broken_field and c.duplicate_of != table.broken_field]
+        table.broken_detail = missing = REQUIRED[table.name][int(rng.integers(0, len(REQUIRED[table.name])))]
+        keep = [k for k, c in enumerate(table.layout) if missing not in (c.field, c.duplicate_of)]
         table.layout = [table.layout[k] for k in keep]
         table.ncells = np.minimum(table.ncells, len(table.layout))
 

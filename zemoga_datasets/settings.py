@@ -1,5 +1,7 @@
 """Django settings, every value read from the environment through `zemoga_datasets.env`."""
 
+import os
+
 import dj_database_url
 
 from zemoga_datasets.env import BASE_DIR, env_bool, env_int, env_list, env_str
@@ -64,7 +66,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so that a Celery worker process sees the rows the tests write.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test" / "test_db.sqlite3")}
+    # One file per test run, so that concurrent runs do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test" / f"test_db_{os.getpid()}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

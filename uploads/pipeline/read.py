@@ -35,7 +35,6 @@ class FileState:
     # "" for a missing cell), then line, cells (cells in the record), blank, suspect (may hold whitespace).
     records: pd.DataFrame | None = None
     texts: "RecordTexts | None" = None
-    rows_unchecked: int = 0  # records of a file whose header already failed
     # Filled by the later stages, aligned with `records`.
     raw: pd.DataFrame | None = None  # untrimmed values of the records that had whitespace to trim
     alive: np.ndarray | None = None  # not blank
@@ -107,7 +106,6 @@ def file_read(*, name: str, data: bytes) -> FileState:
     _header_map(result, line=int(lines[header_at]))
     blank = _blank(data, arr, starts, ends, delimiter)
     if result.error:
-        result.rows_unchecked = int((~blank[header_at + 1 :]).sum())
         return result
     for position in np.flatnonzero(blank[:header_at]):  # blank lines above the header
         result.anomalies.append(
@@ -118,7 +116,7 @@ def file_read(*, name: str, data: bytes) -> FileState:
             return _fail(result, Code.FILE_NOT_CSV, "a quote is left open at the end of the file")
         frame = _cells_fast(data, arr, starts, ends, quotes, delimiter, result)
         if frame is not None:
-            suspect = _suspects(arr, starts, ends, lines, delimiter)
+            suspect = _suspects(arr, starts, lines, quotes, delimiter)
             frame["line"] = lines
             frame["blank"] = blank
             frame["suspect"] = suspect
@@ -273,27 +271,30 @@ def _cells_fast(data, arr, starts, ends, quotes, delimiter, result: FileState) -
     return frame
 
 
-def _suspects(arr: np.ndarray, starts, ends, lines, delimiter: str) -> np.ndarray:
-    """Records where a whitespace-like byte touches a cell boundary; only these are checked exactly."""
+def _suspects(arr: np.ndarray, starts, lines, quotes, delimiter: str) -> np.ndarray:
+    """Records where a whitespace-like byte touches a cell edge; only these are checked exactly."""
     maybe_space = np.zeros(256, dtype=bool)
     maybe_space[list(_WHITESPACE_ASCII)] = True
     maybe_space[128:] = True
     maybe_space[ord(delimiter)] = False
-    boundary = np.zeros(256, dtype=bool)
-    boundary[[ord(delimiter), LF, CR, QUOTE]] = True
+    edge = np.zeros(256, dtype=bool)
+    edge[[ord(delimiter), LF, CR]] = True
     found = []
     for offset in range(0, arr.size, _BLOCK):  # in blocks to keep the temporary masks small
         block = arr[offset : offset + _BLOCK + 1]
-        space, edge = maybe_space[block], boundary[block]
-        touching = (space[1:] & edge[:-1]) | (space[:-1] & edge[1:])
+        space, bound = maybe_space[block], edge[block]
+        touching = (space[1:] & bound[:-1]) | (space[:-1] & bound[1:])
         found.append(np.flatnonzero(touching) + offset)
+    if quotes.size:  # inside quotes, any whitespace (the delimiter and line breaks too) counts
+        maybe_space[[ord(delimiter), LF, CR]] = True
+        inner = np.concatenate([quotes[0::2] + 1, quotes[1::2] - 1])
+        inner = inner[(inner >= 0) & (inner < arr.size)]
+        found.append(inner[maybe_space[arr[inner]]])
     positions = np.concatenate(found) if found else np.zeros(0, np.int64)
     suspect = np.zeros(starts.size, dtype=bool)
     suspect[np.searchsorted(starts, positions, side="right") - 1] = True
     suspect[np.searchsorted(starts, positions + 1, side="right") - 1] = True
-    # a cell may start or end with a line break inside quotes, or touch the end of the file
-    suspect[:-1] |= np.diff(lines) > 1
-    if suspect.size:
+    if suspect.size:  # the last cell may touch the end of the file, the first its start
         suspect[-1] = True
         suspect[0] |= arr.size > 0 and bool(maybe_space[arr[0]])
     return suspect

@@ -85,8 +85,7 @@ def _persisted_values(state: FileState, field_name: str) -> pd.Index:
 def _file_result(state: FileState, *, failed: bool, vocabularies: Vocabularies) -> FileResult:
     empty = pd.DataFrame({**{f: pd.Series(dtype=object) for f in state.schema.fields}, "line": pd.Series(dtype=np.int64)})
     if state.records is None or state.alive is None:
-        read = state.rows_unchecked
-        return FileResult(name=state.name, records=empty, rows_read=read, rows_rejected=read)
+        return FileResult(name=state.name, records=empty)  # only file or header anomalies: no record was read
     read = int(state.alive.sum())
     duplicate = int(state.duplicate.sum())
     if failed:
