@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export SERVICES_PROFILE=test
 # Services already running (another test run) are reused and left running.
 if ! devservices/services.sh status; then
-  rm -rf var/test/ferretdb var/test/redis var/test/media var/test/test_db_*.sqlite3
+  rm -rf var/test/ferretdb var/test/redis var/test/media
   trap 'devservices/services.sh stop' EXIT
 fi
 eval "$(devservices/services.sh start | sed 's/^/export /')"
@@ -19,6 +19,7 @@ export DATABASE_URL=
 export AWS_STORAGE_BUCKET_NAME=
 export AWS_S3_ENDPOINT_URL=
 export MEDIA_DIR=var/test/media
+export CELERY_TASK_DEFAULT_QUEUE="test-$$"
 export TEST_OUTPUT_DIR=${TEST_OUTPUT_DIR:-var/test/output}
 mkdir -p "$TEST_OUTPUT_DIR" var/test
 

@@ -29,15 +29,15 @@ def export_build(*, dataset_id: str, namespace_id: str, database: str = "", tabl
         dataset_id=dataset_id, namespace_id=namespace_id, database=database, table=table, column=column
     )
     datapoints = datapoints_by_ids(
-        dataset_id=dataset_id, data_point_ids=[row.data_point_id for row in rows if row.data_point_id]
+        dataset_id=dataset_id, data_point_ids=[row["data_point_id"] for row in rows if row.get("data_point_id")]
     )
     # owner -> database -> data point ids, each in the order of first appearance in the file.
     tree: dict[str, dict[str, dict[str, None]]] = {}
     for row in rows:
-        databases = tree.setdefault(_owner_key(row.dataset_owner_name), {})
-        data_point_ids = databases.setdefault(row.dataset_database_name, {})
-        if row.data_point_id in datapoints:
-            data_point_ids[row.data_point_id] = None
+        databases = tree.setdefault(_owner_key(row.get("owner")), {})
+        data_point_ids = databases.setdefault(row["database"], {})
+        if row.get("data_point_id") in datapoints:
+            data_point_ids[row["data_point_id"]] = None
     export = {}
     for owner_key, databases in tree.items():
         export[owner_key] = {

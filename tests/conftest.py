@@ -136,7 +136,7 @@ class WorkerProcess:
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "celery"), "-A", "zemoga_datasets", "worker",
-             "--pool=solo", "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle"],
+             "--pool=solo", "--concurrency=1", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel=INFO", "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_ready()

@@ -4,7 +4,7 @@ Bulk writes go through pymongo's `insert_many` (see `uploads.persistence`); thes
 the collections, the fields and the indexes the browse pages need.
 """
 
-from mongoengine import Document, DynamicField, IntField, ListField, StringField
+from mongoengine import BooleanField, DictField, Document, DynamicField, IntField, ListField, StringField
 
 
 class NamespaceDocument(Document):
@@ -96,9 +96,25 @@ class AnomalyDocument(Document):
     }
 
 
+class BrowseNodeDocument(Document):
+    """A page of the browse index (see `uploads.browse_index`), looked up by `_id` only."""
+
+    id = StringField(primary_key=True)
+    dataset_id = StringField(required=True)
+    kind = StringField(required=True)
+    path = ListField(StringField())
+    page = IntField(required=True)
+    pages = IntField(required=True)
+    total = IntField(required=True)
+    items = ListField(DictField())
+    limited = BooleanField()  # search nodes: more matches exist than the node keeps
+
+    meta = {"collection": "browse_nodes", "indexes": [["dataset_id", "kind"]]}
+
+
 RECORD_DOCUMENTS = {
     "namespaces": NamespaceDocument,
     "datapoints": DataPointDocument,
     "columns": ColumnDocument,
 }
-ALL_DOCUMENTS = (*RECORD_DOCUMENTS.values(), AnomalyDocument)
+ALL_DOCUMENTS = (*RECORD_DOCUMENTS.values(), AnomalyDocument, BrowseNodeDocument)

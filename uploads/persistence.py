@@ -5,7 +5,8 @@ from collections.abc import Callable, Iterator
 import pandas as pd
 from pymongo import DeleteOne
 
-from uploads.documents import ALL_DOCUMENTS, RECORD_DOCUMENTS, AnomalyDocument
+from uploads.browse_index import browse_nodes_build
+from uploads.documents import ALL_DOCUMENTS, RECORD_DOCUMENTS, AnomalyDocument, BrowseNodeDocument
 from uploads.mongo import mongo_connect
 from uploads.pipeline import SCHEMAS
 
@@ -37,6 +38,8 @@ def _validate_batch(document_class, batch: list[dict]) -> None:
 
 
 def _insert(document_class, documents: list[dict], progress: Callable[[int], None] | None) -> None:
+    if not documents:
+        return
     collection = document_class._get_collection()
     done = 0
     for batch in _batches(documents, INSERT_BATCH_SIZE):
@@ -75,6 +78,14 @@ def anomalies_persist(*, dataset_id: str, anomalies: pd.DataFrame) -> None:
     frame = anomalies[["file", "line", "field", "code", "severity", "value", "message"]].copy()
     positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
     _insert(AnomalyDocument, _frame_to_documents(frame, dataset_id=dataset_id, ids=positions), None)
+
+
+def browse_index_persist(*, dataset_id: str, records: dict[str, pd.DataFrame], anomalies: pd.DataFrame) -> int:
+    """Builds and writes the browse index of a persisted dataset; returns the number of nodes."""
+    mongo_connect()
+    nodes = list(browse_nodes_build(dataset_id=dataset_id, records=records, anomalies=anomalies))
+    _insert(BrowseNodeDocument, nodes, None)
+    return len(nodes)
 
 
 def dataset_documents_delete(*, dataset_id: str) -> int:

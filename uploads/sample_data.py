@@ -63,11 +63,11 @@ OWNERS = (
     "Performance Measurement",
 )
 DOMAINS = (
-    "Fund Performance", "Portfolio Holdings", "Sustainability", "ESG Ratings", "Risk Analytics",
-    "Fixed Income", "Equity Factors", "Market Data", "Benchmark Constituents", "Client Reporting",
-    "Regulatory Reporting", "Fund Flows", "Share Class Reference", "Carbon Footprint",
-    "Liquidity Risk", "Credit Ratings", "Derivatives Exposure", "Performance Attribution",
-    "Fees and Expenses", "Société Générale Mandates", "Zürich Pension Mandates", "Distribution",
+    "Fund Performance", "Portfolio Holdings", "Zürich Pension Mandates", "Sustainability", "ESG Ratings",
+    "Risk Analytics", "Société Générale Mandates", "Fixed Income", "Equity Factors", "Market Data",
+    "Benchmark Constituents", "Client Reporting", "Regulatory Reporting", "Fund Flows",
+    "Share Class Reference", "Carbon Footprint", "Liquidity Risk", "Credit Ratings",
+    "Derivatives Exposure", "Performance Attribution", "Fees and Expenses", "Distribution",
 )
 REGIONS = ("Global", "Europe", "North America", "Asia Pacific", "Emerging Markets", "UK", "Japan",
            "Latin America", "Nordics")
@@ -107,11 +107,13 @@ DOMICILES = ("US", "GB", "LU", "IE", "FR", "DE", "CH", "JP", "SG")
 DEFINITIONS = (
     "{name} of the share class, as published by the fund administrator.",
     "{name} over the period, dividends reinvested, net of fees; see \"Methodology\" for details.",
+    "{name}, known internally as \"{abbr}\"",
     "{name} per USD million of revenue.{nl}Weighted by holding.",
     "Calculated daily from closing prices of the primary listing.{nl}Source: fund_master.prices | benchmark_hub.levels",
     "Définition: {name} selon la méthodologie interne (données Zürich).",
     "{name}, expressed in the base currency (€ for EUR share classes).",
     "Line 1: {name}.{nl}Line 2: restated quarterly.{nl}Line 3: see MR notes, section \"Restatements\".",
+    "{name}.{nl}{nl}Notes:{nl}  - restated quarterly;{nl}   {nl}  - gaps filled from the vendor feed.",
 )
 TABLES = (
     "returns", "prices", "holdings", "carbon_metrics", "exposures", "ratings", "fees", "flows",
@@ -124,7 +126,7 @@ NOTES = ("", "", "checked", " legacy ", "see ticket DQ-1042", "TODO: confirm wit
 UNKNOWN_HEADERS = ("notes", "Last Reviewed By", "source_file", "comments")
 INVALID_VALUES = {"data_type": ("varchar", "money", "int64", "float(10,2)", "text/plain"),
                   "is_derived": ("maybe", "partially", "N/A", "2", "oui")}
-PADDINGS = (" ", "  ", "\t", " \t")
+PADDINGS = (" ", "  ", "\t", " \t", "\u00a0")  # no-break space: str.strip() whitespace too
 
 
 def _fold(value: str) -> str:
@@ -180,6 +182,8 @@ class _Table:
     ncells: np.ndarray | None = None  # cells written per record, extra cells included
     extras: dict[int, list[str]] = field(default_factory=dict)
     blanks: dict[int, list[str]] = field(default_factory=dict)  # blank lines written before record i
+    blanks_at_end: list[str] = field(default_factory=list)  # blank lines after the last record
+    delimiter: str = ","
     broken: str | None = None         # file-level variant applied to this file
     broken_detail: str | None = None  # the missing field, or how the file is not CSV
 
@@ -245,7 +249,7 @@ def _datapoints_build(n: int, rng: np.random.Generator, line_ending: str) -> dic
         out["approved_abbreviations"].append(
             "" if d[1] < 0.3 else f"{abbr}{horizon_code.upper()}|{abbr}" if horizon_code else abbr)
         definition = "" if d[2] < 0.1 else DEFINITIONS[p[0] % len(DEFINITIONS)].format(
-            name=name, nl=newlines[p[1] % len(newlines)])
+            name=name, abbr=abbr, nl=newlines[p[1] % len(newlines)])
         out["data_point_definition"].append(definition)
         universes = [u for j, u in enumerate(UNIVERSES) if (p[2] >> j) & 1] or ["OE"]
         out["applicable_data_universes"].append("" if d[3] < 0.15 else (" | " if d[4] < 0.2 else "|").join(universes))
@@ -352,16 +356,24 @@ def _duplicate_columns_fill(rng: np.random.Generator, table: _Table) -> None:
 # Injecting record-level anomalies at known places.
 
 NAMESPACE_KINDS = ("whitespace", "required-blank", "missing-cell", "extra-cell", "duplicate-row",
-                   "duplicate-key", "blank-row", "unused-record", "silent-blank")
+                   "duplicate-key", "blank-row", "unused-record", "silent-blank", "delimiters-only")
 DATAPOINT_KINDS = NAMESPACE_KINDS + ("invalid-value",)
 COLUMN_KINDS = ("whitespace", "required-blank", "missing-cell", "extra-cell", "duplicate-row",
                 "duplicate-key", "blank-row", "silent-blank", "unknown-namespace", "unknown-datapoint",
                 "unknown-both", "rejected-namespace", "rejected-datapoint", "near-database-case",
-                "near-database-edit", "near-owner-case", "near-owner-edit")
+                "near-database-edit", "near-owner-case", "near-owner-edit", "delimiters-only", "key-case",
+                "near-boundary", "orphan-reference")
+# Rare values at the edges of the near-duplicate rule, in groups: `FXDB` (1) vs `fxdb` (3) is one; `fxdc`
+# is one edit from `fxdb` but shorter than 5; `Index Managment` (1) vs `Index Management` (2) is under 3x.
+BOUNDARY_VALUES = (
+    [("dataset_owner_name", "Treasury Operations")] * 3 + [("dataset_owner_name", "treasury operations")]
+    + [("dataset_owner_name", "Index Management")] * 2 + [("dataset_owner_name", "Index Managment")]
+    + [("dataset_database_name", "fxdb")] * 3 + [("dataset_database_name", "FXDB"), ("dataset_database_name", "fxdc")]
+)
 
 
 def _pad(rng: np.random.Generator, value: str) -> str:
-    left, right = PADDINGS[int(rng.integers(0, 4))], PADDINGS[int(rng.integers(0, 4))]
+    left, right = PADDINGS[int(rng.integers(0, len(PADDINGS)))], PADDINGS[int(rng.integers(0, len(PADDINGS)))]
     side = int(rng.integers(0, 3))  # left, right or both
     return (left if side != 1 else "") + value + (right if side != 0 else "") if value else value
 
@@ -387,6 +399,8 @@ def _inject(rng: np.random.Generator, table: _Table, kinds: tuple[str, ...], rat
             filled = [f for f in FIELDS[table.name] if v[f][i]]
             for f in rng.choice(filled, size=min(len(filled), int(rng.integers(1, 3))), replace=False):
                 v[f][i] = _pad(rng, v[f][i]) if v[f][i] == v[f][i].strip() else v[f][i]
+                if f == "data_point_definition" and rng.random() < 0.5:  # pasted with its line end
+                    v[f][i] = v[f][i].rstrip(" \t\u00a0") + "\n"
         elif kind == "silent-blank":  # whitespace only in an optional field: blank, no anomaly
             optional = [f for f in FIELDS[table.name] if f not in REQUIRED[table.name]]
             v[optional[int(rng.integers(0, len(optional)))]][i] = ("   ", " ", "\t ")[int(rng.integers(0, 3))]
@@ -401,11 +415,20 @@ def _inject(rng: np.random.Generator, table: _Table, kinds: tuple[str, ...], rat
         elif kind == "extra-cell":
             table.extras[i] = [NOTES[int(rng.integers(0, len(NOTES)))] for _ in range(int(rng.integers(1, 3)))]
             table.ncells[i] = width + len(table.extras[i])
-        elif kind == "blank-row":
-            table.blanks[i] = [("", "  ", "")[int(rng.integers(0, 3))] for _ in range(int(rng.integers(1, 3)))]
+        elif kind == "blank-row":  # a tab is whitespace, but not in a tab-separated file
+            ends = not table.blanks_at_end and rng.random() < 0.3  # e.g. a spreadsheet's trailing empty rows
+            (table.blanks_at_end if ends else table.blanks.setdefault(i, [])).extend([("", "  ", "", " \t ")[int(rng.integers(0, 3 + (table.delimiter != "\t")))]
+                               for _ in range(int(rng.integers(1, 3)))])
+        elif kind == "delimiters-only":  # a spreadsheet's empty row: cells, all blank; not a blank line
+            for f in FIELDS[table.name]:
+                v[f][i] = ""
         elif kind in ("duplicate-row", "duplicate-key"):
             clean = np.flatnonzero(~touched[:i])
             j = int(clean[rng.integers(0, len(clean))])
+            if kind == "duplicate-row" and by_kind.get("duplicate-key") and rng.random() < 0.3:
+                j = by_kind["duplicate-key"][-1]  # a copy of a key conflict is a duplicate row (docs/pipeline.md)
+            elif rng.random() < 0.2:
+                j = int(rng.integers(0, i))  # a copy of whatever came before, anomalies included
             for f in FIELDS[table.name]:
                 v[f][i] = v[f][j]
             if kind == "duplicate-key":
@@ -415,6 +438,9 @@ def _inject(rng: np.random.Generator, table: _Table, kinds: tuple[str, ...], rat
             if rng.random() < 0.3:  # trimming makes it the same value: a whitespace anomaly besides
                 key = KEY[table.name]
                 v[key][i] = _pad(rng, v[key][i])
+            if kind == "duplicate-row" and rng.random() < 0.2:  # dropped extra cells do not count
+                table.extras[i] = [NOTES[int(rng.integers(0, len(NOTES)))]]
+                table.ncells[i] = width + 1
         elif kind == "invalid-value":
             f = ("data_type", "is_derived")[int(rng.integers(0, 2))]
             choices = INVALID_VALUES[f]
@@ -626,6 +652,10 @@ def _table_render(table: _Table, rng: np.random.Generator, *, delimiter: str, li
     body = line_ending.join([header, *text.tolist()])
     if table.broken == "file-not-csv":  # a quote left open at the end of the file
         return body + line_ending + f'{table.values[KEY[table.name]][0]}X{delimiter}"unterminated', starts, blank_lines
+    if table.blanks_at_end:  # each ends with its line end: a last line end alone makes no blank line
+        after = int(starts[-1] + heights[-1])
+        blank_lines += list(range(after, after + len(table.blanks_at_end)))
+        return body + line_ending + "".join(b + line_ending for b in table.blanks_at_end), starts, blank_lines
     trailing = rng.random() < 0.8
     return body + (line_ending if trailing else ""), starts, blank_lines
 
@@ -652,25 +682,26 @@ def sample_generate(
     tables: dict[str, _Table] = {}
     for name, values in (("namespaces", _namespaces_build(sizes["namespaces"], rng)),
                          ("datapoints", _datapoints_build(sizes["datapoints"], rng, line_ending))):
-        tables[name] = _table_prepare(rng, name, values, header_style, header_anomalies)
+        tables[name] = _table_prepare(rng, name, values, header_style, header_anomalies, delimiter)
     injected = {name: _inject(rng, tables[name], kinds, anomaly_rate, np.array([], int), {})
                 for name, kinds in (("namespaces", NAMESPACE_KINDS), ("datapoints", DATAPOINT_KINDS))}
     # Columns name only what survives the key stage, apart from the references injected on purpose.
-    pools, rejected_ids = {}, {}
+    pools, rejected_ids, unused_ids = {}, {}, {}
     for name in ("namespaces", "datapoints"):
         checked = _check_through_keys(tables[name])
         ids = checked.frame[KEY[name]]
         unused = np.zeros(tables[name].size, dtype=bool)
         unused[injected[name].get("unused-record", np.array([], int))] = True
         pools[name] = _objects(ids[checked.kept & ~unused].tolist())
+        unused_ids[name] = sorted(set(ids[checked.kept & unused]))
         rejected_ids[name] = sorted(set(ids[~checked.kept & (ids != "").to_numpy()]) - set(ids[checked.kept]))
     stems = {f"DP{k + 1:06d}": MEASURES[k % len(MEASURES)][3] + HORIZONS[(k // len(MEASURES)) % len(HORIZONS)][1]
              for k in range(sizes["datapoints"])}
     column_values, protected = _columns_build(sizes["columns"], rng, pools["namespaces"], pools["datapoints"],
                                               _objects([stems[d] for d in pools["datapoints"]]))
-    tables["columns"] = _table_prepare(rng, "columns", column_values, header_style, header_anomalies)
+    tables["columns"] = _table_prepare(rng, "columns", column_values, header_style, header_anomalies, delimiter)
     _inject(rng, tables["columns"], COLUMN_KINDS, anomaly_rate, protected,
-            _column_handlers(rng, tables["columns"], rejected_ids))
+            _column_handlers(rng, tables["columns"], rejected_ids, unused_ids))
     for table in tables.values():
         _duplicate_columns_fill(rng, table)
     if variant:
@@ -706,22 +737,45 @@ def _options_check(delimiter, line_ending, encoding, bom, header_style, variant,
         raise ValueError("scale must be at least 1")
 
 
-def _table_prepare(rng, name, values, header_style, header_anomalies) -> _Table:
+def _table_prepare(rng, name, values, header_style, header_anomalies, delimiter) -> _Table:
     unknown, duplicate = header_anomalies.get(name, (False, False))
     n = len(values[KEY[name]])
-    table = _Table(name, values)
+    table = _Table(name, values, delimiter=delimiter)
     table.layout = _layout_build(rng, name, n, header_style, unknown=bool(unknown), duplicate=bool(duplicate))
     table.ncells = np.full(n, len(table.layout))
     return table
 
 
-def _column_handlers(rng, table: _Table, rejected_ids) -> dict:
+def _column_handlers(rng, table: _Table, rejected_ids, unused_ids) -> dict:
     v = table.values
     fake = iter(range(1, 10**9))
     variants: dict[str, str] = {}
+    boundary = iter(BOUNDARY_VALUES * (table.size // len(BOUNDARY_VALUES) + 1))
+
+    def near_boundary(i):
+        field_, value = next(boundary)
+        v[field_][i] = value
+
+    def orphan_reference(i):  # names an unused record, but is rejected: the record stays unused
+        field_ = ("namespace_id", "data_point_id")[int(rng.integers(0, 2))]
+        ids = unused_ids["namespaces" if field_ == "namespace_id" else "datapoints"]
+        if ids:
+            v[field_][i] = ids[int(rng.integers(0, len(ids)))]
+        if rng.random() < 0.5:
+            v["dataset_table_name"][i] = ""
+        elif field_ == "namespace_id":
+            unknown_datapoint(i)
+        else:
+            unknown_namespace(i)
 
     def unknown_namespace(i):
-        v["namespace_id"][i] = f"NS{9 * 10**5 + next(fake)}"
+        if rng.random() < 0.3:  # references match exactly: another case names nothing
+            v["namespace_id"][i] = v["namespace_id"][i].lower()
+        else:
+            v["namespace_id"][i] = f"NS{9 * 10**5 + next(fake)}"
+
+    def key_case(i):  # keys compare case-sensitively: a new key, persisted without anomaly
+        v["column_id"][i] = v["column_id"][i].lower()
 
     def unknown_datapoint(i):
         v["data_point_id"][i] = f"DP{9 * 10**7 + next(fake)}"
@@ -748,6 +802,9 @@ def _column_handlers(rng, table: _Table, rejected_ids) -> dict:
     return {
         "unknown-namespace": unknown_namespace, "unknown-datapoint": unknown_datapoint,
         "unknown-both": lambda i: (unknown_namespace(i), unknown_datapoint(i)),
+        "key-case": key_case,
+        "near-boundary": near_boundary,
+        "orphan-reference": orphan_reference,
         "rejected-namespace": rejected("namespace_id", "namespaces", unknown_namespace),
         "rejected-datapoint": rejected("data_point_id", "datapoints", unknown_datapoint),
         "near-database-case": near("dataset_database_name", "case"),

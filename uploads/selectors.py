@@ -1,23 +1,22 @@
-"""Read queries for the browse pages: namespace → database → table → column → data points."""
+"""Read queries for the browse, search and anomaly pages.
 
-from dataclasses import dataclass
+Pages read the browse index (`uploads.browse_index`) by `_id`, one document per page; single
+records are read by `_id` too. Nothing here filters a collection by field (see browse_index).
+"""
 
-from uploads.documents import AnomalyDocument, ColumnDocument, DataPointDocument, NamespaceDocument
+from dataclasses import dataclass, field
+
+from uploads.browse_index import node_id, search_tokens
+from uploads.documents import BrowseNodeDocument, DataPointDocument, NamespaceDocument
 from uploads.mongo import mongo_connect
-
-PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
 class Page:
-    items: list
-    number: int
-    total: int
-    size: int = PAGE_SIZE
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+    items: list = field(default_factory=list)
+    number: int = 1
+    pages: int = 1
+    total: int = 0
 
     @property
     def has_previous(self) -> bool:
@@ -28,35 +27,22 @@ class Page:
         return self.number < self.pages
 
 
-def _page_number(page: int) -> int:
-    return max(1, int(page))
-
-
-def _grouped(*, match: dict, group_field: str, page: int) -> Page:
-    """Distinct values of `group_field` under `match`, with how many column rows hold each."""
+def _node(dataset_id: str, kind: str, path: list, page: int = 1) -> dict | None:
     mongo_connect()
-    page = _page_number(page)
-    rows = list(
-        ColumnDocument._get_collection().aggregate(
-            [
-                {"$match": match},
-                {"$group": {"_id": f"${group_field}", "rows": {"$sum": 1}}},
-                {"$sort": {"_id": 1}},
-            ]
-        )
-    )
-    items = [{"name": row["_id"], "rows": row["rows"]} for row in rows]
-    start = (page - 1) * PAGE_SIZE
-    return Page(items=items[start : start + PAGE_SIZE], number=page, total=len(items))
+    return BrowseNodeDocument._get_collection().find_one({"_id": node_id(dataset_id, kind, path, page)})
+
+
+def _page(dataset_id: str, kind: str, path: list, page: int = 1) -> Page:
+    page = max(1, page)
+    node = _node(dataset_id, kind, path, page)
+    if node is None:
+        return Page(number=page)
+    return Page(items=node["items"], number=node["page"], pages=node["pages"], total=node["total"])
 
 
 def namespaces_for_dataset(*, dataset_id: str, page: int = 1) -> Page:
-    mongo_connect()
-    page = _page_number(page)
-    query = NamespaceDocument.objects(dataset_id=dataset_id).order_by("namespace_id")
-    total = query.count()
-    items = list(query.skip((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
-    return Page(items=items, number=page, total=total)
+    """Namespaces with how many databases and column rows each holds."""
+    return _page(dataset_id, "namespaces", [], page)
 
 
 def namespace_get(*, dataset_id: str, namespace_id: str) -> NamespaceDocument | None:
@@ -65,52 +51,45 @@ def namespace_get(*, dataset_id: str, namespace_id: str) -> NamespaceDocument | 
 
 
 def databases_for_namespace(*, dataset_id: str, namespace_id: str, page: int = 1) -> Page:
-    return _grouped(
-        match={"dataset_id": dataset_id, "namespace_id": namespace_id},
-        group_field="dataset_database_name",
-        page=page,
-    )
+    """Databases of a namespace: `name`, `tables`, `rows`."""
+    return _page(dataset_id, "databases", [namespace_id], page)
 
 
 def tables_for_database(*, dataset_id: str, namespace_id: str, database: str, page: int = 1) -> Page:
-    return _grouped(
-        match={"dataset_id": dataset_id, "namespace_id": namespace_id, "dataset_database_name": database},
-        group_field="dataset_table_name",
-        page=page,
-    )
+    """Tables of a database: `name`, `columns`, `rows`."""
+    return _page(dataset_id, "tables", [namespace_id, database], page)
 
 
 def columns_for_table(*, dataset_id: str, namespace_id: str, database: str, table: str, page: int = 1) -> Page:
-    return _grouped(
-        match={
-            "dataset_id": dataset_id,
-            "namespace_id": namespace_id,
-            "dataset_database_name": database,
-            "dataset_table_name": table,
-        },
-        group_field="dataset_column_name",
-        page=page,
-    )
+    """Physical columns of a table: `name`, `datapoints`, `rows`."""
+    return _page(dataset_id, "columns", [namespace_id, database, table], page)
+
+
+def mappings_for_column(
+    *, dataset_id: str, namespace_id: str, database: str, table: str, column: str, page: int = 1
+) -> Page:
+    """Column rows of one physical column, each with its data point's id, name and type."""
+    return _page(dataset_id, "mappings", [namespace_id, database, table, column], page)
 
 
 def column_rows_for_selection(
     *, dataset_id: str, namespace_id: str, database: str = "", table: str = "", column: str = ""
-) -> list[ColumnDocument]:
-    """Every column row under the selected path (empty parts select everything below)."""
-    mongo_connect()
-    query = {"dataset_id": dataset_id, "namespace_id": namespace_id}
-    for field, value in (
-        ("dataset_database_name", database),
-        ("dataset_table_name", table),
-        ("dataset_column_name", column),
-    ):
-        if value:
-            query[field] = value
-    return list(ColumnDocument.objects(__raw__=query).order_by("line"))
+) -> list[dict]:
+    """Every column row of a namespace in file order, narrowed to the selected path."""
+    selected = {"database": database, "table": table, "column": column}
+    rows, page = [], 1
+    while (node := _node(dataset_id, "rows", [namespace_id], page)) is not None:
+        rows.extend(
+            row for row in node["items"] if all(not value or row[part] == value for part, value in selected.items())
+        )
+        if page >= node["pages"]:
+            break
+        page += 1
+    return rows
 
 
 def datapoints_by_ids(*, dataset_id: str, data_point_ids: list[str]) -> dict[str, DataPointDocument]:
-    """Data points by key, looked up by `_id` one by one (the only lookup FerretDB indexes)."""
+    """Data points by key, each looked up by `_id`."""
     mongo_connect()
     found = {}
     for data_point_id in dict.fromkeys(data_point_ids):
@@ -125,30 +104,49 @@ def datapoint_get(*, dataset_id: str, data_point_id: str) -> DataPointDocument |
     return DataPointDocument.objects(id=f"{dataset_id}:{data_point_id}").first()
 
 
-def columns_for_datapoint(*, dataset_id: str, data_point_id: str) -> list[ColumnDocument]:
-    mongo_connect()
-    return list(
-        ColumnDocument.objects(dataset_id=dataset_id, data_point_id=data_point_id).order_by(
-            "namespace_id", "dataset_database_name", "dataset_table_name", "dataset_column_name"
-        )
+def columns_for_datapoint(*, dataset_id: str, data_point_id: str, page: int = 1) -> Page:
+    """Every column row mapped to a data point, with its full path."""
+    return _page(dataset_id, "usages", [data_point_id], page)
+
+
+def anomalies_for_datapoint(*, dataset_id: str, line: int) -> list[dict]:
+    node = _node(dataset_id, "record_anomalies", [str(line)])
+    return node["items"] if node else []
+
+
+def anomalies_list(*, dataset_id: str, file: str = "", code: str = "", severity: str = "", page: int = 1) -> Page:
+    return _page(dataset_id, "anomalies", [file, code, severity], page)
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    datapoints: list
+    columns: list
+    limited: bool
+
+
+def dataset_search(*, dataset_id: str, query: str, limit: int = 200) -> SearchResults:
+    """Data points (by id, name, standard name, definition) and columns (by database, table or
+    column name) that hold every word of the query."""
+    hits: dict | None = None
+    limited = False
+    for word in dict.fromkeys(search_tokens(query)):
+        node = _node(dataset_id, "search", [word])
+        items = node["items"] if node else []
+        limited = limited or bool(node and node.get("limited"))
+        found = {_search_key(item): item for item in items}
+        hits = found if hits is None else {key: item for key, item in hits.items() if key in found}
+    results = list((hits or {}).values())
+    return SearchResults(
+        query=query,
+        datapoints=[item for item in results if item["kind"] == "datapoint"][:limit],
+        columns=[item for item in results if item["kind"] == "column"][:limit],
+        limited=limited,
     )
 
 
-def anomalies_for_record(*, dataset_id: str, file: str, line: int) -> list[AnomalyDocument]:
-    mongo_connect()
-    return list(AnomalyDocument.objects(dataset_id=dataset_id, file=file, line=line))
-
-
-def anomalies_list(
-    *, dataset_id: str, file: str = "", code: str = "", severity: str = "", page: int = 1
-) -> Page:
-    mongo_connect()
-    page = _page_number(page)
-    query = {"dataset_id": dataset_id}
-    for field, value in (("file", file), ("code", code), ("severity", severity)):
-        if value:
-            query[field] = value
-    documents = AnomalyDocument.objects(__raw__=query).order_by("id")
-    total = documents.count()
-    items = list(documents.skip((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
-    return Page(items=items, number=page, total=total)
+def _search_key(item: dict) -> tuple:
+    if item["kind"] == "datapoint":
+        return ("datapoint", item["data_point_id"])
+    return ("column", item["namespace_id"], item["database"], item["table"], item["column"])

@@ -12,7 +12,12 @@ from django.utils import timezone
 from reports.services import report_write
 from reports.storage import storage_delete_dataset, storage_read, storage_save, upload_key
 from uploads.models import Dataset, DatasetStage, DatasetStatus
-from uploads.persistence import anomalies_persist, dataset_documents_delete, records_persist
+from uploads.persistence import (
+    anomalies_persist,
+    browse_index_persist,
+    dataset_documents_delete,
+    records_persist,
+)
 from uploads.pipeline import FILES, PipelineResult, Vocabularies, pipeline_run
 
 logger = logging.getLogger(__name__)
@@ -165,6 +170,11 @@ def dataset_process(*, dataset_id: str) -> Dataset:
             )
         progress(DatasetStage.REPORTING, 0)
         anomalies_persist(dataset_id=dataset_id, anomalies=result.anomalies)
+        browse_index_persist(
+            dataset_id=dataset_id,
+            records={file: part.records for file, part in result.files.items()},
+            anomalies=result.anomalies,
+        )
         status = DatasetStatus.FAILED if result.failed else DatasetStatus.DONE
         error = result.error or ""
     except Exception as exc:  # noqa: BLE001 - any crash must end as a readable failed status

@@ -148,37 +148,32 @@ def browse(request: HttpRequest, dataset_id) -> HttpResponse:
                "page_query": f"{selected}&" if selected else ""}
     if not path["namespace"]:
         page = selectors.namespaces_for_dataset(dataset_id=key, page=page_number)
-        items = [{"name": ns.namespace_id, "label": ns.namespace_option_name,
-                  "url": _browse_url(dataset, namespace=ns.namespace_id)} for ns in page.items]
+        items = [{**item, "url": _browse_url(dataset, namespace=item["namespace_id"])} for item in page.items]
         context.update(level="namespaces", page=page, items=items)
+        return render(request, "uploads/browse.html", context)
+    namespace = selectors.namespace_get(dataset_id=key, namespace_id=path["namespace"])
+    if namespace is None:
+        raise Http404("No such namespace in this dataset.")
+    context["namespace"] = namespace
+    context["export_url"] = reverse("uploads:export_json", args=[dataset.pk]) + "?" + selected
+    depth = sum(bool(path[part]) for part in LEVELS)
+    level, child, lister = {
+        1: ("databases", "database", selectors.databases_for_namespace),
+        2: ("tables", "table", selectors.tables_for_database),
+        3: ("columns", "column", selectors.columns_for_table),
+        4: ("datapoints", None, selectors.mappings_for_column),
+    }[depth]
+    arguments = {name: path[part] for name, part in
+                 (("namespace_id", "namespace"), ("database", "database"), ("table", "table"), ("column", "column"))
+                 if path[part]}
+    page = lister(dataset_id=key, page=page_number, **arguments)
+    if child:
+        items = [{**item, "url": _browse_url(dataset, **{**path, child: item["name"]})} for item in page.items]
     else:
-        namespace = selectors.namespace_get(dataset_id=key, namespace_id=path["namespace"])
-        if namespace is None:
-            raise Http404("No such namespace in this dataset.")
-        context["namespace"] = namespace
-        context["export_url"] = reverse("uploads:export_json", args=[dataset.pk]) + "?" + urlencode(
-            {part: path[part] for part in LEVELS if path[part]})
-        if not path["column"]:
-            level, child = {0: ("databases", "database"), 1: ("tables", "table"), 2: ("columns", "column")}[
-                sum(bool(path[part]) for part in LEVELS[1:])]
-            lister = {"databases": selectors.databases_for_namespace, "tables": selectors.tables_for_database,
-                      "columns": selectors.columns_for_table}[level]
-            filters = {"namespace_id": path["namespace"]}
-            filters.update({part: path[part] for part in ("database", "table") if path[part]})
-            page = lister(dataset_id=key, page=page_number, **filters)
-            items = [{"name": item["name"], "rows": item["rows"],
-                      "url": _browse_url(dataset, **{**path, child: item["name"]})} for item in page.items]
-            context.update(level=level, page=page, items=items)
-        else:
-            rows = selectors.column_rows_for_selection(
-                dataset_id=key, namespace_id=path["namespace"], database=path["database"],
-                table=path["table"], column=path["column"])
-            if not rows:
-                raise Http404("No such column in this dataset.")
-            datapoints = selectors.datapoints_by_ids(
-                dataset_id=key, data_point_ids=[row.data_point_id for row in rows if row.data_point_id])
-            mappings = [{"row": row, "datapoint": datapoints.get(row.data_point_id)} for row in rows]
-            context.update(level="datapoints", mappings=mappings)
+        items = page.items
+    if depth > 1 and not page.total:
+        raise Http404(f"No such {LEVELS[depth - 1]} in this namespace.")
+    context.update(level=level, page=page, items=items)
     return render(request, "uploads/browse.html", context)
 
 
@@ -192,9 +187,10 @@ def datapoint_detail(request: HttpRequest, dataset_id) -> HttpResponse:
     context = {
         "dataset": dataset,
         "datapoint": datapoint,
-        "columns": selectors.columns_for_datapoint(dataset_id=str(dataset.pk), data_point_id=data_point_id),
-        "anomalies": selectors.anomalies_for_record(dataset_id=str(dataset.pk), file="datapoints",
-                                                    line=datapoint.line),
+        "page": selectors.columns_for_datapoint(
+            dataset_id=str(dataset.pk), data_point_id=data_point_id, page=_page(request)),
+        "page_query": urlencode({"id": data_point_id}) + "&",
+        "anomalies": selectors.anomalies_for_datapoint(dataset_id=str(dataset.pk), line=datapoint.line),
     }
     return render(request, "uploads/datapoint_detail.html", context)
 
@@ -216,6 +212,7 @@ def anomaly_list(request: HttpRequest, dataset_id) -> HttpResponse:
         if request.GET.get("severity", "") in {"error", "warning", "info"} else "",
     }
     page = selectors.anomalies_list(dataset_id=str(dataset.pk), page=_page(request), **filters)
+
     counts = _anomaly_counts(dataset)
     selected = urlencode({name: value for name, value in filters.items() if value})
     context = {

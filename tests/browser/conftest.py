@@ -85,6 +85,9 @@ def screenshot(page, output_dir):
             page.set_viewport_size(PHONE)
         try:
             page.screenshot(path=str(path), full_page=True)
+            if phone:
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= PHONE["width"], f"{name} is {width}px wide on a {PHONE['width']}px phone screen"
         finally:
             if phone:
                 page.set_viewport_size(LAPTOP)

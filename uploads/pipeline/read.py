@@ -3,7 +3,6 @@
 Record boundaries and line numbers come from numpy over the bytes; pandas' C parser cuts the cells.
 """
 
-import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -116,10 +115,8 @@ def file_read(*, name: str, data: bytes) -> FileState:
             return _fail(result, Code.FILE_NOT_CSV, "a quote is left open at the end of the file")
         frame = _cells_fast(data, arr, starts, ends, quotes, delimiter, result)
         if frame is not None:
-            suspect = _suspects(arr, starts, lines, quotes, delimiter)
             frame["line"] = lines
             frame["blank"] = blank
-            frame["suspect"] = suspect
             result.records = frame.iloc[header_at + 1 :].reset_index(drop=True)
             result.texts = RecordTexts(data=data, starts=starts[header_at + 1 :], ends=ends[header_at + 1 :])
             return result
@@ -135,11 +132,24 @@ def _fail(result: FileState, code: Code, message: str) -> FileState:
 def _is_utf8(data: bytes) -> bool:
     if data.isascii():
         return True
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:  # in blocks: validating must not hold a decoded copy of the whole file
-        for offset in range(0, len(data), _BLOCK):
-            decoder.decode(data[offset : offset + _BLOCK])
-        decoder.decode(b"", final=True)
+    # ASCII bytes never belong to a multi-byte sequence: each run of high bytes must decode alone.
+    arr = np.frombuffer(data, dtype=np.uint8)
+    high = np.flatnonzero(arr >= 128)
+    breaks = np.flatnonzero(np.diff(high) != 1)
+    run_starts = high[np.concatenate([[0], breaks + 1])]
+    run_ends = high[np.concatenate([breaks, [high.size - 1]])] + 1
+    lengths = run_ends - run_starts
+    runs: set[bytes] = set()
+    for length in range(1, 5):  # short runs: the distinct ones through numpy, each decoded once
+        at = run_starts[lengths == length]
+        key = np.zeros(at.size, dtype=np.int64)
+        for offset in range(length):
+            key = key * 256 + arr[at + offset]
+        runs.update(int(k).to_bytes(length, "big") for k in np.unique(key))
+    runs.update(data[s:e] for s, e in zip(run_starts[lengths > 4].tolist(), run_ends[lengths > 4].tolist()))
+    try:
+        for run in runs:
+            run.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
@@ -232,18 +242,9 @@ def _quotes_regular(arr: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool
     )
 
 
-def _cells_fast(data, arr, starts, ends, quotes, delimiter, result: FileState) -> pd.DataFrame | None:
+def _cells_fast(data, arr, starts, ends, quotes, delimiter, result: FileState):
     """Cells of every record through pandas' C parser; None when its rows do not match our records."""
-    is_delimiter = arr == ord(delimiter)
-    if quotes.size:
-        segments = np.unique(np.concatenate([starts, quotes]))
-        counts = np.add.reduceat(is_delimiter, segments, dtype=np.int64)
-        inside = np.isin(segments, quotes[0::2])
-        owner = np.searchsorted(starts, segments, side="right") - 1
-        cells = 1 + np.bincount(owner[~inside], weights=counts[~inside], minlength=starts.size).astype(np.int64)
-    else:
-        cells = 1 + np.add.reduceat(is_delimiter, starts, dtype=np.int64)
-    del is_delimiter
+    cells, suspect = _scan(arr, starts, ends, quotes, ord(delimiter), set(result.columns.values()))
     width = max(int(cells.max()), result.header_width)
     fields = sorted(result.columns, key=result.columns.get)
     try:
@@ -266,38 +267,53 @@ def _cells_fast(data, arr, starts, ends, quotes, delimiter, result: FileState) -
         return None
     if len(frame) != starts.size:
         return None
-    frame.columns = [f for f in sorted(result.columns, key=result.columns.get)]
+    frame.columns = fields
     frame["cells"] = cells
+    frame["suspect"] = suspect
     return frame
 
 
-def _suspects(arr: np.ndarray, starts, lines, quotes, delimiter: str) -> np.ndarray:
-    """Records where a whitespace-like byte touches a cell edge; only these are checked exactly."""
+def _scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: set[int]):
+    """Cells per record (delimiters outside quotes + 1), and records where a mapped cell may hold
+    surrounding whitespace: a whitespace-like byte at a cell edge. In blocks of whole records, so
+    the temporaries stay small."""
     maybe_space = np.zeros(256, dtype=bool)
     maybe_space[list(_WHITESPACE_ASCII)] = True
     maybe_space[128:] = True
-    maybe_space[ord(delimiter)] = False
-    edge = np.zeros(256, dtype=bool)
-    edge[[ord(delimiter), LF, CR]] = True
-    found = []
-    for offset in range(0, arr.size, _BLOCK):  # in blocks to keep the temporary masks small
-        block = arr[offset : offset + _BLOCK + 1]
-        space, bound = maybe_space[block], edge[block]
-        touching = (space[1:] & bound[:-1]) | (space[:-1] & bound[1:])
-        found.append(np.flatnonzero(touching) + offset)
-    if quotes.size:  # inside quotes, any whitespace (the delimiter and line breaks too) counts
-        maybe_space[[ord(delimiter), LF, CR]] = True
-        inner = np.concatenate([quotes[0::2] + 1, quotes[1::2] - 1])
-        inner = inner[(inner >= 0) & (inner < arr.size)]
-        found.append(inner[maybe_space[arr[inner]]])
-    positions = np.concatenate(found) if found else np.zeros(0, np.int64)
+    maybe_space[delimiter] = False
+    cells = np.ones(starts.size, dtype=np.int32)
     suspect = np.zeros(starts.size, dtype=bool)
-    suspect[np.searchsorted(starts, positions, side="right") - 1] = True
-    suspect[np.searchsorted(starts, positions + 1, side="right") - 1] = True
-    if suspect.size:  # the last cell may touch the end of the file, the first its start
-        suspect[-1] = True
-        suspect[0] |= arr.size > 0 and bool(maybe_space[arr[0]])
-    return suspect
+    size = arr.size
+    first = 0
+    while first < starts.size:
+        last = int(np.searchsorted(starts, starts[first] + _BLOCK, side="left"))
+        last = max(last, first + 1)
+        low, high = int(starts[first]), int(ends[last - 1])
+        at = np.flatnonzero(arr[low:high] == delimiter) + low
+        if quotes.size:
+            at = at[(np.searchsorted(quotes, at) & 1) == 0]
+        owner = np.searchsorted(starts[first:last], at, side="right") - 1
+        counts = np.bincount(owner, minlength=last - first)
+        cells[first:last] += counts.astype(np.int32)
+        # cell index on the left of each delimiter
+        before = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        left = np.arange(at.size) - before[owner]
+        hit = (maybe_space[arr[at - 1]] & np.isin(left, list(mapped))) | (
+            maybe_space[arr[np.minimum(at + 1, size - 1)]] & (at + 1 < size) & np.isin(left + 1, list(mapped))
+        )
+        suspect[first + owner[hit]] = True
+        first = last
+    filled = ends > starts
+    edge_first = filled & maybe_space[arr[np.minimum(starts, size - 1)]] & (0 in mapped)
+    edge_last = filled & maybe_space[arr[np.maximum(ends - 1, 0)]] & np.isin(cells - 1, list(mapped))
+    suspect |= edge_first | edge_last
+    if quotes.size:  # inside quotes any whitespace counts, line breaks and the delimiter too
+        maybe_space[[delimiter, LF, CR]] = True
+        inner = np.concatenate([quotes[0::2] + 1, quotes[1::2] - 1])
+        inner = inner[(inner >= 0) & (inner < size)]
+        inner = inner[maybe_space[arr[inner]]]
+        suspect[np.searchsorted(starts, inner, side="right") - 1] = True
+    return cells, suspect
 
 
 def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:

@@ -94,9 +94,12 @@ def records_clean(*, state: FileState, vocabularies: Vocabularies, persisted: np
             out[field_name] = np.full(positions.size, None, dtype=object)
             continue
         values = records.pop(field_name).to_numpy()[positions]  # pop: the working column is freed at once
-        blank = values == ""
+        # a persisted record has no blank required field
+        blank = np.zeros(values.size, dtype=bool) if field_name in schema.required else values == ""
         if field_name in schema.list_fields:
-            values = _objects([_list_split(v) for v in values])
+            # split each distinct value once; rows share the (read-only) lists of their value
+            codes, uniques = pd.factorize(values, sort=False)
+            values = _objects([_list_split(u) for u in uniques])[codes] if len(uniques) else values
         elif field_name in schema.vocabulary_fields:
             values = _vocabulary_map(values, vocabularies.vocabulary(field_name))
             values[blank] = None
