@@ -11,7 +11,7 @@ if [ -f .env ]; then set -a; . ./.env; set +a; fi
 
 profile=${SERVICES_PROFILE:-dev}
 if [ "$profile" = test ]; then
-  ferret_port=${TEST_FERRETDB_PORT:-27018}; redis_port=${TEST_REDIS_PORT:-6380}; var="$ROOT/var/test"
+  ferret_port=${TEST_FERRETDB_PORT:-27018}; redis_port=${TEST_REDIS_PORT:-6380}; var="$ROOT/var/test/services-$ferret_port"
 else
   ferret_port=${FERRETDB_PORT:-27017}; redis_port=${REDIS_PORT:-6379}; var="$ROOT/var"
 fi

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export SERVICES_PROFILE=test
 # Services already running (another test run) are reused and left running.
 if ! devservices/services.sh status; then
-  rm -rf var/test/ferretdb var/test/redis var/test/media
+  rm -rf "var/test/services-${TEST_FERRETDB_PORT:-27018}" var/test/media
   trap 'devservices/services.sh stop' EXIT
 fi
 eval "$(devservices/services.sh start | sed 's/^/export /')"

@@ -1,8 +1,14 @@
-"""JSON export of the data points under a browse selection, in the spec's structure."""
+"""JSON export of data points, in the spec's structure, for a browse selection or a search."""
 
 import re
 
-from uploads.selectors import column_rows_for_selection, datapoints_by_ids, namespace_get
+from uploads.selectors import (
+    column_rows_for_selection,
+    columns_for_datapoint,
+    dataset_search,
+    datapoints_by_ids,
+    namespace_get,
+)
 
 EXPORTED_FIELDS = (
     "data_point_standard_name",
@@ -22,43 +28,65 @@ def _owner_key(owner: str | None) -> str:
     return f"{owner.replace(' ', '_') if owner else 'unknown'}_namespaces"
 
 
-def export_build(*, dataset_id: str, namespace_id: str, database: str = "", table: str = "", column: str = "") -> dict:
-    """Returns the export; one top-level `<owner>_namespaces` key per owner in the selection."""
-    namespace = namespace_get(dataset_id=dataset_id, namespace_id=namespace_id)
-    rows = column_rows_for_selection(
-        dataset_id=dataset_id, namespace_id=namespace_id, database=database, table=table, column=column
-    )
+def _export_tree(*, dataset_id: str, rows: list[dict]) -> dict:
+    """Rows of (namespace_id, database, owner, data_point_id) → owner → namespace → database → data points,
+    each level in the order of first appearance."""
     datapoints = datapoints_by_ids(
         dataset_id=dataset_id, data_point_ids=[row["data_point_id"] for row in rows if row.get("data_point_id")]
     )
-    # owner -> database -> data point ids, each in the order of first appearance in the file.
-    tree: dict[str, dict[str, dict[str, None]]] = {}
+    tree: dict[str, dict[str, dict[str, dict[str, None]]]] = {}
     for row in rows:
-        databases = tree.setdefault(_owner_key(row.get("owner")), {})
+        databases = tree.setdefault(_owner_key(row.get("owner")), {}).setdefault(row["namespace_id"], {})
         data_point_ids = databases.setdefault(row["database"], {})
         if row.get("data_point_id") in datapoints:
             data_point_ids[row["data_point_id"]] = None
+    names = {}
     export = {}
-    for owner_key, databases in tree.items():
-        export[owner_key] = {
-            namespace_id: {
-                "namespace_option_name": namespace.namespace_option_name if namespace else None,
+    for owner_key, namespaces in tree.items():
+        export[owner_key] = {}
+        for namespace_id, databases in namespaces.items():
+            if namespace_id not in names:
+                namespace = namespace_get(dataset_id=dataset_id, namespace_id=namespace_id)
+                names[namespace_id] = namespace.namespace_option_name if namespace else None
+            export[owner_key][namespace_id] = {
+                "namespace_option_name": names[namespace_id],
                 "databases": [
                     {
-                        database_name: [
+                        database: [
                             {dp_id: {field: datapoints[dp_id][field] for field in EXPORTED_FIELDS}}
                             for dp_id in data_point_ids
                         ]
                     }
-                    for database_name, data_point_ids in databases.items()
+                    for database, data_point_ids in databases.items()
                 ],
             }
-        }
     return export
 
 
-def export_filename(*, namespace_id: str, database: str = "", table: str = "", column: str = "") -> str:
+def export_build(*, dataset_id: str, namespace_id: str, database: str = "", table: str = "", column: str = "") -> dict:
+    """The data points under a browse selection; one top-level `<owner>_namespaces` key per owner."""
+    rows = column_rows_for_selection(
+        dataset_id=dataset_id, namespace_id=namespace_id, database=database, table=table, column=column
+    )
+    return _export_tree(dataset_id=dataset_id, rows=[{**row, "namespace_id": namespace_id} for row in rows])
+
+
+def export_build_for_search(*, dataset_id: str, query: str) -> dict:
+    """The data points a search finds, placed under every namespace and database that maps them."""
+    results = dataset_search(dataset_id=dataset_id, query=query)
+    rows = []
+    for item in results.datapoints:
+        page = 1
+        while True:
+            usages = columns_for_datapoint(dataset_id=dataset_id, data_point_id=item["data_point_id"], page=page)
+            rows.extend({**usage, "data_point_id": item["data_point_id"]} for usage in usages.items)
+            if not usages.has_next:
+                break
+            page += 1
+    return _export_tree(dataset_id=dataset_id, rows=rows)
+
+
+def export_filename(*parts: str) -> str:
     """A file name made only of safe characters, whatever the selection holds."""
-    parts = [part for part in (namespace_id, database, table, column) if part]
-    slug = "_".join(re.sub(r"[^A-Za-z0-9._-]+", "-", part).strip("-._") or "x" for part in parts)
-    return f"export_{slug[:150]}.json"
+    slug = "_".join(re.sub(r"[^A-Za-z0-9._-]+", "-", part).strip("-._") or "x" for part in parts if part)
+    return f"export_{slug[:150] or 'selection'}.json"

@@ -6,7 +6,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from reports.exports import export_build, export_filename
+from reports.exports import export_build, export_build_for_search, export_filename
 from reports.storage import storage_exists, storage_open
 from uploads.models import Dataset
 
@@ -29,6 +29,12 @@ def summary_json_download(request: HttpRequest, dataset_id) -> FileResponse:
     return _report_response(dataset.summary_json_key, "summary.json", "application/json")
 
 
+def _json_attachment(content: dict, filename: str) -> HttpResponse:
+    response = HttpResponse(json.dumps(content, indent=2, ensure_ascii=False), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @require_GET
 def export_json_download(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = get_object_or_404(Dataset, pk=dataset_id)
@@ -37,7 +43,14 @@ def export_json_download(request: HttpRequest, dataset_id) -> HttpResponse:
     if not namespace_id:
         return JsonResponse({"error": "Choose a namespace to export (the `namespace` parameter)."}, status=400)
     export = export_build(dataset_id=str(dataset.pk), namespace_id=namespace_id, **selection)
-    response = HttpResponse(json.dumps(export, indent=2, ensure_ascii=False), content_type="application/json")
-    filename = export_filename(namespace_id=namespace_id, **selection)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return _json_attachment(export, export_filename(namespace_id, *selection.values()))
+
+
+@require_GET
+def search_export_json_download(request: HttpRequest, dataset_id) -> HttpResponse:
+    dataset = get_object_or_404(Dataset, pk=dataset_id)
+    query = request.GET.get("q", "").strip()
+    if not query:
+        return JsonResponse({"error": "Search for something first (the `q` parameter)."}, status=400)
+    export = export_build_for_search(dataset_id=str(dataset.pk), query=query)
+    return _json_attachment(export, export_filename("search", query))

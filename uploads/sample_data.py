@@ -1,12 +1,12 @@
 """Ground-truth sample datasets: realistic linked CSV files with anomalies injected at known places.
 
-The generator knows every cell and every physical line it writes, so it derives the expected
-anomalies, counts and status from its own construction (`shared/data-spec.md` and the choices in
-`docs/pipeline.md`), never from the pipeline; the pipeline is then checked against it.
+The generator places every cell and writes every line itself, so the expected report comes from its
+own construction: the spec's rules (`shared/data-spec.md`, choices in `docs/pipeline.md`) applied to
+the cells it placed, and physical lines counted from the text it wrote; never from the pipeline.
 Pure Python + numpy/pandas, no Django import.
 
-It holds three ideas that would usually be three modules (building the cells, writing them in a
-dialect, deriving the expected report); they stay together because the project asked for one file.
+Three ideas live here (building cells, writing a dialect, deriving the expected report) that would
+usually be three modules; they stay in one file because the project asked for one.
 """
 
 from __future__ import annotations
@@ -235,7 +235,8 @@ def _namespaces_build(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]
 def _datapoints_build(n: int, rng: np.random.Generator, line_ending: str) -> dict[str, np.ndarray]:
     draws = rng.random((n, 12))
     picks = rng.integers(0, 1 << 30, (n, 6))
-    newlines = {"\n": ("\n",), "\r\n": ("\n", "\r\n"), "\r": ("\r",)}[line_ending]
+    # line breaks pasted into a definition need not be the file's own: any of them is one line break
+    newlines = {"\n": ("\n", "\n", "\r\n"), "\r\n": ("\n", "\r\n"), "\r": ("\r", "\r", "\n", "\r\n")}[line_ending]
     out: dict[str, list[str]] = {f: [] for f in FIELDS["datapoints"]}
     for k in range(n):
         name_, abbr, kind, _ = MEASURES[k % len(MEASURES)]

@@ -17,4 +17,7 @@ urlpatterns = [
     path("datasets/<uuid:dataset_id>/anomalies.csv", report_views.anomalies_csv_download, name="anomalies_csv"),
     path("datasets/<uuid:dataset_id>/summary.json", report_views.summary_json_download, name="summary_json"),
     path("datasets/<uuid:dataset_id>/export.json", report_views.export_json_download, name="export_json"),
+    path("datasets/<uuid:dataset_id>/search/", views.search, name="search"),
+    path("datasets/<uuid:dataset_id>/search/export.json", report_views.search_export_json_download,
+         name="search_export_json"),
 ]

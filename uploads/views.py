@@ -227,3 +227,22 @@ def anomaly_list(request: HttpRequest, dataset_id) -> HttpResponse:
         "chart_height": 22 * len(counts),
     }
     return render(request, "uploads/anomaly_list.html", context)
+
+
+@require_GET
+def search(request: HttpRequest, dataset_id) -> HttpResponse:
+    dataset = _dataset(dataset_id)
+    query = request.GET.get("q", "").strip()[:200]
+    results = selectors.dataset_search(dataset_id=str(dataset.pk), query=query) if query else None
+    context = {
+        "dataset": dataset,
+        "query": query,
+        "results": results,
+        "export_url": reverse("uploads:search_export_json", args=[dataset.pk]) + "?" + urlencode({"q": query}),
+        "column_urls": [
+            (item, _browse_url(dataset, namespace=item["namespace_id"], database=item["database"],
+                               table=item["table"], column=item["column"]))
+            for item in (results.columns if results else [])
+        ],
+    }
+    return render(request, "uploads/search.html", context)

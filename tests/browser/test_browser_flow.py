@@ -7,6 +7,7 @@ uploads through the form. Screenshots of every main page land in `<output_dir>/s
 import csv
 import json
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -110,11 +111,21 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
     statuses: list[dict] = []
     page.on("response", lambda response: statuses.append(response.json()) if "/status.json" in response.url else None)
 
-    # when the sample is uploaded through the form
-    dataset_id = _upload(page, "Sample", _sample_files())
+    # when the sample is uploaded through the form while the worker is paused (the sample takes
+    # under a second, less than the page's first poll), then the page shows it queued and polls
+    worker.process.send_signal(signal.SIGSTOP)
+    try:
+        dataset_id = _upload(page, "Sample", _sample_files())
+        expect(page.get_by_role("heading", name="Sample", exact=True)).to_be_visible()
+        expect(page.get_by_role("status")).to_contain_text("queued for processing")
+        with page.expect_response(re.compile(r"/status\.json$")):
+            pass
+        expect(page.locator("#status-text")).to_have_text("queued")
+        expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "0")
+    finally:
+        worker.process.send_signal(signal.SIGCONT)
 
-    # then the dataset page follows the processing until the bar is full and the status is done
-    expect(page.get_by_role("heading", name="Sample", exact=True)).to_be_visible()
+    # and once the worker runs, the page follows it until the bar is full and the status is done
     assert _wait_finished(page) == "done"
     expect(page.locator("#status-text")).to_have_text("done")
     expect(page.locator("#stage-text")).to_have_text("finished")
@@ -122,9 +133,9 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
     expect(page.locator("#percent-text")).to_have_text("100")
     expect(page.locator("#error-text")).to_be_hidden()
-    percents = [status["percent"] for status in statuses]
-    assert percents == sorted(percents), f"the progress went backwards: {percents}"
-    assert not statuses or statuses[-1]["status"] == "done" and statuses[-1]["percent"] == 100
+    seen = [(status["status"], status["percent"]) for status in statuses]
+    assert seen[0] == ("queued", 0) and seen[-1] == ("done", 100), seen
+    assert [percent for _, percent in seen] == sorted(percent for _, percent in seen), f"the bar went backwards: {seen}"
     rows = page.locator("#counts-table tbody tr")
     expect(rows).to_have_count(3)
     persisted = {row.get_attribute("data-file"): row.locator("td").nth(1).inner_text() for row in rows.all()}

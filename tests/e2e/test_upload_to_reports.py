@@ -122,6 +122,18 @@ def test_sample_goes_through_a_worker_to_reports_and_browse_pages(client, storag
     assert dp1["approved_abbreviations"] == ["TR1Y", "TR"] and dp1["is_derived"] is True
     assert dp1["data_type"] == "percentage" and dp1["applicable_domicile"] == ["US", "GB"]
 
+    # and search finds data points and columns, and exports what it found
+    page = client.get(f"/datasets/{dataset_id}/search/", {"q": "carbon intensity"}).content.decode()
+    assert "DP3" in page and "DP1" not in page
+    page = client.get(f"/datasets/{dataset_id}/search/", {"q": "TR_1Y"}).content.decode()
+    assert "tr_1y" in page and "tr_3y" not in page
+    export = json.loads(client.get(f"/datasets/{dataset_id}/search/export.json", {"q": "carbon"}).content)
+    assert list(export["Sustainability_Office_namespaces"]["N3"]["databases"][0]["esg_store"][0]) == ["DP3"]
+
+    # and the anomalies can be filtered
+    page = client.get(f"/datasets/{dataset_id}/anomalies/", {"code": "unknown-reference"}).content.decode()
+    assert page.count("<code>unknown-reference</code>") == 2 and "duplicate-row</code></td>" not in page
+
 
 def test_a_file_level_error_fails_the_dataset_with_a_message_and_reports(client, use_storage, start_worker):
     use_storage("local")
