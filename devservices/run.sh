@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 
-eval "$(devservices/services.sh start | sed 's/^/export /')"
+# An assignment, not a pipe, so that a failed start stops this script (set -e).
+service_env=$(devservices/services.sh start)
+eval "$(sed 's/^/export /' <<<"$service_env")"
 $PY manage.py migrate --noinput >/dev/null
 $PY manage.py ensure_indexes
 $PY manage.py create_local_admin --credentials-file var/admin-credentials.txt

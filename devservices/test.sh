@@ -10,7 +10,9 @@ if ! devservices/services.sh status; then
   rm -rf "var/test/services-${TEST_FERRETDB_PORT:-27018}" var/test/media
   trap 'devservices/services.sh stop' EXIT
 fi
-eval "$(devservices/services.sh start | sed 's/^/export /')"
+# An assignment, not a pipe, so that a failed start stops this script (set -e).
+service_env=$(devservices/services.sh start)
+eval "$(sed 's/^/export /' <<<"$service_env")"
 
 export DEBUG=1
 export SECRET_KEY=test-secret-key-not-for-production

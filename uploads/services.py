@@ -127,12 +127,14 @@ def _vocabularies() -> Vocabularies:
 
 
 def _file_counts(result: PipelineResult) -> dict:
+    per_code = result.anomalies.groupby(["file", "code"]).size()
     return {
         file: {
             "rows_read": part.rows_read,
             "rows_persisted": part.rows_persisted,
             "rows_rejected": part.rows_rejected,
             "rows_duplicate": part.rows_duplicate,
+            "anomalies": {code: int(count) for (f, code), count in per_code.items() if f == file},
         }
         for file, part in result.files.items()
     }

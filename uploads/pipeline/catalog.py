@@ -55,6 +55,7 @@ def near_duplicate_check(*, state: FileState) -> None:
             continue
         values = state.records[field_name].iloc[persisted]
         counts = values[values != ""].value_counts()
+        counts = counts[counts > 0]  # a Categorical counts every category, used or not
         variants = variants_find(dict(zip(counts.index, counts.to_numpy().tolist())))
         if not variants:
             continue

@@ -31,15 +31,16 @@ def duplicate_key(keys: pd.Series) -> np.ndarray:
 
 
 def keys_check(*, state: FileState) -> None:
+    """Compares codes, not strings: within a column, equal codes are equal values."""
     records, schema = state.records, state.schema
     fields = [f for f in schema.fields if f in state.columns]
     reached = np.flatnonzero(state.alive & ~state.rejected)
     # A duplicate row shares its key, so only records sharing a key need the whole-row comparison.
-    shared = records[schema.key].iloc[reached].duplicated(keep=False).to_numpy()
+    shared = pd.Series(_codes(records, schema.key, reached)).duplicated(keep=False).to_numpy()
     candidates = reached[shared]
     if candidates.size == 0:
         return
-    values = records.iloc[candidates][fields].reset_index(drop=True)
+    values = pd.DataFrame({f: _codes(records, f, candidates) for f in fields})
     copies = CHECKS[Code.DUPLICATE_ROW](values)
     first_line = _first_lines(values, state.lines(candidates))
     positions = candidates[copies]
@@ -48,15 +49,26 @@ def keys_check(*, state: FileState) -> None:
     state.duplicate[positions] = True
 
     kept = candidates[~copies]
-    keys = records[schema.key].iloc[kept].reset_index(drop=True)
+    keys = pd.Series(_codes(records, schema.key, kept))
     reused = CHECKS[Code.DUPLICATE_KEY](keys)
     first_line = _first_lines(keys.to_frame(), state.lines(kept))
     positions = kept[reused]
     message = [f"key already used on line {line} with other values; record rejected" for line in first_line[reused]]
     state.add(
-        code=Code.DUPLICATE_KEY, field_name=schema.key, positions=positions, values=keys[reused].tolist(), message=message
+        code=Code.DUPLICATE_KEY,
+        field_name=schema.key,
+        positions=positions,
+        values=state.values(positions, schema.key).tolist(),
+        message=message,
     )
     state.rejected[positions] = True
+
+
+def _codes(records: pd.DataFrame, field_name: str, positions: np.ndarray) -> np.ndarray:
+    column = records[field_name].array
+    if isinstance(column, pd.Categorical):
+        return column.codes[positions]
+    return pd.factorize(column.to_numpy()[positions], sort=False)[0]
 
 
 def _first_lines(values: pd.DataFrame, lines: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Reading a file: decoding, dialect, records with their physical start lines, and the header.
 
-Record boundaries and line numbers come from numpy over the bytes; pandas' C parser cuts the cells.
+Record boundaries and line numbers come from the byte scan (`scan.py`); pandas' C parser cuts the
+cells, chunk by chunk, each field kept as a Categorical: codes per record over its distinct values.
 """
 
 import csv
@@ -11,14 +12,12 @@ import numpy as np
 import pandas as pd
 
 from .codes import Code, anomaly_frame
+from .scan import QUOTE, blank_records, cells_scan, line_breaks, quotes_regular, record_spans, utf8_valid
 from .schema import SCHEMAS, FileSchema
 
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (",", ";", "\t", "|")
-QUOTE, LF, CR = 34, 10, 13
-# str.strip() whitespace below 128, line ends aside; bytes >= 128 may start or end a Unicode space.
-_WHITESPACE_ASCII = (9, 11, 12, 28, 29, 30, 31, 32)
-_BLOCK = 1 << 23
+_CHUNK_ROWS = 1 << 18  # rows parsed at once: their Python strings live only until factorized
 
 
 @dataclass
@@ -31,7 +30,8 @@ class FileState:
     columns: dict[str, int] = field(default_factory=dict)  # spec field -> header cell used
     header_width: int = 0
     # One row per record after the header, blank ones included: a column per mapped field (raw text,
-    # "" for a missing cell), then line, cells (cells in the record), blank, suspect (may hold whitespace).
+    # "" for a missing cell; the key as object strings, any other field a Categorical), then line,
+    # cells (cells in the record), blank, suspect (may hold whitespace).
     records: pd.DataFrame | None = None
     texts: "RecordTexts | None" = None
     # Filled by the later stages, aligned with `records`.
@@ -46,9 +46,13 @@ class FileState:
     def lines(self, positions) -> np.ndarray:
         return self.records["line"].to_numpy()[positions]
 
+    def values(self, positions, field_name: str) -> np.ndarray:
+        """The (trimmed) values of one field at some records, as an object array."""
+        return column_take(self.records[field_name], positions)
+
     def raw_values(self, positions, field_name: str) -> list[str]:
         """The cells as read, before trimming."""
-        values = self.records[field_name].to_numpy()[positions]
+        values = self.values(positions, field_name)
         if self.raw is not None and len(self.raw):
             untrimmed = self.raw[field_name].reindex(positions)
             values = np.where(untrimmed.notna().to_numpy(), untrimmed.to_numpy(), values)
@@ -65,11 +69,16 @@ class FileState:
         )
 
 
+def column_take(column: pd.Series, positions) -> np.ndarray:
+    """Values at positions as an object array, without expanding the whole Categorical."""
+    return np.asarray(column.array.take(np.asarray(positions, dtype=np.intp)), dtype=object)
+
+
 @dataclass
 class RecordTexts:
     """The raw text of records, fetched only for the few that an anomaly quotes."""
 
-    data: bytes = b""
+    data: bytes | memoryview = b""
     starts: np.ndarray | None = None
     ends: np.ndarray | None = None
     strings: list[str] | None = None
@@ -77,50 +86,54 @@ class RecordTexts:
     def get(self, positions) -> list[str]:
         if self.strings is not None:
             return [self.strings[p] for p in positions]
-        return [self.data[s:e].decode("utf-8") for s, e in zip(self.starts[positions], self.ends[positions])]
+        return [str(self.data[s:e], "utf-8") for s, e in zip(self.starts[positions], self.ends[positions])]
 
 
 def file_read(*, name: str, data: bytes) -> FileState:
     result = FileState(name=name, schema=SCHEMAS[name])
     if b"\x00" in data:
         return _fail(result, Code.FILE_NOT_CSV, "holds NUL bytes: not a CSV file")
-    if data.startswith(BOM):
-        data = data[len(BOM) :]
-    if not _is_utf8(data):
-        data = data.decode("cp1252", errors="replace").encode("utf-8")
+    # `data` keeps its BOM (pandas' parser skips it); `text` is a view past it: no copy of the file
+    skip = len(BOM) if data.startswith(BOM) else 0
+    text = memoryview(data)[skip:]
+    if not utf8_valid(text if skip else data):
+        data, skip = bytes(text).decode("cp1252", errors="replace").encode("utf-8"), 0
+        text = memoryview(data)
         result.anomalies.append(
             anomaly_frame(file=name, code=Code.FILE_ENCODING, lines=[None], values="", message="not UTF-8; read as cp1252")
         )
-    arr = np.frombuffer(data, dtype=np.uint8)
-    break_starts, break_ends = _line_breaks(arr)
+    arr = np.frombuffer(text, dtype=np.uint8)
+    break_starts, break_ends = line_breaks(arr)
     quotes = np.flatnonzero(arr == QUOTE)
-    starts, ends = _records(arr.size, break_starts, break_ends, quotes)
+    starts, ends = record_spans(arr.size, break_starts, break_ends, quotes)
     lines = 1 + np.searchsorted(break_starts, starts)
-    header_at = _first_filled(data, starts, ends)
+    del break_starts, break_ends
+    header_at = _first_filled(text, starts, ends)
     if header_at is None:
         return _fail(result, Code.FILE_EMPTY, "has no header line")
-    header_text = data[starts[header_at] : ends[header_at]].decode("utf-8")
+    header_text = str(text[starts[header_at] : ends[header_at]], "utf-8")
     delimiter = _delimiter_detect(header_text)
     result.header = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter), [])
     _header_map(result, line=int(lines[header_at]))
-    blank = _blank(data, arr, starts, ends, delimiter)
+    blank = blank_records(text, arr, starts, ends, delimiter)
     if result.error:
         return result
     for position in np.flatnonzero(blank[:header_at]):  # blank lines above the header
         result.anomalies.append(
             anomaly_frame(file=name, code=Code.BLANK_ROW, lines=[lines[position]], values="", message="blank line; skipped")
         )
-    if _quotes_regular(arr, quotes, ord(delimiter)):
+    if quotes_regular(arr, quotes, ord(delimiter)):
         if quotes.size % 2:
             return _fail(result, Code.FILE_NOT_CSV, "a quote is left open at the end of the file")
-        frame = _cells_fast(data, arr, starts, ends, quotes, delimiter, result)
+        kept = slice(header_at + 1, None)
+        frame = _cells_fast(data, arr, starts, ends, quotes, delimiter, result, kept=kept)
         if frame is not None:
-            frame["line"] = lines
-            frame["blank"] = blank
-            result.records = frame.iloc[header_at + 1 :].reset_index(drop=True)
-            result.texts = RecordTexts(data=data, starts=starts[header_at + 1 :], ends=ends[header_at + 1 :])
+            frame["line"] = lines[kept]
+            frame["blank"] = blank[kept]
+            result.records = frame
+            result.texts = RecordTexts(data=text, starts=starts[kept], ends=ends[kept])
             return result
-    return _read_slow(result, data, delimiter)
+    return _read_slow(result, bytes(text), delimiter)
 
 
 def _fail(result: FileState, code: Code, message: str) -> FileState:
@@ -129,61 +142,10 @@ def _fail(result: FileState, code: Code, message: str) -> FileState:
     return result
 
 
-def _is_utf8(data: bytes) -> bool:
-    if data.isascii():
-        return True
-    # ASCII bytes never belong to a multi-byte sequence: each run of high bytes must decode alone.
-    arr = np.frombuffer(data, dtype=np.uint8)
-    high = np.flatnonzero(arr >= 128)
-    breaks = np.flatnonzero(np.diff(high) != 1)
-    run_starts = high[np.concatenate([[0], breaks + 1])]
-    run_ends = high[np.concatenate([breaks, [high.size - 1]])] + 1
-    lengths = run_ends - run_starts
-    runs: set[bytes] = set()
-    for length in range(1, 5):  # short runs: the distinct ones through numpy, each decoded once
-        at = run_starts[lengths == length]
-        key = np.zeros(at.size, dtype=np.int64)
-        for offset in range(length):
-            key = key * 256 + arr[at + offset]
-        runs.update(int(k).to_bytes(length, "big") for k in np.unique(key))
-    runs.update(data[s:e] for s, e in zip(run_starts[lengths > 4].tolist(), run_ends[lengths > 4].tolist()))
-    try:
-        for run in runs:
-            run.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
-
-def _line_breaks(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Byte spans of every physical line end: LF, CRLF or a lone CR."""
-    lf = np.flatnonzero(arr == LF)
-    cr = np.flatnonzero(arr == CR)
-    if cr.size == 0:
-        return lf, lf + 1
-    after_cr = arr[np.minimum(cr + 1, arr.size - 1)]
-    lone = cr[(cr + 1 == arr.size) | (after_cr != LF)]
-    lf_starts = lf - ((lf > 0) & (arr[np.maximum(lf - 1, 0)] == CR))
-    starts = np.concatenate([lf_starts, lone])
-    order = np.argsort(starts, kind="stable")
-    return starts[order], np.concatenate([lf + 1, lone + 1])[order]
-
-
-def _records(size: int, break_starts, break_ends, quotes) -> tuple[np.ndarray, np.ndarray]:
-    """Byte spans of records: line ends with an even number of quotes before them end a record."""
-    if quotes.size:
-        outside = (np.searchsorted(quotes, break_starts) & 1) == 0
-        break_starts, break_ends = break_starts[outside], break_ends[outside]
-    starts = np.concatenate([[0], break_ends])
-    ends = np.concatenate([break_starts, [size]])
-    if starts[-1] == size:  # a line end closing the file opens no blank line
-        starts, ends = starts[:-1], ends[:-1]
-    return starts, ends
-
-
-def _first_filled(data: bytes, starts, ends) -> int | None:
+def _first_filled(text: memoryview, starts, ends) -> int | None:
     for position, (s, e) in enumerate(zip(starts, ends)):
-        if data[s:e].decode("utf-8").strip():
+        if str(text[s:e], "utf-8").strip():
             return position
     return None
 
@@ -218,37 +180,19 @@ def _header_map(result: FileState, *, line: int) -> None:
         result.error = f"{name}: required column(s) missing: {', '.join(missing)}"
 
 
-def _blank(data: bytes, arr: np.ndarray, starts, ends, delimiter: str) -> np.ndarray:
-    """Records that are an empty line or whitespace only (the delimiter is no whitespace here)."""
-    blank = ends == starts
-    first = arr[np.minimum(starts, max(arr.size - 1, 0))] if arr.size else np.zeros(0, np.uint8)
-    maybe = np.flatnonzero(~blank & (np.isin(first, _WHITESPACE_ASCII) | (first >= 128)))
-    for position in maybe:
-        text = data[starts[position] : ends[position]].decode("utf-8")
-        blank[position] = not text.strip() and delimiter not in text
-    return blank
 
 
-def _quotes_regular(arr: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:
-    """Every quote opens a field, closes it, or is doubled: then quote parity finds record ends."""
-    if quotes.size == 0:
-        return True
-    bounds = np.array([delimiter, LF, CR, QUOTE], dtype=np.uint8)
-    opening, closing = quotes[0::2], quotes[1::2]
-    before = arr[np.maximum(opening - 1, 0)]
-    after = arr[np.minimum(closing + 1, arr.size - 1)]
-    return bool(
-        np.all((opening == 0) | np.isin(before, bounds)) and np.all((closing == arr.size - 1) | np.isin(after, bounds))
-    )
 
 
-def _cells_fast(data, arr, starts, ends, quotes, delimiter, result: FileState):
-    """Cells of every record through pandas' C parser; None when its rows do not match our records."""
-    cells, suspect = _scan(arr, starts, ends, quotes, ord(delimiter), set(result.columns.values()))
+def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileState, *, kept: slice):
+    """Cells of the `kept` records through pandas' C parser; None when its rows do not match our records."""
+    cells, suspect = cells_scan(arr, starts, ends, quotes, ord(delimiter), set(result.columns.values()))
     width = max(int(cells.max()), result.header_width)
     fields = sorted(result.columns, key=result.columns.get)
+    parts: dict[str, list] = {f: [] for f in fields}
+    rows = 0
     try:
-        frame = pd.read_csv(
+        chunks = pd.read_csv(
             io.BytesIO(data),
             sep=delimiter,
             header=None,
@@ -262,58 +206,40 @@ def _cells_fast(data, arr, starts, ends, quotes, delimiter, result: FileState):
             doublequote=True,
             encoding="utf-8",
             engine="c",
+            chunksize=_CHUNK_ROWS,
         )
+        for chunk in chunks:
+            for f in fields:
+                values = chunk[result.columns[f]].to_numpy().copy()  # a copy: not a view pinning the chunk
+                parts[f].append(values if f == result.schema.key else pd.factorize(values, sort=False))
+            rows += len(chunk)
     except (pd.errors.ParserError, ValueError):
         return None
-    if len(frame) != starts.size:
+    if rows != starts.size:
         return None
-    frame.columns = fields
-    frame["cells"] = cells
-    frame["suspect"] = suspect
+    frame = pd.DataFrame({f: column_join(parts.pop(f), size=rows, kept=kept, key=f == result.schema.key) for f in fields})
+    frame["cells"] = cells[kept]
+    frame["suspect"] = suspect[kept]
     return frame
 
 
-def _scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: set[int]):
-    """Cells per record (delimiters outside quotes + 1), and records where a mapped cell may hold
-    surrounding whitespace: a whitespace-like byte at a cell edge. In blocks of whole records, so
-    the temporaries stay small."""
-    maybe_space = np.zeros(256, dtype=bool)
-    maybe_space[list(_WHITESPACE_ASCII)] = True
-    maybe_space[128:] = True
-    maybe_space[delimiter] = False
-    cells = np.ones(starts.size, dtype=np.int32)
-    suspect = np.zeros(starts.size, dtype=bool)
-    size = arr.size
-    first = 0
-    while first < starts.size:
-        last = int(np.searchsorted(starts, starts[first] + _BLOCK, side="left"))
-        last = max(last, first + 1)
-        low, high = int(starts[first]), int(ends[last - 1])
-        at = np.flatnonzero(arr[low:high] == delimiter) + low
-        if quotes.size:
-            at = at[(np.searchsorted(quotes, at) & 1) == 0]
-        owner = np.searchsorted(starts[first:last], at, side="right") - 1
-        counts = np.bincount(owner, minlength=last - first)
-        cells[first:last] += counts.astype(np.int32)
-        # cell index on the left of each delimiter
-        before = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        left = np.arange(at.size) - before[owner]
-        hit = (maybe_space[arr[at - 1]] & np.isin(left, list(mapped))) | (
-            maybe_space[arr[np.minimum(at + 1, size - 1)]] & (at + 1 < size) & np.isin(left + 1, list(mapped))
-        )
-        suspect[first + owner[hit]] = True
-        first = last
-    filled = ends > starts
-    edge_first = filled & maybe_space[arr[np.minimum(starts, size - 1)]] & (0 in mapped)
-    edge_last = filled & maybe_space[arr[np.maximum(ends - 1, 0)]] & np.isin(cells - 1, list(mapped))
-    suspect |= edge_first | edge_last
-    if quotes.size:  # inside quotes any whitespace counts, line breaks and the delimiter too
-        maybe_space[[delimiter, LF, CR]] = True
-        inner = np.concatenate([quotes[0::2] + 1, quotes[1::2] - 1])
-        inner = inner[(inner >= 0) & (inner < size)]
-        inner = inner[maybe_space[arr[inner]]]
-        suspect[np.searchsorted(starts, inner, side="right") - 1] = True
-    return cells, suspect
+def column_join(parts: list, *, size: int, kept: slice = slice(None), key: bool = False) -> pd.Series:
+    """One column from consecutive chunks. The key, nearly one value per record, stays an object
+    array; any other field becomes a Categorical from the chunks' (codes, uniques), a value seen in
+    several chunks becoming one category: few distinct strings, and codes to compare."""
+    if key:
+        return pd.Series(np.concatenate(parts)[kept] if parts else np.array([], dtype=object), dtype=object)
+    if not parts:
+        return pd.Series(pd.Categorical([], categories=[""]))
+    merged, categories = pd.factorize(np.concatenate([uniques for _, uniques in parts]), sort=False)
+    codes = np.empty(size, dtype=np.int32)
+    row = offset = 0
+    for chunk_codes, uniques in parts:
+        codes[row : row + chunk_codes.size] = merged[offset : offset + uniques.size][chunk_codes]
+        row, offset = row + chunk_codes.size, offset + uniques.size
+    parts.clear()
+    dtype = pd.CategoricalDtype(pd.Index(categories, dtype=object))
+    return pd.Series(pd.Categorical.from_codes(codes[kept], dtype=dtype))
 
 
 def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:
@@ -343,8 +269,10 @@ def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:
     header_at = next(i for i, t in enumerate(texts) if t.strip())
     rows, texts, lines = rows[header_at + 1 :], texts[header_at + 1 :], lines[header_at + 1 :]
     frame = pd.DataFrame(
-        {f: [r[i] if i < len(r) else "" for r in rows] for f, i in sorted(result.columns.items(), key=lambda x: x[1])},
-        dtype=object,
+        {
+            f: column_join([_cells_of(rows, i, key=f == result.schema.key)], size=len(rows), key=f == result.schema.key)
+            for f, i in sorted(result.columns.items(), key=lambda x: x[1])
+        }
     )
     frame["cells"] = np.array([max(len(r), 1) for r in rows], dtype=np.int64)
     frame["line"] = np.array(lines, dtype=np.int64)
@@ -353,6 +281,11 @@ def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:
     result.records = frame
     result.texts = RecordTexts(strings=texts)
     return result
+
+
+def _cells_of(rows: list[list[str]], position: int, *, key: bool):
+    values = np.array([r[position] if position < len(r) else "" for r in rows], dtype=object)
+    return values if key else pd.factorize(values, sort=False)
 
 
 def _quote_open(text: str, delimiter: str) -> bool:

@@ -73,13 +73,16 @@ def pipeline_run(
 
 
 def _persisted_keys(state: FileState) -> pd.Index:
-    return pd.Index(state.records[state.schema.key].to_numpy()[state.persisted()])
+    return pd.Index(state.values(np.flatnonzero(state.persisted()), state.schema.key))
 
 
 def _persisted_values(state: FileState, field_name: str) -> pd.Index:
     if field_name not in state.columns:
         return pd.Index([])
-    return pd.Index(pd.unique(state.records[field_name].to_numpy()[state.persisted()]))
+    column = state.records[field_name].array
+    if isinstance(column, pd.Categorical):  # its distinct codes name the values
+        return pd.Index(column.categories.take(np.unique(column.codes[state.persisted()])))
+    return pd.Index(pd.unique(column.to_numpy()[state.persisted()]))
 
 
 def _file_result(state: FileState, *, failed: bool, vocabularies: Vocabularies) -> FileResult:

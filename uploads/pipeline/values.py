@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import Code
-from .read import FileState
+from .read import FileState, column_take
 from .vocabularies import Vocabularies
 
 ValueCheck = Callable[..., np.ndarray]
@@ -45,7 +45,7 @@ def values_check(*, state: FileState, vocabularies: Vocabularies) -> None:
     fields = [f for f in schema.fields if f in state.columns]
     # Whitespace: only records whose bytes showed a space at a cell edge can hold one.
     suspects = np.flatnonzero(state.alive & records["suspect"].to_numpy())
-    state.raw = records.iloc[suspects][fields].copy()
+    state.raw = pd.DataFrame({f: column_take(records[f], suspects) for f in fields}, index=suspects, dtype=object)
     for field_name in fields:
         raw = state.raw[field_name]
         trimmed = raw.str.strip()
@@ -57,8 +57,9 @@ def values_check(*, state: FileState, vocabularies: Vocabularies) -> None:
             values=state.raw[field_name].reindex(positions).tolist(),
             message="surrounding whitespace trimmed",
         )
-        if len(suspects):
-            records.iloc[suspects, records.columns.get_loc(field_name)] = trimmed.to_numpy()
+        changed = (raw != trimmed).to_numpy()
+        if changed.any():
+            _column_set(records, field_name, suspects[changed], trimmed.to_numpy()[changed])
     for field_name in (f for f in fields if f in schema.required):
         mask = state.alive & CHECKS[Code.REQUIRED_BLANK](records[field_name])
         positions = np.flatnonzero(mask)
@@ -93,31 +94,46 @@ def records_clean(*, state: FileState, vocabularies: Vocabularies, persisted: np
         if field_name not in state.columns:
             out[field_name] = np.full(positions.size, None, dtype=object)
             continue
-        values = records.pop(field_name).to_numpy()[positions]  # pop: the working column is freed at once
-        # a persisted record has no blank required field
-        blank = np.zeros(values.size, dtype=bool) if field_name in schema.required else values == ""
-        if field_name in schema.list_fields:
-            # split each distinct value once; rows share the (read-only) lists of their value
-            codes, uniques = pd.factorize(values, sort=False)
-            values = _objects([_list_split(u) for u in uniques])[codes] if len(uniques) else values
-        elif field_name in schema.vocabulary_fields:
-            values = _vocabulary_map(values, vocabularies.vocabulary(field_name))
-            values[blank] = None
+        column = records.pop(field_name).array  # pop: the working column is freed at once
+        if isinstance(column, pd.Categorical):
+            codes, uniques = column.codes[positions], column.categories.to_numpy(dtype=object)
         else:
-            values[blank] = None
-        out[field_name] = values
+            codes, uniques = pd.factorize(column.to_numpy()[positions], sort=False)
+        # each distinct value is cleaned once; rows share the result (lists are shared read-only)
+        if field_name in schema.list_fields:
+            cleaned = _objects([_list_split(u) for u in uniques])
+        elif field_name in schema.vocabulary_fields:
+            vocabulary = vocabularies.vocabulary(field_name)
+            cleaned = _objects([vocabulary.get(u.lower(), u) for u in uniques])
+        else:
+            cleaned = uniques.copy()
+        if field_name not in schema.list_fields:
+            cleaned[uniques == ""] = None  # a persisted record has no blank required field
+        out[field_name] = cleaned[codes] if len(uniques) else np.full(positions.size, None, dtype=object)
     out["line"] = records["line"].to_numpy()[positions].astype(np.int64)
     return pd.DataFrame(out)
 
 
+def _column_set(records: pd.DataFrame, field_name: str, positions: np.ndarray, values: np.ndarray) -> None:
+    """Writes values at positions; a Categorical gets the categories it lacks."""
+    column = records[field_name].array
+    if not isinstance(column, pd.Categorical):
+        records.iloc[positions, records.columns.get_loc(field_name)] = values
+        return
+    categories = column.categories
+    at = categories.get_indexer(values)
+    missing = at < 0
+    if missing.any():
+        new = pd.Index(pd.unique(values[missing]), dtype=object)
+        at[missing] = len(categories) + new.get_indexer(values[missing])
+        categories = categories.append(new)
+    codes = column.codes.astype(np.int32)
+    codes[positions] = at
+    records[field_name] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+
+
 def _list_split(value: str) -> list[str]:
     return [part.strip() for part in value.split("|") if part.strip()]
-
-
-def _vocabulary_map(values: np.ndarray, vocabulary: dict) -> np.ndarray:
-    codes, uniques = pd.factorize(values, sort=False)
-    mapped = _objects([vocabulary.get(u.lower(), u) for u in uniques])
-    return mapped[codes] if len(uniques) else values.copy()
 
 
 def _objects(items: list) -> np.ndarray:

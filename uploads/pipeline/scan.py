@@ -1,0 +1,133 @@
+"""The byte scan under reading: UTF-8 check, line ends, record spans, blank records and cells per record.
+
+All numpy over the raw bytes, in blocks where a temporary would otherwise be as large as the file.
+"""
+
+import codecs
+
+import numpy as np
+
+QUOTE, LF, CR = 34, 10, 13
+# str.strip() whitespace below 128, line ends aside; bytes >= 128 may start or end a Unicode space.
+WHITESPACE_ASCII = (9, 11, 12, 28, 29, 30, 31, 32)
+_BLOCK = 1 << 23
+
+
+def utf8_valid(data) -> bool:
+    """Decoded in blocks, so no copy of the whole text is ever made (the decoder carries split characters)."""
+    if isinstance(data, bytes) and data.isascii():
+        return True
+    view = memoryview(data)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for low in range(0, len(view), _BLOCK):
+            decoder.decode(view[low : low + _BLOCK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def line_breaks(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Byte spans of every physical line end: LF, CRLF or a lone CR."""
+    lf = np.flatnonzero(arr == LF)
+    cr = np.flatnonzero(arr == CR)
+    if cr.size == 0:
+        return lf, lf + 1
+    after_cr = arr[np.minimum(cr + 1, arr.size - 1)]
+    lone = cr[(cr + 1 == arr.size) | (after_cr != LF)]
+    lf_starts = lf - ((lf > 0) & (arr[np.maximum(lf - 1, 0)] == CR))
+    if lone.size == 0:
+        return lf_starts, lf + 1
+    starts = np.concatenate([lf_starts, lone])
+    order = np.argsort(starts, kind="stable")
+    return starts[order], np.concatenate([lf + 1, lone + 1])[order]
+
+
+def record_spans(size: int, break_starts, break_ends, quotes) -> tuple[np.ndarray, np.ndarray]:
+    """Byte spans of records: line ends with an even number of quotes before them end a record."""
+    if quotes.size:
+        outside = (np.searchsorted(quotes, break_starts) & 1) == 0
+        break_starts, break_ends = break_starts[outside], break_ends[outside]
+    starts = np.concatenate([[0], break_ends])
+    ends = np.concatenate([break_starts, [size]])
+    if starts[-1] == size:  # a line end closing the file opens no blank line
+        starts, ends = starts[:-1], ends[:-1]
+    return starts, ends
+
+
+def blank_records(data, arr: np.ndarray, starts, ends, delimiter: str) -> np.ndarray:
+    """Records that are an empty line or whitespace only (the delimiter is no whitespace here)."""
+    blank = ends == starts
+    first = arr[np.minimum(starts, max(arr.size - 1, 0))] if arr.size else np.zeros(0, np.uint8)
+    maybe = np.flatnonzero(~blank & (np.isin(first, WHITESPACE_ASCII) | (first >= 128)))
+    for position in maybe:
+        text = bytes(data[starts[position] : ends[position]]).decode("utf-8")
+        blank[position] = not text.strip() and delimiter not in text
+    return blank
+
+
+def quotes_regular(arr: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:
+    """Every quote opens a field, closes it, or is doubled: then quote parity finds record ends."""
+    if quotes.size == 0:
+        return True
+    bounds = np.array([delimiter, LF, CR, QUOTE], dtype=np.uint8)
+    opening, closing = quotes[0::2], quotes[1::2]
+    before = arr[np.maximum(opening - 1, 0)]
+    after = arr[np.minimum(closing + 1, arr.size - 1)]
+    return bool(
+        np.all((opening == 0) | np.isin(before, bounds)) and np.all((closing == arr.size - 1) | np.isin(after, bounds))
+    )
+
+
+def cells_scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: set[int]):
+    """Cells per record (delimiters outside quotes + 1), and records where a mapped cell may hold
+    surrounding whitespace: a whitespace-like byte at a cell edge. In blocks of whole records, so
+    the temporaries stay small."""
+    maybe_space = np.zeros(256, dtype=bool)
+    maybe_space[list(WHITESPACE_ASCII)] = True
+    maybe_space[128:] = True
+    maybe_space[delimiter] = False
+    cells = np.ones(starts.size, dtype=np.int32)
+    suspect = np.zeros(starts.size, dtype=bool)
+    size = arr.size
+    first = 0
+    while first < starts.size:
+        last = int(np.searchsorted(starts, starts[first] + _BLOCK, side="left"))
+        last = max(last, first + 1)
+        low, high = int(starts[first]), int(ends[last - 1])
+        at = np.flatnonzero(arr[low:high] == delimiter) + low
+        if quotes.size:
+            at = at[(np.searchsorted(quotes, at) & 1) == 0]
+        # delimiters of record r are at[before[r]:before[r + 1]]
+        before = np.searchsorted(at, starts[first:last])
+        cells[first:last] += np.diff(before, append=at.size).astype(np.int32)
+        # Only delimiters with a whitespace-like byte beside them can end or start a padded cell.
+        edge = maybe_space[arr[at - 1]] | (maybe_space[arr[np.minimum(at + 1, size - 1)]] & (at + 1 < size))
+        hits = np.flatnonzero(edge)
+        if hits.size:
+            owner = np.searchsorted(before, hits, side="right") - 1
+            left = hits - before[owner]  # cell index on the left of the delimiter
+            spot = at[hits]
+            hit = (maybe_space[arr[spot - 1]] & _mapped(left, mapped)) | (
+                maybe_space[arr[np.minimum(spot + 1, size - 1)]] & (spot + 1 < size) & _mapped(left + 1, mapped)
+            )
+            suspect[first + owner[hit]] = True
+        first = last
+    filled = ends > starts
+    edge_first = filled & maybe_space[arr[np.minimum(starts, size - 1)]] & (0 in mapped)
+    edge_last = filled & maybe_space[arr[np.maximum(ends - 1, 0)]] & _mapped(cells - 1, mapped)
+    suspect |= edge_first | edge_last
+    if quotes.size:  # inside quotes any whitespace counts, line breaks and the delimiter too
+        maybe_space[[delimiter, LF, CR]] = True
+        inner = np.concatenate([quotes[0::2] + 1, quotes[1::2] - 1])
+        inner = inner[(inner >= 0) & (inner < size)]
+        inner = inner[maybe_space[arr[inner]]]
+        suspect[np.searchsorted(starts, inner, side="right") - 1] = True
+    return cells, suspect
+
+
+def _mapped(index: np.ndarray, mapped: set[int]) -> np.ndarray:
+    table = np.zeros(max(mapped, default=0) + 2, dtype=bool)
+    table[list(mapped)] = True
+    return table[np.minimum(index, table.size - 1)]
