@@ -26,7 +26,8 @@ def test_every_level_counts_what_is_below_it(nodes):
 
 
 def test_a_column_lists_its_mappings_with_the_data_point_name(nodes):
-    [mapping] = nodes[node_id("D", "mappings", ["N1", "fund_master", "returns", "tr_1y"])]["items"]
+    columns = nodes[node_id("D", "columns", ["N1", "fund_master", "returns"])]["items"]
+    [mapping] = next(column for column in columns if column["name"] == "tr_1y")["mappings"]
     assert mapping["column_id"] == "C1" and mapping["data_point_name"] == "Total Return 1 Year"
     assert mapping["owner"] == "Equity Research" and mapping["line"] == 2
 

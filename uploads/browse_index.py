@@ -29,6 +29,26 @@ def search_tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """`frame.to_dict("records")` with None for missing values, several times faster on big frames."""
+    names = list(frame.columns)
+    columns = []
+    for name in names:
+        column = frame[name]
+        if column.hasnans:
+            column = column.astype(object).where(column.notna(), None)
+        columns.append(column.tolist())
+    return [dict(zip(names, row)) for row in zip(*columns)]
+
+
+def _group_bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end positions of the runs of equal rows in `keys` (a 2-D array, sorted)."""
+    changes = np.ones(len(keys), dtype=bool)
+    changes[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+    starts = np.flatnonzero(changes)
+    return starts, np.append(starts[1:], len(keys))
+
+
 def _nodes(dataset_id: str, kind: str, path: list, items: list[dict], size: int = PAGE_SIZE) -> Iterator[dict]:
     total = len(items)
     pages = max(1, -(-total // size))
@@ -51,14 +71,9 @@ def _grouped_nodes(
     """One paged node per distinct value of `keys`; `frame` must be sorted by `keys` already."""
     if frame.empty:
         return
-    values = frame.drop(columns=keys).astype(object)
-    records = values.where(values.notna(), None).to_dict("records")
+    records = _records(frame.drop(columns=keys))
     key_values = frame[keys].to_numpy()
-    changes = np.ones(len(frame), dtype=bool)
-    changes[1:] = (key_values[1:] != key_values[:-1]).any(axis=1)
-    starts = np.flatnonzero(changes)
-    ends = np.append(starts[1:], len(frame))
-    for start, end in zip(starts, ends):
+    for start, end in zip(*_group_bounds(key_values)):
         yield from _nodes(dataset_id, kind, [str(v) for v in key_values[start]], records[start:end], size)
 
 
@@ -72,6 +87,13 @@ def _columns_frame(columns: pd.DataFrame, datapoints: pd.DataFrame) -> pd.DataFr
     return frame.join(names, on="data_point_id")
 
 
+def _mapping_lists(mappings: pd.DataFrame, path: list[str]) -> list[list[dict]]:
+    """The mappings of each physical column, in the order `groupby(path, sort=False)` yields them."""
+    fields = ["column_id", "data_point_id", "data_point_name", "data_type", "owner", "line"]
+    records = _records(mappings[fields])
+    return [records[start:end] for start, end in zip(*_group_bounds(mappings[path].to_numpy()))]
+
+
 def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], anomalies: pd.DataFrame) -> Iterator[dict]:
     """Yields every node of the dataset's browse index."""
     namespaces, datapoints = records["namespaces"], records["datapoints"]
@@ -82,7 +104,7 @@ def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], ano
         databases=("database", "nunique"), columns=("column_id", "size"))
     top = namespaces[["namespace_id", "namespace_option_name"]].join(per_namespace, on="namespace_id")
     top[["databases", "columns"]] = top[["databases", "columns"]].fillna(0).astype(int)
-    yield from _nodes(dataset_id, "namespaces", [], top.sort_values("namespace_id").to_dict("records"))
+    yield from _nodes(dataset_id, "namespaces", [], _records(top.sort_values("namespace_id")))
 
     databases = (columns.groupby(path[:2]).agg(tables=("table", "nunique"), rows=("column_id", "size"))
                  .reset_index().rename(columns={"database": "name"}))
@@ -92,13 +114,13 @@ def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], ano
               .reset_index().rename(columns={"table": "name"}))
     yield from _grouped_nodes(dataset_id, "tables", tables, path[:2])
 
-    physical = (columns.groupby(path).agg(datapoints=("data_point_id", "nunique"), rows=("column_id", "size"))
-                .reset_index().rename(columns={"column": "name"}))
+    # A physical column carries its mappings: one page of a table then serves the column level too.
+    mappings = columns.sort_values([*path, "line"])
+    physical = (mappings.groupby(path, sort=False)
+                .agg(datapoints=("data_point_id", "nunique"), rows=("column_id", "size")).reset_index())
+    physical["mappings"] = _mapping_lists(mappings, path)
+    physical = physical.rename(columns={"column": "name"})
     yield from _grouped_nodes(dataset_id, "columns", physical, path[:3])
-
-    mappings = columns.sort_values([*path, "line"])[
-        [*path, "column_id", "data_point_id", "data_point_name", "data_type", "owner", "line"]]
-    yield from _grouped_nodes(dataset_id, "mappings", mappings, path)
 
     usages = columns[columns["data_point_id"].notna()].sort_values(["data_point_id", *path])[
         ["data_point_id", "column_id", *path, "owner"]]
@@ -150,12 +172,13 @@ def _search_nodes(dataset_id: str, datapoints: pd.DataFrame, columns: pd.DataFra
     hits["order"] = hits.index
     hits = hits.drop_duplicates(["token", "kind", "order"]).sort_values(["token", "kind", "order"])
     per_kind = hits.groupby(["token", "kind"], sort=False)["order"].transform("size")
-    hits = hits.assign(limited=per_kind > SEARCH_LIMIT)
-    hits = hits.groupby(["token", "kind"], sort=False).head(SEARCH_LIMIT)
-    hits = hits.drop(columns="order").astype(object).where(hits.drop(columns="order").notna(), None)
-    for token, group in hits.groupby("token", sort=False):
-        limited = bool(group["limited"].any())
-        items = group.drop(columns=["token", "limited"]).to_dict("records")
+    limited_tokens = set(hits.loc[per_kind > SEARCH_LIMIT, "token"])
+    hits = hits.groupby(["token", "kind"], sort=False).head(SEARCH_LIMIT).drop(columns="order")
+    tokens = hits["token"].to_numpy()
+    records = _records(hits.drop(columns="token"))
+    for start, end in zip(*_group_bounds(tokens.reshape(-1, 1))):
+        token = tokens[start]
+        items = [{k: v for k, v in item.items() if v is not None} for item in records[start:end]]
         yield {
             "_id": node_id(dataset_id, "search", [token]),
             "dataset_id": dataset_id,
@@ -164,6 +187,6 @@ def _search_nodes(dataset_id: str, datapoints: pd.DataFrame, columns: pd.DataFra
             "page": 1,
             "pages": 1,
             "total": len(items),
-            "limited": limited,
-            "items": [{k: v for k, v in item.items() if v is not None} for item in items],
+            "limited": token in limited_tokens,
+            "items": items,
         }

@@ -1,6 +1,6 @@
 """Writes and deletes the MongoDB documents of a dataset in bulk."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pandas as pd
 from pymongo import DeleteOne
@@ -11,19 +11,30 @@ from uploads.mongo import mongo_connect
 from uploads.pipeline import SCHEMAS
 
 INSERT_BATCH_SIZE = 5_000
+NODE_BATCH_SIZE = 500  # nodes hold up to 50 items each
 DELETE_BATCH_SIZE = 1_000
 
 
-def _frame_to_documents(frame: pd.DataFrame, *, dataset_id: str, ids: pd.Series) -> list[dict]:
-    frame = frame.astype(object).where(frame.notna(), None)
-    frame.insert(0, "dataset_id", dataset_id)
-    frame.insert(0, "_id", (dataset_id + ":" + ids.astype(str)).to_numpy())
-    return frame.to_dict("records")
+def _frame_to_documents(frame: pd.DataFrame, *, dataset_id: str, ids: pd.Series) -> Iterator[list[dict]]:
+    """Batches of documents; one batch at a time, so a million rows never become a million dicts."""
+    ids = (dataset_id + ":" + ids.astype(str)).to_numpy()
+    for start in range(0, len(frame), INSERT_BATCH_SIZE):
+        batch = frame.iloc[start : start + INSERT_BATCH_SIZE].astype(object)
+        batch = batch.where(batch.notna(), None)
+        batch.insert(0, "dataset_id", dataset_id)
+        batch.insert(0, "_id", ids[start : start + INSERT_BATCH_SIZE])
+        yield batch.to_dict("records")
 
 
-def _batches(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _validate_batch(document_class, batch: list[dict]) -> None:
@@ -37,17 +48,16 @@ def _validate_batch(document_class, batch: list[dict]) -> None:
         document_class._from_son(document).validate()
 
 
-def _insert(document_class, documents: list[dict], progress: Callable[[int], None] | None) -> None:
-    if not documents:
-        return
+def _insert(document_class, batches: Iterable[list[dict]], progress: Callable[[int], None] | None) -> int:
     collection = document_class._get_collection()
     done = 0
-    for batch in _batches(documents, INSERT_BATCH_SIZE):
+    for batch in batches:
         _validate_batch(document_class, batch)
         collection.insert_many(batch, ordered=False)
         done += len(batch)
         if progress:
             progress(done)
+    return done
 
 
 def records_persist(
@@ -83,9 +93,8 @@ def anomalies_persist(*, dataset_id: str, anomalies: pd.DataFrame) -> None:
 def browse_index_persist(*, dataset_id: str, records: dict[str, pd.DataFrame], anomalies: pd.DataFrame) -> int:
     """Builds and writes the browse index of a persisted dataset; returns the number of nodes."""
     mongo_connect()
-    nodes = list(browse_nodes_build(dataset_id=dataset_id, records=records, anomalies=anomalies))
-    _insert(BrowseNodeDocument, nodes, None)
-    return len(nodes)
+    nodes = browse_nodes_build(dataset_id=dataset_id, records=records, anomalies=anomalies)
+    return _insert(BrowseNodeDocument, _batches(nodes, NODE_BATCH_SIZE), None)
 
 
 def dataset_documents_delete(*, dataset_id: str) -> int:

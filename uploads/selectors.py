@@ -65,11 +65,19 @@ def columns_for_table(*, dataset_id: str, namespace_id: str, database: str, tabl
     return _page(dataset_id, "columns", [namespace_id, database, table], page)
 
 
-def mappings_for_column(
-    *, dataset_id: str, namespace_id: str, database: str, table: str, column: str, page: int = 1
-) -> Page:
-    """Column rows of one physical column, each with its data point's id, name and type."""
-    return _page(dataset_id, "mappings", [namespace_id, database, table, column], page)
+def mappings_for_column(*, dataset_id: str, namespace_id: str, database: str, table: str, column: str) -> list[dict]:
+    """Column rows of one physical column, each with its data point's id, name and type.
+
+    They live in the column's entry of its table's page; a table rarely has more than one page."""
+    page = 1
+    while (node := _node(dataset_id, "columns", [namespace_id, database, table], page)) is not None:
+        for item in node["items"]:
+            if item["name"] == column:
+                return item["mappings"]
+        if page >= node["pages"]:
+            break
+        page += 1
+    return []
 
 
 def column_rows_for_selection(

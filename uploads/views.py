@@ -166,7 +166,11 @@ def browse(request: HttpRequest, dataset_id) -> HttpResponse:
     arguments = {name: path[part] for name, part in
                  (("namespace_id", "namespace"), ("database", "database"), ("table", "table"), ("column", "column"))
                  if path[part]}
-    page = lister(dataset_id=key, page=page_number, **arguments)
+    if child:
+        page = lister(dataset_id=key, page=page_number, **arguments)
+    else:
+        mappings = lister(dataset_id=key, **arguments)
+        page = selectors.Page(items=mappings, total=len(mappings))
     if child:
         items = [{**item, "url": _browse_url(dataset, **{**path, child: item["name"]})} for item in page.items]
     else:

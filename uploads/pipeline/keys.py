@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import Code
-from .read import FileState
+from .read import FileState, column_array
 
 KeyCheck = Callable[..., np.ndarray]
 CHECKS: dict[Code, KeyCheck] = {}
@@ -36,7 +36,7 @@ def keys_check(*, state: FileState) -> None:
     fields = [f for f in schema.fields if f in state.columns]
     reached = np.flatnonzero(state.alive & ~state.rejected)
     # A duplicate row shares its key, so only records sharing a key need the whole-row comparison.
-    shared = pd.Series(_codes(records, schema.key, reached)).duplicated(keep=False).to_numpy()
+    shared = pd.Series(column_array(records[schema.key])[reached]).duplicated(keep=False).to_numpy()
     candidates = reached[shared]
     if candidates.size == 0:
         return
@@ -65,10 +65,10 @@ def keys_check(*, state: FileState) -> None:
 
 
 def _codes(records: pd.DataFrame, field_name: str, positions: np.ndarray) -> np.ndarray:
-    column = records[field_name].array
+    column = column_array(records[field_name])
     if isinstance(column, pd.Categorical):
         return column.codes[positions]
-    return pd.factorize(column.to_numpy()[positions], sort=False)[0]
+    return pd.factorize(column[positions], sort=False)[0]
 
 
 def _first_lines(values: pd.DataFrame, lines: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Reading a file: decoding, dialect, records with their physical start lines, and the header.
 
 Record boundaries and line numbers come from the byte scan (`scan.py`); pandas' C parser cuts the
-cells, chunk by chunk, each field kept as a Categorical: codes per record over its distinct values.
+cells (`cells.py`).
 """
 
 import csv
@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .cells import cells_factorize, cells_parse, column_join
 from .codes import Code, anomaly_frame
-from .scan import QUOTE, blank_records, cells_scan, line_breaks, quotes_regular, record_spans, utf8_valid
+from .scan import QUOTE, blank_records, byte_positions, cells_scan, line_breaks, quotes_regular, record_spans, utf8_valid
 from .schema import SCHEMAS, FileSchema
 
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (",", ";", "\t", "|")
-_CHUNK_ROWS = 1 << 18  # rows parsed at once: their Python strings live only until factorized
 
 
 @dataclass
@@ -69,9 +69,14 @@ class FileState:
         )
 
 
+def column_array(column: pd.Series) -> "pd.Categorical | np.ndarray":
+    """The Categorical of a field, or the key's object array (as is: no NA scan, no copy)."""
+    return column.array if isinstance(column.dtype, pd.CategoricalDtype) else column.to_numpy()
+
+
 def column_take(column: pd.Series, positions) -> np.ndarray:
     """Values at positions as an object array, without expanding the whole Categorical."""
-    return np.asarray(column.array.take(np.asarray(positions, dtype=np.intp)), dtype=object)
+    return np.asarray(column_array(column).take(np.asarray(positions, dtype=np.intp)), dtype=object)
 
 
 @dataclass
@@ -104,7 +109,7 @@ def file_read(*, name: str, data: bytes) -> FileState:
         )
     arr = np.frombuffer(text, dtype=np.uint8)
     break_starts, break_ends = line_breaks(arr)
-    quotes = np.flatnonzero(arr == QUOTE)
+    quotes = byte_positions(arr, QUOTE)
     starts, ends = record_spans(arr.size, break_starts, break_ends, quotes)
     lines = 1 + np.searchsorted(break_starts, starts)
     del break_starts, break_ends
@@ -188,58 +193,15 @@ def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileS
     """Cells of the `kept` records through pandas' C parser; None when its rows do not match our records."""
     cells, suspect = cells_scan(arr, starts, ends, quotes, ord(delimiter), set(result.columns.values()))
     width = max(int(cells.max()), result.header_width)
-    fields = sorted(result.columns, key=result.columns.get)
-    parts: dict[str, list] = {f: [] for f in fields}
-    rows = 0
-    try:
-        chunks = pd.read_csv(
-            io.BytesIO(data),
-            sep=delimiter,
-            header=None,
-            names=range(width),
-            usecols=[result.columns[f] for f in fields],
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            quotechar='"',
-            doublequote=True,
-            encoding="utf-8",
-            engine="c",
-            chunksize=_CHUNK_ROWS,
-        )
-        for chunk in chunks:
-            for f in fields:
-                values = chunk[result.columns[f]].to_numpy().copy()  # a copy: not a view pinning the chunk
-                parts[f].append(values if f == result.schema.key else pd.factorize(values, sort=False))
-            rows += len(chunk)
-    except (pd.errors.ParserError, ValueError):
+    key = result.schema.key
+    parsed = cells_parse(data, delimiter=delimiter, width=width, columns=result.columns, key=key)
+    if parsed is None or parsed[1] != starts.size:
         return None
-    if rows != starts.size:
-        return None
-    frame = pd.DataFrame({f: column_join(parts.pop(f), size=rows, kept=kept, key=f == result.schema.key) for f in fields})
+    parts, rows = parsed
+    frame = pd.DataFrame({f: column_join(parts.pop(f), size=rows, kept=kept, key=f == key) for f in list(parts)})
     frame["cells"] = cells[kept]
     frame["suspect"] = suspect[kept]
     return frame
-
-
-def column_join(parts: list, *, size: int, kept: slice = slice(None), key: bool = False) -> pd.Series:
-    """One column from consecutive chunks. The key, nearly one value per record, stays an object
-    array; any other field becomes a Categorical from the chunks' (codes, uniques), a value seen in
-    several chunks becoming one category: few distinct strings, and codes to compare."""
-    if key:
-        return pd.Series(np.concatenate(parts)[kept] if parts else np.array([], dtype=object), dtype=object)
-    if not parts:
-        return pd.Series(pd.Categorical([], categories=[""]))
-    merged, categories = pd.factorize(np.concatenate([uniques for _, uniques in parts]), sort=False)
-    codes = np.empty(size, dtype=np.int32)
-    row = offset = 0
-    for chunk_codes, uniques in parts:
-        codes[row : row + chunk_codes.size] = merged[offset : offset + uniques.size][chunk_codes]
-        row, offset = row + chunk_codes.size, offset + uniques.size
-    parts.clear()
-    dtype = pd.CategoricalDtype(pd.Index(categories, dtype=object))
-    return pd.Series(pd.Categorical.from_codes(codes[kept], dtype=dtype))
 
 
 def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:
@@ -284,8 +246,7 @@ def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:
 
 
 def _cells_of(rows: list[list[str]], position: int, *, key: bool):
-    values = np.array([r[position] if position < len(r) else "" for r in rows], dtype=object)
-    return values if key else pd.factorize(values, sort=False)
+    return cells_factorize(np.array([r[position] if position < len(r) else "" for r in rows], dtype=object), key=key)
 
 
 def _quote_open(text: str, delimiter: str) -> bool:

@@ -1,5 +1,7 @@
 """`pipeline_run`: the spec's stages over the three files, in order, with progress and counts."""
 
+import ctypes
+import ctypes.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -9,7 +11,7 @@ import pandas as pd
 from .catalog import near_duplicate_check, unused_check
 from .codes import ANOMALY_COLUMNS, anomalies_empty
 from .keys import keys_check
-from .read import FileState, file_read
+from .read import FileState, column_array, file_read
 from .references import references_check
 from .schema import FILES, SCHEMAS
 from .structure import structure_check
@@ -46,6 +48,7 @@ def pipeline_run(
     for done, name in enumerate(FILES):
         report("reading", round(100 * done / len(FILES)))
         states[name] = file_read(name=name, data=bytes(files.get(name) or b""))
+        memory_release()
     report("reading", 100)
 
     checked = [s for s in states.values() if s.error is None]
@@ -54,22 +57,46 @@ def pipeline_run(
         structure_check(state=state)
         values_check(state=state, vocabularies=vocabularies)
         keys_check(state=state)
+        memory_release()
     errors = [s.error for s in states.values() if s.error]
     failed = bool(errors)
     if not failed:
         report("checking", 60)
         namespaces, datapoints, columns = (states[name] for name in FILES)
         references_check(state=columns, known={name: _persisted_keys(states[name]) for name in ("namespaces", "datapoints")})
+        memory_release()
         report("checking", 80)
         for name, field_name in (("namespaces", "namespace_id"), ("datapoints", "data_point_id")):
             unused_check(state=states[name], used=_persisted_values(columns, field_name))
         near_duplicate_check(state=columns)
+    for state in states.values():  # every anomaly is written: the raw record texts are no longer needed
+        state.texts = state.raw = None
+    memory_release()
     report("checking", 90)
 
     results = {name: _file_result(states[name], failed=failed, vocabularies=vocabularies) for name in FILES}
     anomalies = _anomalies_sorted([frame for name in FILES for frame in states[name].anomalies])
     report("checking", 100)
     return PipelineResult(failed=failed, error="; ".join(errors) or None, anomalies=anomalies, files=results)
+
+
+def _libc_load():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to release this way
+        return None
+
+
+_MALLOC_TRIM = _libc_load()
+
+
+def memory_release() -> None:
+    """Hands freed heap pages back to the system. The parser's buffers and the hash tables of
+    1M-row columns are freed between stages, but glibc keeps those pages mapped, so the next
+    stage's peak would stack on top of them."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def _persisted_keys(state: FileState) -> pd.Index:
@@ -79,10 +106,10 @@ def _persisted_keys(state: FileState) -> pd.Index:
 def _persisted_values(state: FileState, field_name: str) -> pd.Index:
     if field_name not in state.columns:
         return pd.Index([])
-    column = state.records[field_name].array
+    column = column_array(state.records[field_name])
     if isinstance(column, pd.Categorical):  # its distinct codes name the values
         return pd.Index(column.categories.take(np.unique(column.codes[state.persisted()])))
-    return pd.Index(pd.unique(column.to_numpy()[state.persisted()]))
+    return pd.Index(pd.unique(column[state.persisted()]))
 
 
 def _file_result(state: FileState, *, failed: bool, vocabularies: Vocabularies) -> FileResult:

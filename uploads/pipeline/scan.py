@@ -28,10 +28,16 @@ def utf8_valid(data) -> bool:
     return True
 
 
+def byte_positions(arr: np.ndarray, byte: int) -> np.ndarray:
+    """np.flatnonzero(arr == byte), without a boolean temporary as large as the file."""
+    found = [np.flatnonzero(arr[low : low + _BLOCK] == byte) + low for low in range(0, arr.size, _BLOCK)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
+
+
 def line_breaks(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Byte spans of every physical line end: LF, CRLF or a lone CR."""
-    lf = np.flatnonzero(arr == LF)
-    cr = np.flatnonzero(arr == CR)
+    lf = byte_positions(arr, LF)
+    cr = byte_positions(arr, CR)
     if cr.size == 0:
         return lf, lf + 1
     after_cr = arr[np.minimum(cr + 1, arr.size - 1)]

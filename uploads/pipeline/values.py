@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import Code
-from .read import FileState, column_take
+from .read import FileState, column_array, column_take
 from .vocabularies import Vocabularies
 
 ValueCheck = Callable[..., np.ndarray]
@@ -94,11 +94,17 @@ def records_clean(*, state: FileState, vocabularies: Vocabularies, persisted: np
         if field_name not in state.columns:
             out[field_name] = np.full(positions.size, None, dtype=object)
             continue
-        column = records.pop(field_name).array  # pop: the working column is freed at once
+        column = column_array(records.pop(field_name))  # pop: the working column is freed at once
+        if not isinstance(column, pd.Categorical) and field_name not in schema.list_fields | schema.vocabulary_fields:
+            values = column[positions]  # the key: nearly one value per record, nothing to share
+            if field_name not in schema.required:
+                values[values == ""] = None
+            out[field_name] = values
+            continue
         if isinstance(column, pd.Categorical):
             codes, uniques = column.codes[positions], column.categories.to_numpy(dtype=object)
         else:
-            codes, uniques = pd.factorize(column.to_numpy()[positions], sort=False)
+            codes, uniques = pd.factorize(column[positions], sort=False)
         # each distinct value is cleaned once; rows share the result (lists are shared read-only)
         if field_name in schema.list_fields:
             cleaned = _objects([_list_split(u) for u in uniques])
@@ -110,13 +116,14 @@ def records_clean(*, state: FileState, vocabularies: Vocabularies, persisted: np
         if field_name not in schema.list_fields:
             cleaned[uniques == ""] = None  # a persisted record has no blank required field
         out[field_name] = cleaned[codes] if len(uniques) else np.full(positions.size, None, dtype=object)
-    out["line"] = records["line"].to_numpy()[positions].astype(np.int64)
-    return pd.DataFrame(out)
+    out["line"] = records["line"].to_numpy()[positions].astype(np.int64, copy=False)
+    # the arrays are fresh: no copy, and an explicit dtype spares pandas a type-inference pass per column
+    return pd.DataFrame({name: pd.Series(values, dtype=values.dtype, copy=False) for name, values in out.items()}, copy=False)
 
 
 def _column_set(records: pd.DataFrame, field_name: str, positions: np.ndarray, values: np.ndarray) -> None:
     """Writes values at positions; a Categorical gets the categories it lacks."""
-    column = records[field_name].array
+    column = column_array(records[field_name])
     if not isinstance(column, pd.Categorical):
         records.iloc[positions, records.columns.get_loc(field_name)] = values
         return

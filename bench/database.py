@@ -1,0 +1,90 @@
+"""Benchmark of processing WITH the database: pipeline, persisting to MongoDB, browse index, reports.
+
+    make services   # or any MONGODB_URI; then:
+    .venv/bin/python bench/database.py [--scale 100] [--seed 0] [--keep]
+
+The files are generated in a separate process (so its memory does not count here); this process
+then runs the same steps as `dataset_process`, timing each, and prints rows/second and its peak RSS.
+The dataset is deleted afterwards (also timed) unless --keep is given; its id is printed for
+bench/pages.py.
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings")
+FILES = ("namespaces", "datapoints", "columns")
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", action="store_true", help="keep the dataset for bench/pages.py")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-database-") as directory:
+        subprocess.run([sys.executable, "manage.py", "generate_sample_dataset", "--out", directory,
+                        "--scale", str(args.scale), "--seed", str(args.seed)], cwd=ROOT, check=True,
+                       capture_output=True)
+        import django
+
+        django.setup()
+        from django.core.files import File
+
+        from uploads.models import Dataset
+        from uploads.services import dataset_create, dataset_delete, dataset_process
+
+        handles = {file: open(Path(directory) / f"{file}.csv", "rb") for file in FILES}
+        dataset = dataset_create(name=f"bench scale {args.scale}", owner=None, enqueue=False,
+                                 **{f"{file}_file": File(handles[file], name=f"{file}.csv") for file in FILES})
+        for handle in handles.values():
+            handle.close()
+
+    import uploads.services as services
+
+    timings: dict[str, float] = {}
+
+    def timed(name, function):
+        def wrapper(**kwargs):
+            started = time.perf_counter()
+            try:
+                return function(**kwargs)
+            finally:
+                timings[name] = timings.get(name, 0) + time.perf_counter() - started
+        return wrapper
+
+    for name in ("pipeline_run", "records_persist", "anomalies_persist", "browse_index_persist", "report_write"):
+        setattr(services, name, timed(name, getattr(services, name)))
+    started = time.perf_counter()
+    dataset = dataset_process(dataset_id=str(dataset.pk))
+    total = time.perf_counter() - started
+    rows = sum(part["rows_read"] for part in dataset.counts.values())
+    persisted = sum(part["rows_persisted"] for part in dataset.counts.values())
+    print(f"dataset {dataset.pk}: {dataset.status}, {rows:,} records read, {persisted:,} persisted, "
+          f"{dataset.anomalies_total:,} anomalies")
+    print(f"whole processing: {total:.1f} s, {rows / total:,.0f} rows/s; peak RSS {_peak_mib():.0f} MiB")
+    for name, seconds in timings.items():
+        print(f"  {name:<22} {seconds:7.1f} s")
+    if args.keep:
+        print(f"kept; time the pages with: .venv/bin/python bench/pages.py --dataset {dataset.pk}")
+        return
+    started = time.perf_counter()
+    dataset_delete(dataset=Dataset.objects.get(pk=dataset.pk))
+    print(f"delete: {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

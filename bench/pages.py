@@ -1,0 +1,86 @@
+"""Server time of every page for one processed dataset (e.g. 1,000,000 columns from bench/database.py).
+
+    .venv/bin/python bench/pages.py --dataset <id> [--repeat 5]
+
+Each page is requested through Django's test client in this process, against the real MongoDB
+(FerretDB here); the median and the slowest of the repeats are printed, slowest page first.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from uploads import selectors
+
+    setup_test_environment()
+    user, _ = get_user_model().objects.get_or_create(username="bench-pages")
+    client = Client()
+    client.force_login(user)
+    dataset = args.dataset
+    base = f"/datasets/{dataset}"
+    namespace = selectors.namespaces_for_dataset(dataset_id=dataset, page=2).items[0]["namespace_id"]
+    database = selectors.databases_for_namespace(dataset_id=dataset, namespace_id=namespace).items[0]["name"]
+    table = selectors.tables_for_database(dataset_id=dataset, namespace_id=namespace, database=database).items[0]["name"]
+    column_item = selectors.columns_for_table(dataset_id=dataset, namespace_id=namespace, database=database,
+                                              table=table).items[0]
+    data_point = next(m["data_point_id"] for m in column_item["mappings"] if m["data_point_id"])
+    path = {"namespace": namespace, "database": database, "table": table}
+    pages = {
+        "datasets list": ("/", {}),
+        "dataset page": (f"{base}/", {}),
+        "status.json": (f"{base}/status.json", {}),
+        "anomalies": (f"{base}/anomalies/", {}),
+        "anomalies page 20": (f"{base}/anomalies/", {"page": 20}),
+        "anomalies by code": (f"{base}/anomalies/", {"code": "unused-record"}),
+        "anomalies by file+severity": (f"{base}/anomalies/", {"file": "columns", "severity": "error"}),
+        "browse namespaces": (f"{base}/browse/", {}),
+        "browse namespaces page 30": (f"{base}/browse/", {"page": 30}),
+        "browse databases": (f"{base}/browse/", {"namespace": namespace}),
+        "browse tables": (f"{base}/browse/", {"namespace": namespace, "database": database}),
+        "browse columns": (f"{base}/browse/", path),
+        "browse column": (f"{base}/browse/", {**path, "column": column_item["name"]}),
+        "data point": (f"{base}/datapoint/", {"id": data_point}),
+        "search one word": (f"{base}/search/", {"q": "return"}),
+        "search two words": (f"{base}/search/", {"q": "total return"}),
+        "export column": (f"{base}/export.json", {**path, "column": column_item["name"]}),
+        "export namespace": (f"{base}/export.json", {"namespace": namespace}),
+    }
+    results = []
+    for name, (url, query) in pages.items():
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            response = client.get(url, query)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (name, response.status_code)
+        results.append((max(times), statistics.median(times), name))
+    print(f"{'page':<28} {'median ms':>10} {'max ms':>8}")
+    for slowest, median, name in sorted(results, reverse=True):
+        print(f"{name:<28} {median:10.1f} {slowest:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
