@@ -11,6 +11,7 @@ class DatasetStatus(models.TextChoices):
     PROCESSING = "processing"
     DONE = "done"
     FAILED = "failed"
+    DELETING = "deleting"
 
 
 class DatasetStage(models.TextChoices):

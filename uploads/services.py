@@ -66,22 +66,32 @@ def dataset_create(
 
 
 def dataset_retry(*, dataset: Dataset) -> Dataset:
-    """Processes a finished dataset again from its stored uploads."""
-    dataset_documents_delete(dataset_id=str(dataset.id))
-    _dataset_update(
-        dataset,
-        status=DatasetStatus.QUEUED,
-        stage=DatasetStage.QUEUED,
-        percent=0,
-        error="",
-        counts={},
-        anomalies_total=0,
-        started_at=None,
-        finished_at=None,
-    )
+    """Queues a finished dataset to be processed again from its stored uploads.
+
+    Its old documents are removed by the worker (see `dataset_process`), not in the request."""
     with transaction.atomic():
+        _dataset_update(
+            dataset,
+            status=DatasetStatus.QUEUED,
+            stage=DatasetStage.QUEUED,
+            percent=0,
+            error="",
+            counts={},
+            anomalies_total=0,
+            finished_at=None,
+        )
         _enqueue(str(dataset.id))
     return dataset
+
+
+def dataset_delete_request(*, dataset: Dataset) -> None:
+    """Marks the dataset as being deleted and leaves the slow part (documents, files) to a worker."""
+    from uploads.tasks import dataset_delete_task
+
+    with transaction.atomic():
+        _dataset_update(dataset, status=DatasetStatus.DELETING)
+        dataset_id = str(dataset.id)
+        transaction.on_commit(lambda: dataset_delete_task.delay(dataset_id))
 
 
 def dataset_delete(*, dataset: Dataset) -> None:
@@ -147,6 +157,10 @@ def dataset_process(*, dataset_id: str) -> Dataset:
     and (whenever the uploads could be read) both reports in storage.
     """
     dataset = Dataset.objects.get(pk=dataset_id)
+    if dataset.started_at is not None:
+        # Processed or attempted before (a retry, or a task redelivered after a worker died):
+        # start from no documents, so nothing is doubled and nothing partial stays.
+        dataset_documents_delete(dataset_id=dataset_id)
     started_at = timezone.now()
     _dataset_update(
         dataset,

@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from uploads.services import dataset_fail, dataset_process
+from uploads.models import Dataset
+from uploads.services import dataset_delete, dataset_fail, dataset_process
 
 
 @shared_task(bind=True, acks_late=True, max_retries=0)
@@ -12,3 +13,10 @@ def dataset_process_task(self, dataset_id: str) -> str:
     except Exception as exc:
         dataset_fail(dataset_id=dataset_id, error=f"Processing could not run: {exc}")
         raise
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
+def dataset_delete_task(dataset_id: str) -> None:
+    dataset = Dataset.objects.filter(pk=dataset_id).first()
+    if dataset is not None:
+        dataset_delete(dataset=dataset)

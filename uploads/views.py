@@ -12,7 +12,7 @@ from uploads import selectors
 from uploads.forms import DatasetUploadForm
 from uploads.models import Dataset
 from uploads.pipeline import FILES, SEVERITY, Code
-from uploads.services import dataset_create, dataset_delete, dataset_retry
+from uploads.services import dataset_create, dataset_delete_request, dataset_retry
 
 
 def _dataset(dataset_id) -> Dataset:
@@ -105,12 +105,11 @@ def dataset_retry_view(request: HttpRequest, dataset_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dataset_delete_view(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = _dataset(dataset_id)
-    if not _may_change(request, dataset):
+    if not _may_change(request, dataset) or not dataset.is_finished:
         raise Http404
     if request.method == "POST":
-        name = dataset.name
-        dataset_delete(dataset=dataset)
-        messages.success(request, f"“{name}” and all its records and files were deleted.")
+        dataset_delete_request(dataset=dataset)
+        messages.success(request, f"“{dataset.name}” is being deleted with all its records and files.")
         return redirect("uploads:dataset_list")
     return render(request, "uploads/dataset_confirm_delete.html", {"dataset": dataset})
 

@@ -4,7 +4,7 @@
   var box = document.getElementById("progress");
   if (!box) return;
   var url = box.dataset.statusUrl;
-  var finished = ["done", "failed"];
+  var finished = ["done", "failed", "deleting"];
   if (finished.indexOf(box.dataset.status) !== -1) return;
   var delay = 1000;
   var failures = 0;

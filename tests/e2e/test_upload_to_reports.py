@@ -152,3 +152,11 @@ def test_a_file_level_error_fails_the_dataset_with_a_message_and_reports(client,
     page = client.get(f"/datasets/{dataset_id}/").content.decode()
     assert status["error"].split(":")[0] in page
     assert client.get(f"/datasets/{dataset_id}/browse/").content.count(b"N1") == 0
+
+    # and deleting it (after confirmation) is done by the worker
+    assert b"cannot be undone" in client.get(f"/datasets/{dataset_id}/delete/").content
+    assert client.post(f"/datasets/{dataset_id}/delete/").status_code == 302
+    deadline = time.monotonic() + 30
+    while client.get(f"/datasets/{dataset_id}/status.json").status_code != 404:
+        assert time.monotonic() < deadline, "the dataset was not deleted"
+        time.sleep(0.2)

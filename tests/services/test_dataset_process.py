@@ -94,7 +94,9 @@ def test_delete_removes_documents_files_and_the_job(sample_files):
     assert not any(storage_exists(key=key) for key in keys)
 
 
-def test_retry_clears_documents_and_queues_the_job_again(sample_files, monkeypatch, django_capture_on_commit_callbacks):
+def test_retry_queues_the_job_and_processing_again_does_not_double_documents(
+    sample_files, monkeypatch, django_capture_on_commit_callbacks
+):
     dataset = dataset_process(dataset_id=str(_create(sample_files).pk))
     queued = []
     monkeypatch.setattr("uploads.tasks.dataset_process_task.delay", queued.append)
@@ -105,7 +107,23 @@ def test_retry_clears_documents_and_queues_the_job_again(sample_files, monkeypat
     dataset.refresh_from_db()
     assert dataset.status == DatasetStatus.QUEUED and dataset.percent == 0
     assert queued == [str(dataset.pk)]
-    assert _document_counts(dataset)["ColumnDocument"] == 0
+    dataset = dataset_process(dataset_id=queued[0])
+    assert dataset.status == DatasetStatus.DONE
+    assert _document_counts(dataset)["ColumnDocument"] == 7
+
+
+def test_a_delete_request_marks_the_dataset_and_queues_the_deletion(
+    sample_files, monkeypatch, django_capture_on_commit_callbacks
+):
+    dataset = dataset_process(dataset_id=str(_create(sample_files).pk))
+    queued = []
+    monkeypatch.setattr("uploads.tasks.dataset_delete_task.delay", queued.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dataset_delete_request(dataset=dataset)
+
+    assert Dataset.objects.get(pk=dataset.pk).status == DatasetStatus.DELETING
+    assert queued == [str(dataset.pk)]
 
 
 def test_the_task_runs_the_service_and_returns_the_status(sample_files, settings):

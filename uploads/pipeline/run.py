@@ -1,7 +1,5 @@
 """`pipeline_run`: the spec's stages over the three files, in order, with progress and counts."""
 
-import ctypes
-import ctypes.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -11,6 +9,7 @@ import pandas as pd
 from .catalog import near_duplicate_check, unused_check
 from .codes import ANOMALY_COLUMNS, anomalies_empty
 from .keys import keys_check
+from .memory import memory_release
 from .read import FileState, column_array, file_read
 from .references import references_check
 from .schema import FILES, SCHEMAS
@@ -80,25 +79,6 @@ def pipeline_run(
     return PipelineResult(failed=failed, error="; ".join(errors) or None, anomalies=anomalies, files=results)
 
 
-def _libc_load():
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to release this way
-        return None
-
-
-_MALLOC_TRIM = _libc_load()
-
-
-def memory_release() -> None:
-    """Hands freed heap pages back to the system. The parser's buffers and the hash tables of
-    1M-row columns are freed between stages, but glibc keeps those pages mapped, so the next
-    stage's peak would stack on top of them."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
 def _persisted_keys(state: FileState) -> pd.Index:
     return pd.Index(state.values(np.flatnonzero(state.persisted()), state.schema.key))
 
@@ -108,7 +88,8 @@ def _persisted_values(state: FileState, field_name: str) -> pd.Index:
         return pd.Index([])
     column = column_array(state.records[field_name])
     if isinstance(column, pd.Categorical):  # its distinct codes name the values
-        return pd.Index(column.categories.take(np.unique(column.codes[state.persisted()])))
+        used = np.bincount(column.codes[state.persisted()], minlength=len(column.categories))
+        return pd.Index(column.categories.take(np.flatnonzero(used)))
     return pd.Index(pd.unique(column[state.persisted()]))
 
 

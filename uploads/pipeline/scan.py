@@ -34,10 +34,10 @@ def byte_positions(arr: np.ndarray, byte: int) -> np.ndarray:
     return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
 
 
-def line_breaks(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def line_breaks(arr: np.ndarray, *, cr_present: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Byte spans of every physical line end: LF, CRLF or a lone CR."""
     lf = byte_positions(arr, LF)
-    cr = byte_positions(arr, CR)
+    cr = byte_positions(arr, CR) if cr_present else np.zeros(0, dtype=np.intp)
     if cr.size == 0:
         return lf, lf + 1
     after_cr = arr[np.minimum(cr + 1, arr.size - 1)]
