@@ -14,7 +14,9 @@ $PY manage.py create_local_admin --credentials-file var/admin-credentials.txt
 
 worker_pid=""
 cleanup() {
-  trap - INT TERM EXIT
+  # Ignore further Ctrl-C (make passes one on) until everything is stopped.
+  trap '' INT TERM
+  trap - EXIT
   echo; echo "Stopping…"
   [ -n "$worker_pid" ] && kill "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null || true
   devservices/services.sh stop

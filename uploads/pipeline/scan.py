@@ -101,22 +101,25 @@ def cells_scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: se
     while first < starts.size:
         last = int(np.searchsorted(starts, starts[first] + _BLOCK, side="left"))
         last = max(last, first + 1)
-        low, high = int(starts[first]), int(ends[last - 1])
-        at = np.flatnonzero(arr[low:high] == delimiter) + low
+        # the block's records, with a byte of context each side; positions below are relative to base
+        base = max(int(starts[first]) - 1, 0)
+        view = arr[base : min(int(ends[last - 1]) + 1, size)]
+        at = np.flatnonzero(view == delimiter)
         if quotes.size:
-            at = at[(np.searchsorted(quotes, at) & 1) == 0]
+            at = at[(np.searchsorted(quotes, at + base) & 1) == 0]
         # delimiters of record r are at[before[r]:before[r + 1]]
-        before = np.searchsorted(at, starts[first:last])
+        before = np.searchsorted(at, starts[first:last] - base)
         cells[first:last] += np.diff(before, append=at.size).astype(np.int32)
         # Only delimiters with a whitespace-like byte beside them can end or start a padded cell.
-        edge = maybe_space[arr[at - 1]] | (maybe_space[arr[np.minimum(at + 1, size - 1)]] & (at + 1 < size))
-        hits = np.flatnonzero(edge)
+        after = at + 1
+        if after.size and after[-1] == view.size:  # the file ends on a delimiter
+            after[-1] = at[-1]
+        hits = np.flatnonzero(maybe_space[view[at - 1]] | maybe_space[view[after]])
         if hits.size:
             owner = np.searchsorted(before, hits, side="right") - 1
             left = hits - before[owner]  # cell index on the left of the delimiter
-            spot = at[hits]
-            hit = (maybe_space[arr[spot - 1]] & _mapped(left, mapped)) | (
-                maybe_space[arr[np.minimum(spot + 1, size - 1)]] & (spot + 1 < size) & _mapped(left + 1, mapped)
+            hit = (maybe_space[view[at[hits] - 1]] & _mapped(left, mapped)) | (
+                maybe_space[view[after[hits]]] & _mapped(left + 1, mapped)
             )
             suspect[first + owner[hit]] = True
         first = last
