@@ -1,0 +1,95 @@
+"""Security by default: login on every page, CSRF, upload limits, no traceback for bad input."""
+
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from uploads.models import Dataset
+
+pytestmark = pytest.mark.django_db
+
+DATASET_PAGES = ["", "status.json", "anomalies/", "browse/", "search/", "datapoint/?id=X", "anomalies.csv",
+                 "summary.json", "export.json?namespace=N1", "delete/"]
+
+
+@pytest.fixture
+def steward():
+    return get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
+
+
+def _files(**overrides) -> dict:
+    files = {f"{name}_file": SimpleUploadedFile(f"{name}.csv", b"a,b\n1,2\n", "text/csv")
+             for name in ("namespaces", "datapoints", "columns")}
+    return {**files, **overrides}
+
+
+@pytest.mark.parametrize("path", ["/", "/admin/", *(f"/datasets/{uuid.uuid4()}/{page}" for page in DATASET_PAGES)])
+def test_every_page_asks_for_a_login(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(("/accounts/login/", "/admin/login/"))
+
+
+def test_an_upload_without_a_csrf_token_is_refused(steward):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(steward)
+
+    response = client.post("/", {"name": "x", **_files()})
+
+    assert response.status_code == 403
+    assert not Dataset.objects.exists()
+
+
+def test_a_file_over_the_size_limit_is_refused_with_a_message(client, steward, settings):
+    settings.UPLOAD_MAX_BYTES = 4
+    client.force_login(steward)
+
+    response = client.post("/", {"name": "big", **_files()})
+
+    assert response.status_code == 200
+    assert "the limit is" in response.content.decode()
+    assert not Dataset.objects.exists()
+
+
+def test_a_file_that_is_not_csv_is_refused(client, steward):
+    client.force_login(steward)
+
+    response = client.post("/", {"name": "x", **_files(columns_file=SimpleUploadedFile("columns.xlsx", b"PK\x03\x04"))})
+
+    assert "is not a CSV file" in response.content.decode()
+    assert not Dataset.objects.exists()
+
+
+def test_a_missing_file_is_reported_on_the_form(client, steward):
+    client.force_login(steward)
+    files = _files()
+    del files["datapoints_file"]
+
+    response = client.post("/", {"name": "x", **files})
+
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+
+
+def test_unknown_ids_and_bad_parameters_answer_404_or_400_not_500(client, steward):
+    client.force_login(steward)
+    dataset = Dataset.objects.create(name="d", owner=steward, namespaces_key="k", datapoints_key="k", columns_key="k")
+
+    assert client.get(f"/datasets/{uuid.uuid4()}/").status_code == 404
+    assert client.get("/datasets/not-a-uuid/").status_code == 404
+    assert client.get(f"/datasets/{dataset.pk}/anomalies.csv").status_code == 404  # not written yet
+    assert client.get(f"/datasets/{dataset.pk}/export.json").status_code == 400
+    assert client.get(f"/datasets/{dataset.pk}/anomalies/", {"page": "abc", "code": "<x>"}).status_code == 200
+
+
+def test_only_the_owner_or_staff_may_delete(client, steward):
+    other = get_user_model().objects.create_user(username="other", password="pw-for-tests-only")
+    dataset = Dataset.objects.create(name="d", owner=other, status="done", namespaces_key="k",
+                                     datapoints_key="k", columns_key="k")
+    client.force_login(steward)
+
+    assert client.post(f"/datasets/{dataset.pk}/delete/").status_code == 404
+    assert Dataset.objects.get(pk=dataset.pk).status == "done"
