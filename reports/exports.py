@@ -2,6 +2,7 @@
 
 import re
 
+from uploads.pipeline import SCHEMAS
 from uploads.selectors import (
     column_rows_for_selection,
     columns_for_datapoint,
@@ -10,16 +11,9 @@ from uploads.selectors import (
     namespace_get,
 )
 
-EXPORTED_FIELDS = (
-    "data_point_standard_name",
-    "approved_abbreviations",
-    "data_point_definition",
-    "applicable_data_universes",
-    "applicable_domicile",
-    "data_type",
-    "data_point_possible_values",
-    "is_derived",
-    "methodology_reference",
+# Every field of a data point but its id (the key above it) and its name, as the original export.
+EXPORTED_FIELDS = tuple(
+    field for field in SCHEMAS["datapoints"].fields if field not in ("data_point_id", "data_point_name")
 )
 
 

@@ -7,26 +7,12 @@ import json
 
 import pytest
 
-from uploads.sample_data import FIELDS, FILES, KEY, VOCABULARIES, sample_generate, sample_write
+from uploads.sample_data import DIALECTS, FIELDS, FILES, KEY, VOCABULARIES, sample_generate, sample_write
 
 RECORD_CODES = {
     "blank-row", "missing-cell", "extra-cell", "whitespace", "required-blank", "invalid-value",
     "duplicate-row", "duplicate-key", "unknown-reference", "unused-record", "near-duplicate",
     "header-unknown-column", "header-duplicate-column",
-}
-DIALECTS = {
-    "comma": {},
-    "semicolon": {"delimiter": ";"},
-    "tab": {"delimiter": "\t"},
-    "pipe": {"delimiter": "|"},
-    "crlf": {"line_ending": "\r\n"},
-    "cr": {"line_ending": "\r"},
-    "bom": {"bom": True},
-    "cp1252": {"encoding": "cp1252"},
-    "shuffled": {"header_style": "shuffled"},
-    "quote_all": {"quote_all": True},
-    "all_at_once": {"delimiter": "\t", "line_ending": "\r", "header_style": "shuffled", "quote_all": True,
-                    "encoding": "cp1252"},
 }
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# The spec restated here on purpose, not imported from uploads.pipeline: the ground truth must not
+# share the engine's mistakes.
 FILES = ("namespaces", "datapoints", "columns")
 FIELDS = {
     "namespaces": ("namespace_id", "namespace_option_name", "namespace_option_standard_name"),
@@ -47,6 +49,21 @@ VOCABULARIES = {
 }
 CATEGORICAL = ("dataset_database_name", "dataset_owner_name")
 VARIANTS = (None, "file-empty", "file-not-csv", "header-missing-column")
+# Named dialects of the spec, each the options of `sample_generate` that produce it.
+DIALECTS = {
+    "comma": {},
+    "semicolon": {"delimiter": ";"},
+    "tab": {"delimiter": "\t"},
+    "pipe": {"delimiter": "|"},
+    "crlf": {"line_ending": "\r\n"},
+    "cr": {"line_ending": "\r"},
+    "bom": {"bom": True},
+    "cp1252": {"encoding": "cp1252"},
+    "shuffled_header": {"header_style": "shuffled"},
+    "quote_all": {"quote_all": True},
+    "all_at_once": {"delimiter": "\t", "line_ending": "\r", "header_style": "shuffled", "quote_all": True,
+                    "encoding": "cp1252"},
+}
 EXPECTED_COLUMNS = ["file", "line", "field", "code"]
 
 # --- Word lists. Database and owner names are pairwise far apart (checked below), so that the

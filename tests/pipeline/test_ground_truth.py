@@ -5,22 +5,12 @@ import pandas as pd
 import pytest
 
 from uploads.pipeline import FILES, pipeline_run
+from uploads.sample_data import DIALECTS as SAMPLE_DIALECTS
 from uploads.sample_data import sample_generate
 
 SEEDS = (0, 1, 2)
 DIALECTS = {
-    "comma": {},
-    "semicolon": {"delimiter": ";"},
-    "tab": {"delimiter": "\t"},
-    "pipe": {"delimiter": "|"},
-    "crlf": {"line_ending": "\r\n"},
-    "cr": {"line_ending": "\r"},
-    "bom": {"bom": True},
-    "cp1252": {"encoding": "cp1252"},
-    "shuffled_header": {"header_style": "shuffled"},
-    "quote_all": {"quote_all": True},
-    "all_at_once": {"delimiter": "\t", "line_ending": "\r", "header_style": "shuffled", "quote_all": True,
-                    "encoding": "cp1252"},
+    **SAMPLE_DIALECTS,
     "dense_anomalies": {"anomaly_rate": 0.05, "delimiter": "|", "line_ending": "\r\n", "bom": True},
     "clean": {"anomaly_rate": 0},
 }

@@ -54,8 +54,8 @@ def near_duplicate_check(*, state: FileState) -> None:
         if field_name not in state.columns:
             continue
         values = state.records[field_name].iloc[persisted]
-        counts = values[values != ""].value_counts()
-        counts = counts[counts > 0]  # a Categorical counts every category, used or not
+        counts = values.value_counts()
+        counts = counts[(counts > 0) & (counts.index != "")]  # a Categorical counts every category, used or not
         variants = variants_find(dict(zip(counts.index, counts.to_numpy().tolist())))
         if not variants:
             continue

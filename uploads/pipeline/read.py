@@ -112,7 +112,8 @@ def file_read(*, name: str, data: bytes) -> FileState:
     break_starts, break_ends = line_breaks(arr, cr_present=b"\r" in data)
     quotes = byte_positions(arr, QUOTE) if b'"' in data else np.zeros(0, dtype=np.intp)
     starts, ends = record_spans(arr.size, break_starts, break_ends, quotes)
-    lines = 1 + np.searchsorted(break_starts, starts)
+    # without quotes every line end ends a record
+    lines = np.arange(1, starts.size + 1) if quotes.size == 0 else 1 + np.searchsorted(break_starts, starts)
     del break_starts, break_ends
     header_at = _first_filled(text, starts, ends)
     if header_at is None:
