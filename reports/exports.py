@@ -62,6 +62,7 @@ def export_build(*, dataset_id: str, namespace_id: str, database: str = "", tabl
     rows = column_rows_for_selection(
         dataset_id=dataset_id, namespace_id=namespace_id, database=database, table=table, column=column
     )
+    rows.sort(key=lambda row: row["line"])  # the order of the columns file
     return _export_tree(dataset_id=dataset_id, rows=[{**row, "namespace_id": namespace_id} for row in rows])
 
 

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 PAGE_SIZE = 50
-ROWS_PAGE_SIZE = 1_000
 SEARCH_LIMIT = 200
 ANOMALY_FILTERS = ("file", "code", "severity")
 _TOKEN = re.compile(r"[0-9a-z]+")
@@ -126,8 +125,6 @@ def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], ano
         ["data_point_id", "column_id", *path, "owner"]]
     yield from _grouped_nodes(dataset_id, "usages", usages, ["data_point_id"])
 
-    rows = columns.sort_values(["namespace_id", "line"])[["namespace_id", *path[1:], "column_id", "data_point_id", "owner"]]
-    yield from _grouped_nodes(dataset_id, "rows", rows, ["namespace_id"], size=ROWS_PAGE_SIZE)
 
     yield from _anomaly_nodes(dataset_id, anomalies)
     yield from _search_nodes(dataset_id, datapoints, columns)

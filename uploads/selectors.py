@@ -69,30 +69,39 @@ def mappings_for_column(*, dataset_id: str, namespace_id: str, database: str, ta
     """Column rows of one physical column, each with its data point's id, name and type.
 
     They live in the column's entry of its table's page; a table rarely has more than one page."""
-    page = 1
-    while (node := _node(dataset_id, "columns", [namespace_id, database, table], page)) is not None:
-        for item in node["items"]:
-            if item["name"] == column:
-                return item["mappings"]
+    for item in _all_pages(dataset_id, "columns", [namespace_id, database, table]):
+        if item["name"] == column:
+            return item["mappings"]
+    return []
+
+
+def _all_pages(dataset_id: str, kind: str, path: list) -> list[dict]:
+    items, page = [], 1
+    while (node := _node(dataset_id, kind, path, page)) is not None:
+        items.extend(node["items"])
         if page >= node["pages"]:
             break
         page += 1
-    return []
+    return items
 
 
 def column_rows_for_selection(
     *, dataset_id: str, namespace_id: str, database: str = "", table: str = "", column: str = ""
 ) -> list[dict]:
-    """Every column row of a namespace in file order, narrowed to the selected path."""
-    selected = {"database": database, "table": table, "column": column}
-    rows, page = [], 1
-    while (node := _node(dataset_id, "rows", [namespace_id], page)) is not None:
-        rows.extend(
-            row for row in node["items"] if all(not value or row[part] == value for part, value in selected.items())
-        )
-        if page >= node["pages"]:
-            break
-        page += 1
+    """Every column row under a browse selection, walking the index down from the namespace."""
+    databases = [database] if database else [d["name"] for d in _all_pages(dataset_id, "databases", [namespace_id])]
+    rows = []
+    for database_name in databases:
+        tables = [table] if table else [
+            t["name"] for t in _all_pages(dataset_id, "tables", [namespace_id, database_name])]
+        for table_name in tables:
+            for item in _all_pages(dataset_id, "columns", [namespace_id, database_name, table_name]):
+                if column and item["name"] != column:
+                    continue
+                rows.extend(
+                    {**mapping, "database": database_name, "table": table_name, "column": item["name"]}
+                    for mapping in item["mappings"]
+                )
     return rows
 
 

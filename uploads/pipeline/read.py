@@ -149,7 +149,6 @@ def _fail(result: FileState, code: Code, message: str) -> FileState:
     return result
 
 
-
 def _first_filled(text: memoryview, starts, ends) -> int | None:
     for position, (s, e) in enumerate(zip(starts, ends)):
         if str(text[s:e], "utf-8").strip():
@@ -187,10 +186,6 @@ def _header_map(result: FileState, *, line: int) -> None:
         result.error = f"{name}: required column(s) missing: {', '.join(missing)}"
 
 
-
-
-
-
 def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileState, *, kept: slice):
     """Cells of the `kept` records through pandas' C parser; None when its rows do not match our records."""
     cells, suspect = cells_scan(arr, starts, ends, quotes, ord(delimiter), set(result.columns.values()))
@@ -200,7 +195,7 @@ def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileS
     if parsed is None or parsed[1] != starts.size:
         return None
     parts, rows = parsed
-    frame = pd.DataFrame({f: column_join(parts.pop(f), size=rows, kept=kept, key=f == key) for f in list(parts)})
+    frame = pd.DataFrame({f: column_join(parts.pop(f), size=rows, kept=kept, key=f == key) for f in list(parts)}, copy=False)
     frame["cells"] = cells[kept]
     frame["suspect"] = suspect[kept]
     return frame
