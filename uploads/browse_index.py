@@ -28,16 +28,21 @@ def search_tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """`frame.to_dict("records")` with None for missing values, several times faster on big frames."""
-    names = list(frame.columns)
-    columns = []
-    for name in names:
-        column = frame[name]
-        if column.hasnans:
-            column = column.astype(object).where(column.notna(), None)
-        columns.append(column.tolist())
-    return [dict(zip(names, row)) for row in zip(*columns)]
+class _Rows:
+    """The columns of a frame as plain lists, to build dicts for a slice of rows at a time:
+    a million rows never become a million dicts at once. Missing values become None."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.names = list(frame.columns)
+        self.columns = []
+        for name in self.names:
+            column = frame[name]
+            if column.hasnans:
+                column = column.astype(object).where(column.notna(), None)
+            self.columns.append(column.tolist())
+
+    def dicts(self, start: int = 0, end: int | None = None) -> list[dict]:
+        return [dict(zip(self.names, row)) for row in zip(*(column[start:end] for column in self.columns))]
 
 
 def _group_bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,10 +75,10 @@ def _grouped_nodes(
     """One paged node per distinct value of `keys`; `frame` must be sorted by `keys` already."""
     if frame.empty:
         return
-    records = _records(frame.drop(columns=keys))
+    rows = _Rows(frame.drop(columns=keys))
     key_values = frame[keys].to_numpy()
     for start, end in zip(*_group_bounds(key_values)):
-        yield from _nodes(dataset_id, kind, [str(v) for v in key_values[start]], records[start:end], size)
+        yield from _nodes(dataset_id, kind, [str(v) for v in key_values[start]], rows.dicts(start, end), size)
 
 
 def _columns_frame(columns: pd.DataFrame, datapoints: pd.DataFrame) -> pd.DataFrame:
@@ -86,11 +91,26 @@ def _columns_frame(columns: pd.DataFrame, datapoints: pd.DataFrame) -> pd.DataFr
     return frame.join(names, on="data_point_id")
 
 
-def _mapping_lists(mappings: pd.DataFrame, path: list[str]) -> list[list[dict]]:
-    """The mappings of each physical column, in the order `groupby(path, sort=False)` yields them."""
-    fields = ["column_id", "data_point_id", "data_point_name", "data_type", "owner", "line"]
-    records = _records(mappings[fields])
-    return [records[start:end] for start, end in zip(*_group_bounds(mappings[path].to_numpy()))]
+def _column_nodes(dataset_id: str, columns: pd.DataFrame, path: list[str]) -> Iterator[dict]:
+    """A table's physical columns, each carrying its mappings (so one page also serves the
+    column level): built one table at a time."""
+    mappings = columns.sort_values([*path, "line"])
+    rows = _Rows(mappings[["column_id", "data_point_id", "data_point_name", "data_type", "owner", "line"]])
+    data_point_ids = rows.columns[1]
+    starts, ends = _group_bounds(mappings[path].to_numpy())
+    tables = mappings[path[:3]].to_numpy()[starts]
+    names = mappings["column"].to_numpy()[starts]
+    for first, last in zip(*_group_bounds(tables)):
+        items = [
+            {
+                "name": names[physical],
+                "datapoints": len({dp for dp in data_point_ids[starts[physical] : ends[physical]] if dp is not None}),
+                "rows": int(ends[physical] - starts[physical]),
+                "mappings": rows.dicts(starts[physical], ends[physical]),
+            }
+            for physical in range(first, last)
+        ]
+        yield from _nodes(dataset_id, "columns", [str(v) for v in tables[first]], items)
 
 
 def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], anomalies: pd.DataFrame) -> Iterator[dict]:
@@ -103,7 +123,7 @@ def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], ano
         databases=("database", "nunique"), columns=("column_id", "size"))
     top = namespaces[["namespace_id", "namespace_option_name"]].join(per_namespace, on="namespace_id")
     top[["databases", "columns"]] = top[["databases", "columns"]].fillna(0).astype(int)
-    yield from _nodes(dataset_id, "namespaces", [], _records(top.sort_values("namespace_id")))
+    yield from _nodes(dataset_id, "namespaces", [], _Rows(top.sort_values("namespace_id")).dicts())
 
     databases = (columns.groupby(path[:2]).agg(tables=("table", "nunique"), rows=("column_id", "size"))
                  .reset_index().rename(columns={"database": "name"}))
@@ -113,19 +133,11 @@ def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], ano
               .reset_index().rename(columns={"table": "name"}))
     yield from _grouped_nodes(dataset_id, "tables", tables, path[:2])
 
-    # A physical column carries its mappings: one page of a table then serves the column level too.
-    mappings = columns.sort_values([*path, "line"])
-    physical = (mappings.groupby(path, sort=False)
-                .agg(datapoints=("data_point_id", "nunique"), rows=("column_id", "size")).reset_index())
-    physical["mappings"] = _mapping_lists(mappings, path)
-    physical = physical.rename(columns={"column": "name"})
-    yield from _grouped_nodes(dataset_id, "columns", physical, path[:3])
+    yield from _column_nodes(dataset_id, columns, path)
 
     usages = columns[columns["data_point_id"].notna()].sort_values(["data_point_id", *path])[
         ["data_point_id", "column_id", *path, "owner"]]
     yield from _grouped_nodes(dataset_id, "usages", usages, ["data_point_id"])
-
-
     yield from _anomaly_nodes(dataset_id, anomalies)
     yield from _search_nodes(dataset_id, datapoints, columns)
 
@@ -151,39 +163,56 @@ def _anomaly_nodes(dataset_id: str, anomalies: pd.DataFrame) -> Iterator[dict]:
     yield from _grouped_nodes(dataset_id, "record_anomalies", per_line.drop(columns=["file"]), ["line_key"])
 
 
-def _token_frame(text: pd.Series, payload: pd.DataFrame) -> pd.DataFrame:
-    exploded = text.fillna("").str.lower().str.findall(_TOKEN.pattern).explode().dropna()
-    return payload.loc[exploded.index].assign(token=exploded.to_numpy())
+def _first_positions_per_word(values: pd.Series) -> dict[str, np.ndarray]:
+    """Word → the first SEARCH_LIMIT + 1 row positions whose value holds it, tokenising each
+    distinct value once (a million rows hold far fewer distinct names)."""
+    codes, uniques = pd.factorize(values)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.searchsorted(sorted_codes, np.arange(len(uniques)))
+    ends = np.minimum(np.searchsorted(sorted_codes, np.arange(len(uniques)), side="right"), starts + SEARCH_LIMIT + 1)
+    found: dict[str, list[np.ndarray]] = {}
+    for code, value in enumerate(uniques):
+        for word in set(search_tokens(str(value))):
+            found.setdefault(word, []).append(order[starts[code] : ends[code]])
+    return {word: np.concatenate(parts) for word, parts in found.items()}
+
+
+def _word_hits(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Word → sorted positions of the rows of `frame` holding it in any of `fields`, capped."""
+    merged: dict[str, list[np.ndarray]] = {}
+    for field in fields:
+        for word, positions in _first_positions_per_word(frame[field]).items():
+            merged.setdefault(word, []).append(positions)
+    return {word: np.unique(np.concatenate(parts))[: SEARCH_LIMIT + 1] for word, parts in merged.items()}
 
 
 def _search_nodes(dataset_id: str, datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[dict]:
     """Word → matching data points and physical columns, the first SEARCH_LIMIT of each per word."""
-    dp_payload = datapoints[["data_point_id", "data_point_name", "data_type"]].assign(kind="datapoint")
-    dp_text = [datapoints[field] for field in
-               ("data_point_id", "data_point_name", "data_point_standard_name", "data_point_definition")]
-    physical = columns.drop_duplicates(["namespace_id", "database", "table", "column"])
-    col_payload = physical[["namespace_id", "database", "table", "column"]].assign(kind="column")
-    col_text = [physical[field] for field in ("database", "table", "column")]
-    parts = [_token_frame(text, dp_payload) for text in dp_text] + [_token_frame(text, col_payload) for text in col_text]
-    hits = pd.concat(parts, ignore_index=False)
-    hits["order"] = hits.index
-    hits = hits.drop_duplicates(["token", "kind", "order"]).sort_values(["token", "kind", "order"])
-    per_kind = hits.groupby(["token", "kind"], sort=False)["order"].transform("size")
-    limited_tokens = set(hits.loc[per_kind > SEARCH_LIMIT, "token"])
-    hits = hits.groupby(["token", "kind"], sort=False).head(SEARCH_LIMIT).drop(columns="order")
-    tokens = hits["token"].to_numpy()
-    records = _records(hits.drop(columns="token"))
-    for start, end in zip(*_group_bounds(tokens.reshape(-1, 1))):
-        token = tokens[start]
-        items = [{k: v for k, v in item.items() if v is not None} for item in records[start:end]]
+    path = ["namespace_id", "database", "table", "column"]
+    physical = columns.drop_duplicates(path)[path].reset_index(drop=True)
+    datapoint_fields = ("data_point_id", "data_point_name", "data_point_standard_name", "data_point_definition")
+    kinds = [
+        ("datapoint", _word_hits(datapoints, datapoint_fields),
+         _Rows(datapoints[["data_point_id", "data_point_name", "data_type"]].reset_index(drop=True))),
+        ("column", _word_hits(physical, ("database", "table", "column")), _Rows(physical)),
+    ]
+    for word in sorted(set(kinds[0][1]) | set(kinds[1][1])):
+        items, limited = [], False
+        for kind, hits, rows in kinds:
+            positions = hits.get(word, ())
+            limited = limited or len(positions) > SEARCH_LIMIT
+            for position in positions[:SEARCH_LIMIT]:
+                item = {"kind": kind, **rows.dicts(position, position + 1)[0]}
+                items.append({key: value for key, value in item.items() if value is not None})
         yield {
-            "_id": node_id(dataset_id, "search", [token]),
+            "_id": node_id(dataset_id, "search", [word]),
             "dataset_id": dataset_id,
             "kind": "search",
-            "path": [token],
+            "path": [word],
             "page": 1,
             "pages": 1,
             "total": len(items),
-            "limited": token in limited_tokens,
+            "limited": limited,
             "items": items,
         }
