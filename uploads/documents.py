@@ -64,8 +64,6 @@ class ColumnDocument(Document):
     meta = {
         "collection": "columns",
         "indexes": ["dataset_id"],
-            ["dataset_id", "data_point_id"],
-        ],
     }
 
 
