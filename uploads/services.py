@@ -177,20 +177,23 @@ def dataset_process(*, dataset_id: str) -> Dataset:
         uploads = {file: storage_read(key=dataset.upload_key(file)) for file in FILES}
         result = pipeline_run(files=uploads, vocabularies=_vocabularies(), progress=lambda s, p: progress(s, p / 100))
         _dataset_update(dataset, counts=_file_counts(result), anomalies_total=len(result.anomalies))
+        records = {file: part.records for file, part in result.files.items()}
+        progress(DatasetStage.PERSISTING, 0)
         if not result.failed:
-            progress(DatasetStage.PERSISTING, 0)
+            # The records take about as long to write as the browse index built from them.
             records_persist(
                 dataset_id=dataset_id,
-                records={file: part.records for file, part in result.files.items()},
-                progress=lambda done, total: progress(DatasetStage.PERSISTING, done / max(total, 1)),
+                records=records,
+                progress=lambda done, total: progress(DatasetStage.PERSISTING, 0.5 * done / max(total, 1)),
             )
-        progress(DatasetStage.REPORTING, 0)
         anomalies_persist(dataset_id=dataset_id, anomalies=result.anomalies)
         browse_index_persist(
             dataset_id=dataset_id,
-            records={file: part.records for file, part in result.files.items()},
+            records=records,
             anomalies=result.anomalies,
+            progress=lambda fraction: progress(DatasetStage.PERSISTING, 0.5 + 0.5 * fraction),
         )
+        progress(DatasetStage.REPORTING, 0)
         status = DatasetStatus.FAILED if result.failed else DatasetStatus.DONE
         error = result.error or ""
     except Exception as exc:  # noqa: BLE001 - any crash must end as a readable failed status
