@@ -3,11 +3,13 @@
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
 from reports.services import report_write
 from reports.storage import storage_delete_dataset, storage_read, storage_save, upload_key
@@ -150,6 +152,22 @@ def _file_counts(result: PipelineResult) -> dict:
     }
 
 
+def _readable(exc: Exception) -> str:
+    if isinstance(exc, (ServerSelectionTimeoutError, ConnectionFailure)):
+        return "MongoDB could not be reached"
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _nothing_persisted(result: PipelineResult) -> PipelineResult:
+    """The counts of a dataset whose records were all withdrawn, as the spec counts a failed one."""
+    files = {
+        file: replace(part, rows_persisted=0, rows_rejected=part.rows_read - part.rows_duplicate)
+        for file, part in result.files.items()
+    }
+    return replace(result, files=files)
+
+
 def dataset_process(*, dataset_id: str) -> Dataset:
     """Runs the whole spec on a dataset: read, check, persist, report.
 
@@ -198,9 +216,17 @@ def dataset_process(*, dataset_id: str) -> Dataset:
         error = result.error or ""
     except Exception as exc:  # noqa: BLE001 - any crash must end as a readable failed status
         logger.exception("dataset %s failed", dataset_id)
-        dataset_documents_delete(dataset_id=dataset_id)
         status = DatasetStatus.FAILED
-        error = f"Processing stopped unexpectedly ({type(exc).__name__}: {exc}). Nothing was saved; retry the dataset."
+        error = f"Processing stopped unexpectedly ({_readable(exc)}). Nothing was saved; retry the dataset."
+        if result is not None:
+            result = _nothing_persisted(result)
+            _dataset_update(dataset, counts=_file_counts(result))
+        try:
+            dataset_documents_delete(dataset_id=dataset_id)
+        except Exception:  # noqa: BLE001 - MongoDB itself may be what failed
+            logger.exception("documents of dataset %s could not be removed", dataset_id)
+            error = (f"Processing stopped unexpectedly ({_readable(exc)}), and what was already "
+                     "saved could not be removed; retry the dataset once the database is back.")
     finished_at = timezone.now()
     fields = dict(status=status, error=error, stage=DatasetStage.FINISHED, percent=100, finished_at=finished_at)
     try:

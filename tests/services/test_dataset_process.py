@@ -66,7 +66,9 @@ def test_a_crash_while_persisting_leaves_no_partial_data_and_a_readable_failure(
     assert dataset.status == DatasetStatus.FAILED
     assert "MongoDB went away" in dataset.error and "Nothing was saved" in dataset.error
     assert _document_counts(dataset) == dict.fromkeys(_document_counts(dataset), 0)
-    assert json.loads(storage_read(key=dataset.summary_json_key))["status"] == "failed"
+    summary = json.loads(storage_read(key=dataset.summary_json_key))
+    assert summary["status"] == "failed" and summary["error"] == dataset.error
+    assert summary["files"]["columns"] == {**summary["files"]["columns"], "rows_persisted": 0, "rows_rejected": 9}
 
 
 def test_an_empty_file_fails_the_dataset_and_persists_nothing(sample_files):
