@@ -1,4 +1,4 @@
-"""The pipeline against the independent ground truth of `uploads/sample_data.py`: for several seeds,
+"""The pipeline against the independent ground truth of `uploads/sample_data/`: for several seeds,
 every dialect and every file-level failure, the exact (file, line, field, code) set, counts and status."""
 
 import pandas as pd

@@ -1,4 +1,4 @@
-"""Writes a generated sample dataset and the anomalies the pipeline must find in it (uploads/sample_data.py)."""
+"""Writes a generated sample dataset and the anomalies the pipeline must find in it (uploads/sample_data/)."""
 
 import time
 from pathlib import Path
