@@ -27,7 +27,7 @@ install: .venv/.installed var/bin/ferretdb-dev
 	@touch $@
 
 # The FerretDB launcher is rebuilt only when its sources change.
-var/bin/ferretdb-dev: devservices/ferretdb/main.go devservices/ferretdb/go.mod devservices/ferretdb/go.sum
+var/bin/ferretdb-dev: $(wildcard devservices/ferretdb/*.go) devservices/ferretdb/go.mod devservices/ferretdb/go.sum
 	cd devservices/ferretdb && go build -o ../../var/bin/ferretdb-dev .
 
 # Debian's Chromium for the browser tests (Playwright's own browser download does not work here).

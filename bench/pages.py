@@ -77,6 +77,7 @@ def main() -> None:
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (name, response.status_code)
         results.append((max(times), statistics.median(times), name))
+        print(f"  {name}: {statistics.median(times):.1f} ms", file=sys.stderr, flush=True)
     print(f"{'page':<28} {'median ms':>10} {'max ms':>8}")
     for slowest, median, name in sorted(results, reverse=True):
         print(f"{name:<28} {median:10.1f} {slowest:8.1f}")

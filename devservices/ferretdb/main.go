@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -43,6 +44,8 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	go idIndexesKeep(ctx, dir, time.Second)
 
 	log.Printf("ferretdb listening on %s, data in %s", *listen, dir)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
