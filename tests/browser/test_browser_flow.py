@@ -240,6 +240,37 @@ def test_a_data_point_page_lists_the_columns_that_use_it(page, page_events, samp
     assert page_events.errors == []
 
 
+def test_search_finds_data_points_and_columns_and_exports_the_data_points(
+    page, page_events, sample_dataset, screenshot
+):
+    # given the processed sample, when the steward searches for two words
+    _open_tab(page, "Search")
+    page.get_by_label("Words to find").fill("carbon intensity")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"q=carbon\+intensity"))
+
+    # then the data point and both columns holding those words are listed, linked to their pages
+    results = page.locator("main")
+    expect(results.get_by_role("link", name="DP3", exact=True)).to_be_visible()
+    expect(results.get_by_role("link", name="intensity", exact=True)).to_be_visible()
+    expect(results.get_by_role("link", name="DP1", exact=True)).to_have_count(0)
+    screenshot("search")
+
+    # and the data points found can be exported in the spec's structure
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Export these data points (JSON)").click()
+    download = download_info.value
+    assert download.suggested_filename == "export_search_carbon-intensity.json"
+    export = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    assert list(export["Sustainability_Office_namespaces"]["N3"]["databases"][0]["esg_store"][0]) == ["DP3"]
+
+    # and a column found opens its browse page
+    results.get_by_role("link", name="intensity", exact=True).click()
+    page.wait_for_url(re.compile(r"column=intensity$"))
+    expect(page.locator("main table").get_by_role("link", name="DP3", exact=True)).to_be_visible()
+    assert page_events.errors == []
+
+
 def test_the_anomalies_page_lists_the_sample_and_filters_by_code(page, page_events, sample_dataset, screenshot):
     _open_tab(page, "Anomalies")
 
