@@ -39,7 +39,9 @@ def main() -> None:
     client.force_login(user)
     dataset = args.dataset
     base = f"/datasets/{dataset}"
-    namespace = selectors.namespaces_for_dataset(dataset_id=dataset, page=2).items[0]["namespace_id"]
+    first = selectors.namespaces_for_dataset(dataset_id=dataset)
+    page = selectors.namespaces_for_dataset(dataset_id=dataset, page=2) if first.pages > 1 else first
+    namespace = page.items[0]["namespace_id"]
     database = selectors.databases_for_namespace(dataset_id=dataset, namespace_id=namespace).items[0]["name"]
     table = selectors.tables_for_database(dataset_id=dataset, namespace_id=namespace, database=database).items[0]["name"]
     column_item = selectors.columns_for_table(dataset_id=dataset, namespace_id=namespace, database=database,

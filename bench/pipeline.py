@@ -1,6 +1,9 @@
-"""Benchmark of the pipeline stage without the database: wall time, rows/second and peak memory.
+"""Benchmark of the pipeline stage without the database, then with it: rows/second and peak memory.
 
     .venv/bin/python bench/pipeline.py [--scale 100] [--seed 0] [--generator auto|sample|numpy]
+                                       [--without-database] [--keep]
+
+The half with the database is bench/database.py (MongoDB from MONGODB_URI; `make bench` starts one).
 
 Scale 100 is 2,000 namespaces, 50,000 data points and 1,000,000 columns with ~1% anomalies. The
 files are written to a temporary directory; the pipeline then runs in a fresh subprocess whose
@@ -90,9 +93,10 @@ def files_write(directory: Path, *, scale: int, seed: int, generator: str) -> No
           + ", ".join(f"{name} {len(data) / 2**20:.1f} MiB" for name, data in files.items()))
 
 
-def bench_with_database(files: dict[str, bytes]) -> dict:
-    """The same files through `dataset_process`, persisting to MongoDB; for the lead to fill in."""
-    raise NotImplementedError("the with-database half of the benchmark is not written yet")
+def bench_with_database(*, scale: int, seed: int, keep: bool) -> None:
+    """The same kind of data through `dataset_process` into MongoDB (bench/database.py, its own process)."""
+    command = [sys.executable, str(ROOT / "bench" / "database.py"), "--scale", str(scale), "--seed", str(seed)]
+    subprocess.run(command + (["--keep"] if keep else []), check=True, cwd=ROOT)
 
 
 def child_run(directory: Path) -> None:
@@ -135,6 +139,8 @@ def main() -> None:
     parser.add_argument("--generator", choices=("auto", "sample", "numpy"), default="auto")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--without-database", action="store_true", help="skip the half that writes to MongoDB")
+    parser.add_argument("--keep", action="store_true", help="keep the dataset written to MongoDB (for bench/pages.py)")
     args = parser.parse_args()
     if args.child:
         child_run(args.child)
@@ -157,6 +163,9 @@ def main() -> None:
     print(f"peak RSS {report['peak_rss_mib']:.0f} MiB (after imports {report['rss_after_imports_mib']:.0f} MiB, "
           f"after loading the {report['input_mib']:.0f} MiB of files {report['rss_after_loading_files_mib']:.0f} MiB)")
     print("stages:", report["stages"])
+    if not args.without_database:
+        print("with the database (needs MONGODB_URI, e.g. from `make services`):", flush=True)
+        bench_with_database(scale=args.scale, seed=args.seed, keep=args.keep)
 
 
 if __name__ == "__main__":

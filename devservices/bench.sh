@@ -9,7 +9,6 @@ eval "$(sed 's/^/export /' <<<"$service_env")"
 trap 'devservices/services.sh stop' EXIT
 export MONGODB_NAME=zemoga_datasets_bench DATABASE_URL="sqlite:///$(pwd)/var/bench.sqlite3" MEDIA_DIR=var/bench/media
 .venv/bin/python manage.py migrate --noinput -v0
-.venv/bin/python bench/pipeline.py --scale "${BENCH_SCALE:-100}"
-output=$(.venv/bin/python bench/database.py --scale "${BENCH_SCALE:-100}" --keep | tee /dev/stderr)
+output=$(.venv/bin/python bench/pipeline.py --scale "${BENCH_SCALE:-100}" --keep | tee /dev/stderr)
 dataset=$(sed -n 's/^dataset \([0-9a-f-]*\):.*/\1/p' <<<"$output")
 .venv/bin/python bench/pages.py --dataset "$dataset"
