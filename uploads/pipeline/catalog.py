@@ -2,28 +2,18 @@
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein
 
-from .codes import Code
+from .codes import Code, check_registry
 from .read import FileState
 
-CatalogCheck = Callable[..., np.ndarray]
-CHECKS: dict[Code, CatalogCheck] = {}
+CHECKS, check = check_registry()
 NEAR_RATIO = 3  # W must be used by at least this many times as many records as V
 NEAR_MIN_LENGTH = 5  # for a variant by one edit, both values are at least this long
 _IGNORED = re.compile(r"[\s_\-.]")
-
-
-def check(code: Code):
-    def register(function: CatalogCheck) -> CatalogCheck:
-        CHECKS[code] = function
-        return function
-
-    return register
 
 
 @check(Code.UNUSED_RECORD)

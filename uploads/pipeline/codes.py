@@ -1,8 +1,12 @@
 """Anomaly codes and severities from the spec, and the one shape every anomaly takes."""
 
+from collections.abc import Callable
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
+
+Check = Callable[..., np.ndarray]
 
 
 class Severity(StrEnum):
@@ -80,3 +84,18 @@ def anomaly_frame(*, file: str, code: Code, lines, values, message, field: str =
 
 def anomalies_empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "line" else object) for c in ANOMALY_COLUMNS})
+
+
+def check_registry() -> tuple[dict[Code, Check], Callable[[Code], Callable[[Check], Check]]]:
+    """A stage's checks by code, and the decorator that registers one: each check is a small
+    vectorised function returning a boolean mask over the records."""
+    checks: dict[Code, Check] = {}
+
+    def check(code: Code) -> Callable[[Check], Check]:
+        def register(function: Check) -> Check:
+            checks[code] = function
+            return function
+
+        return register
+
+    return checks, check

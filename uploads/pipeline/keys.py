@@ -1,23 +1,12 @@
 """Key checks: exact duplicate rows (dropped), then other records reusing a key (rejected)."""
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
-from .codes import Code
+from .codes import Code, check_registry
 from .read import FileState, column_array
 
-KeyCheck = Callable[..., np.ndarray]
-CHECKS: dict[Code, KeyCheck] = {}
-
-
-def check(code: Code):
-    def register(function: KeyCheck) -> KeyCheck:
-        CHECKS[code] = function
-        return function
-
-    return register
+CHECKS, check = check_registry()
 
 
 @check(Code.DUPLICATE_ROW)

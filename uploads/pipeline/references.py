@@ -1,23 +1,12 @@
 """Reference checks: a `columns` record must name a persisted namespace and, when given, data point."""
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
-from .codes import Code
+from .codes import Code, check_registry
 from .read import FileState
 
-ReferenceCheck = Callable[..., np.ndarray]
-CHECKS: dict[Code, ReferenceCheck] = {}
-
-
-def check(code: Code):
-    def register(function: ReferenceCheck) -> ReferenceCheck:
-        CHECKS[code] = function
-        return function
-
-    return register
+CHECKS, check = check_registry()
 
 
 @check(Code.UNKNOWN_REFERENCE)

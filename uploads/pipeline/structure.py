@@ -1,23 +1,12 @@
 """Structure checks: blank lines, and records with fewer or more cells than the header."""
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
-from .codes import Code
+from .codes import Code, check_registry
 from .read import FileState
 
-StructureCheck = Callable[..., np.ndarray]
-CHECKS: dict[Code, StructureCheck] = {}
-
-
-def check(code: Code):
-    def register(function: StructureCheck) -> StructureCheck:
-        CHECKS[code] = function
-        return function
-
-    return register
+CHECKS, check = check_registry()
 
 
 @check(Code.BLANK_ROW)

@@ -1,24 +1,13 @@
 """Value checks (whitespace, required-blank, invalid-value), and the cleaned values that get persisted."""
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
-from .codes import Code
+from .codes import Code, check_registry
 from .read import FileState, column_array, column_take
 from .vocabularies import Vocabularies
 
-ValueCheck = Callable[..., np.ndarray]
-CHECKS: dict[Code, ValueCheck] = {}
-
-
-def check(code: Code):
-    def register(function: ValueCheck) -> ValueCheck:
-        CHECKS[code] = function
-        return function
-
-    return register
+CHECKS, check = check_registry()
 
 
 @check(Code.WHITESPACE)
