@@ -1,14 +1,18 @@
 """Writes and deletes the MongoDB documents of a dataset in bulk."""
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 
 import pandas as pd
 from pymongo import DeleteOne
+from pymongo.errors import OperationFailure
 
 from uploads.browse_index import browse_nodes_build
 from uploads.documents import ALL_DOCUMENTS, RECORD_DOCUMENTS, AnomalyDocument, BrowseNodeDocument
 from uploads.mongo import mongo_connect
 from uploads.pipeline import SCHEMAS
+
+logger = logging.getLogger(__name__)
 
 INSERT_BATCH_SIZE = 5_000
 NODE_BATCH_SIZE = 500  # nodes hold up to 50 items each
@@ -120,13 +124,19 @@ def browse_index_persist(
 def dataset_documents_delete(*, dataset_id: str) -> int:
     """Deletes every document of the dataset; returns how many were deleted.
 
-    Deletes go by `_id` in bulk: FerretDB's SQLite backend cannot delete more than ~32k matches
-    of one filter in a single statement, and it only uses an index for `_id`.
+    One `delete_many` per collection where the server takes it (MongoDB always; FerretDB's SQLite
+    backend only up to ~32k matches, past which it fails without deleting anything); otherwise by
+    `_id` in bulk, the only filter that backend can find through an index.
     """
     mongo_connect()
     deleted = 0
     for document_class in ALL_DOCUMENTS:
         collection = document_class._get_collection()
+        try:
+            deleted += collection.delete_many({"dataset_id": dataset_id}).deleted_count
+            continue
+        except OperationFailure:
+            logger.info("delete_many refused on %s; deleting by _id", collection.name)
         ids = [doc["_id"] for doc in collection.find({"dataset_id": dataset_id}, {"_id": 1})]
         for batch in _batches(ids, DELETE_BATCH_SIZE):
             result = collection.bulk_write([DeleteOne({"_id": _id}) for _id in batch], ordered=False)
