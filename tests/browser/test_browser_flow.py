@@ -319,6 +319,13 @@ def test_a_failed_dataset_shows_failed_and_its_error(page, page_events, worker, 
     expect(error).to_contain_text("columns")
     expect(error).to_contain_text("dataset_database_name")
     screenshot("dataset-failed")
+
+    # and it can be processed again from its stored uploads (and fails again, for the same reason)
+    page.get_by_role("button", name="Process again").click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("status")).to_contain_text("queued for processing again")
+    assert _wait_finished(page) == "failed"
+    expect(page.locator("#error-text")).to_contain_text("dataset_database_name")
     assert page_events.errors == []
 
 
