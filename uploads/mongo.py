@@ -18,14 +18,3 @@ def mongo_connect() -> None:
         uuidRepresentation="standard",
     )
     _connected = True
-
-
-def mongo_database():
-    mongo_connect()
-    return mongoengine.get_db()
-
-
-def mongo_disconnect() -> None:
-    global _connected
-    mongoengine.disconnect()
-    _connected = False

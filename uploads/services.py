@@ -35,10 +35,6 @@ STAGE_SPANS = {
 }
 
 
-class DatasetProcessingError(Exception):
-    """A failure whose message is shown to the user as it is."""
-
-
 def _enqueue(dataset_id: str) -> None:
     from uploads.tasks import dataset_process_task
 

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -49,8 +50,8 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
             return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
     else:
         form = DatasetUploadForm()
-    datasets = Dataset.objects.select_related("owner").all()[:200]
-    return render(request, "uploads/dataset_list.html", {"form": form, "datasets": datasets})
+    page = Paginator(Dataset.objects.select_related("owner").all(), 25).get_page(request.GET.get("page"))
+    return render(request, "uploads/dataset_list.html", {"form": form, "datasets": page, "page": page})
 
 
 def _anomaly_counts(dataset: Dataset) -> list[dict]:

@@ -1,0 +1,27 @@
+"""The datasets list: newest first, 25 a page, with status, counts, anomalies and owner."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from uploads.models import Dataset
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_list_is_paged_newest_first_and_shows_each_dataset_s_figures(client):
+    owner = get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
+    for number in range(30):
+        Dataset.objects.create(
+            name=f"dataset {number:02d}", owner=owner, status="done", anomalies_total=number,
+            counts={"namespaces": {"rows_persisted": 3}, "datapoints": {"rows_persisted": 5},
+                    "columns": {"rows_persisted": 7}},
+            namespaces_key="k", datapoints_key="k", columns_key="k",
+        )
+    client.force_login(owner)
+
+    first = client.get("/").content.decode()
+    second = client.get("/", {"page": 2}).content.decode()
+
+    assert "dataset 29" in first and "dataset 05" in first and "dataset 04" not in first
+    assert "Page 1 of 2" in first and "3 / 5 / 7" in first and ">steward<" in first
+    assert "dataset 04" in second and "dataset 00" in second and "dataset 29" not in second
