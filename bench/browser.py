@@ -14,8 +14,15 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def main() -> None:
@@ -64,8 +71,12 @@ def main() -> None:
             times = []
             for _ in range(3):
                 page.goto(url)
-                times.append(page.evaluate(
-                    "() => { const t = performance.getEntriesByType('navigation')[0]; return t.loadEventEnd - t.startTime; }"))
+                times.append(
+                    page.evaluate(
+                        "() => { const t = performance.getEntriesByType('navigation')[0];"
+                        " return t.loadEventEnd - t.startTime; }"
+                    )
+                )
             if args.screenshots:
                 args.screenshots.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=args.screenshots / f"{name}.png", full_page=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings.development")
 FILES = ("namespaces", "datapoints", "columns")
 
 
@@ -36,9 +36,22 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-database-") as directory:
-        subprocess.run([sys.executable, "manage.py", "generate_sample_dataset", "--out", directory,
-                        "--scale", str(args.scale), "--seed", str(args.seed)], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "generate_sample_dataset",
+                "--out",
+                directory,
+                "--scale",
+                str(args.scale),
+                "--seed",
+                str(args.seed),
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         import django
 
         django.setup()
@@ -47,9 +60,13 @@ def main() -> None:
         from uploads.models import Dataset
         from uploads.services import dataset_create, dataset_delete, dataset_process
 
-        handles = {file: open(Path(directory) / f"{file}.csv", "rb") for file in FILES}
-        dataset = dataset_create(name=f"bench scale {args.scale}", owner=None, enqueue=False,
-                                 **{f"{file}_file": File(handles[file], name=f"{file}.csv") for file in FILES})
+        handles = {file: open(Path(directory) / f"{file}.csv", "rb") for file in FILES}  # noqa: SIM115 - closed below
+        dataset = dataset_create(
+            name=f"bench scale {args.scale}",
+            owner=None,
+            enqueue=False,
+            **{f"{file}_file": File(handles[file], name=f"{file}.csv") for file in FILES},
+        )
         for handle in handles.values():
             handle.close()
 
@@ -64,6 +81,7 @@ def main() -> None:
                 return function(**kwargs)
             finally:
                 timings[name] = timings.get(name, 0) + time.perf_counter() - started
+
         return wrapper
 
     for name in ("pipeline_run", "records_persist", "anomalies_persist", "browse_index_persist", "report_write"):
@@ -73,8 +91,10 @@ def main() -> None:
     total = time.perf_counter() - started
     rows = sum(part["rows_read"] for part in dataset.counts.values())
     persisted = sum(part["rows_persisted"] for part in dataset.counts.values())
-    print(f"dataset {dataset.pk}: {dataset.status}, {rows:,} records read, {persisted:,} persisted, "
-          f"{dataset.anomalies_total:,} anomalies")
+    print(
+        f"dataset {dataset.pk}: {dataset.status}, {rows:,} records read, {persisted:,} persisted, "
+        f"{dataset.anomalies_total:,} anomalies"
+    )
     print(f"whole processing: {total:.1f} s, {rows / total:,.0f} rows/s; peak RSS {_peak_mib():.0f} MiB")
     for name, seconds in timings.items():
         print(f"  {name:<22} {seconds:7.1f} s")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings.development")
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from uploads import selectors
+    from catalog import selectors
 
     setup_test_environment()
     user, _ = get_user_model().objects.get_or_create(username="bench-pages")
@@ -43,9 +43,12 @@ def main() -> None:
     page = selectors.namespaces_for_dataset(dataset_id=dataset, page=2) if first.pages > 1 else first
     namespace = page.items[0]["namespace_id"]
     database = selectors.databases_for_namespace(dataset_id=dataset, namespace_id=namespace).items[0]["name"]
-    table = selectors.tables_for_database(dataset_id=dataset, namespace_id=namespace, database=database).items[0]["name"]
-    column_item = selectors.columns_for_table(dataset_id=dataset, namespace_id=namespace, database=database,
-                                              table=table).items[0]
+    table = selectors.tables_for_database(dataset_id=dataset, namespace_id=namespace, database=database).items[0][
+        "name"
+    ]
+    column_item = selectors.columns_for_table(
+        dataset_id=dataset, namespace_id=namespace, database=database, table=table
+    ).items[0]
     data_point = next(m["data_point_id"] for m in column_item["mappings"] if m["data_point_id"])
     path = {"namespace": namespace, "database": database, "table": table}
     pages = {

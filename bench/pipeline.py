@@ -29,12 +29,12 @@ FILES = ("namespaces", "datapoints", "columns")
 def files_generate(*, scale: int, seed: int, generator: str) -> tuple[dict[str, bytes], str]:
     if generator in ("auto", "sample"):
         try:
-            from uploads.sample_data import sample_generate
+            from groundtruth import sample_generate
         except ImportError:
             if generator == "sample":
                 raise
         else:
-            return sample_generate(scale=scale, seed=seed).files, "uploads.sample_data"
+            return sample_generate(scale=scale, seed=seed).files, "groundtruth"
     return files_generate_numpy(scale=scale, seed=seed), "numpy"
 
 
@@ -53,7 +53,9 @@ def files_generate_numpy(*, scale: int, seed: int) -> dict[str, bytes]:
     ]
     databases = ("fund_master", "esg_store", "risk_mart", "pricing_db", "holdings_core", "reference_data")
     owners = ("Equity Research", "Sustainability Office", "Risk Team", "Data Office", "Fixed Income")
-    picks = [rng.integers(0, n, n_columns).tolist() for n in (n_namespaces, len(databases), 500, n_datapoints, len(owners))]
+    picks = [
+        rng.integers(0, n, n_columns).tolist() for n in (n_namespaces, len(databases), 500, n_datapoints, len(owners))
+    ]
     rows = [
         f"C{i:07d},NS{a:05d},{databases[b]},table_{c},col_{i % 5000},DP{d:06d},{owners[e]}"
         for i, (a, b, c, d, e) in enumerate(zip(*picks))
@@ -89,8 +91,10 @@ def files_write(directory: Path, *, scale: int, seed: int, generator: str) -> No
     files, source = files_generate(scale=scale, seed=seed, generator=generator)
     for name, data in files.items():
         (directory / f"{name}.csv").write_bytes(data)
-    print(f"generated with {source} in {time.perf_counter() - started:.1f}s: "
-          + ", ".join(f"{name} {len(data) / 2**20:.1f} MiB" for name, data in files.items()))
+    print(
+        f"generated with {source} in {time.perf_counter() - started:.1f}s: "
+        + ", ".join(f"{name} {len(data) / 2**20:.1f} MiB" for name, data in files.items())
+    )
 
 
 def bench_with_database(*, scale: int, seed: int, keep: bool) -> None:
@@ -101,7 +105,7 @@ def bench_with_database(*, scale: int, seed: int, keep: bool) -> None:
 
 def child_run(directory: Path) -> None:
     """Runs in a fresh interpreter: imports, loads the files, runs the pipeline once, prints JSON."""
-    from uploads.pipeline import pipeline_run
+    from engine import pipeline_run
 
     imported = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     files = {name: (directory / f"{name}.csv").read_bytes() for name in FILES}
@@ -109,7 +113,9 @@ def child_run(directory: Path) -> None:
     stages: list[tuple[str, int, float]] = []
     cpu_started = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
-    result = pipeline_run(files=files, progress=lambda stage, percent: stages.append((stage, percent, time.perf_counter() - started)))
+    result = pipeline_run(
+        files=files, progress=lambda stage, percent: stages.append((stage, percent, time.perf_counter() - started))
+    )
     wall = time.perf_counter() - started
     cpu_ended = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_ended.ru_utime - cpu_started.ru_utime) + (cpu_ended.ru_stime - cpu_started.ru_stime)
@@ -152,16 +158,28 @@ def main() -> None:
     # Linux carries ru_maxrss across fork+exec, so a child of a big process would inherit its peak.
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as directory:
         options = ["--scale", str(args.scale), "--seed", str(args.seed), "--generator", args.generator]
-        made = subprocess.run([sys.executable, __file__, *options, "--generate", directory], check=True,
-                              capture_output=True, text=True, cwd=ROOT)
+        made = subprocess.run(
+            [sys.executable, __file__, *options, "--generate", directory],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         print(made.stdout.strip())
-        out = subprocess.run([sys.executable, __file__, "--child", directory], check=True, capture_output=True, text=True, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", directory], check=True, capture_output=True, text=True, cwd=ROOT
+        )
     report = json.loads(out.stdout)
     rows = sum(report["rows_read"].values())
-    print(f"pipeline (no database): {report['wall_seconds']:.2f} s wall, {rows / report['wall_seconds']:,.0f} rows/s "
-          f"[{report['cpu_seconds']:.2f} s CPU] ({rows:,} records read, {report['anomalies']:,} anomalies, failed={report['failed']})")
-    print(f"peak RSS {report['peak_rss_mib']:.0f} MiB (after imports {report['rss_after_imports_mib']:.0f} MiB, "
-          f"after loading the {report['input_mib']:.0f} MiB of files {report['rss_after_loading_files_mib']:.0f} MiB)")
+    print(
+        f"pipeline (no database): {report['wall_seconds']:.2f} s wall, {rows / report['wall_seconds']:,.0f} rows/s "
+        f"[{report['cpu_seconds']:.2f} s CPU] ({rows:,} records read, {report['anomalies']:,} anomalies, "
+        f"failed={report['failed']})"
+    )
+    print(
+        f"peak RSS {report['peak_rss_mib']:.0f} MiB (after imports {report['rss_after_imports_mib']:.0f} MiB, "
+        f"after loading the {report['input_mib']:.0f} MiB of files {report['rss_after_loading_files_mib']:.0f} MiB)"
+    )
     print("stages:", report["stages"])
     if not args.without_database:
         print("with the database (needs MONGODB_URI, e.g. from `make services`):", flush=True)

@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+export DJANGO_SETTINGS_MODULE=zemoga_datasets.settings.development
+# The environment wins over .env, as in the settings.
+web_port=${WEB_PORT:-$(sed -n "s/^WEB_PORT=//p" .env 2>/dev/null | tail -n 1)}
+web_port=${web_port:-8000}
 
 # An assignment, not a pipe, so that a failed start stops this script (set -e).
 service_env=$(devservices/services.sh start)
@@ -27,5 +31,5 @@ mkdir -p var/log
 .venv/bin/celery -A zemoga_datasets worker --loglevel=INFO --concurrency=1 >>var/log/worker.log 2>&1 &
 worker_pid=$!
 echo "Celery worker started (log: var/log/worker.log)."
-echo "Open http://127.0.0.1:8000/ — Ctrl-C stops everything."
-$PY manage.py runserver 127.0.0.1:8000 --noreload
+echo "Open http://127.0.0.1:$web_port/ — Ctrl-C stops everything."
+$PY manage.py runserver "127.0.0.1:$web_port" --noreload

@@ -6,8 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-# Ports may be set in .env as well as in the environment.
-if [ -f .env ]; then set -a; . ./.env; set +a; fi
+# Ports may be set in .env as well as in the environment (which wins, as in the settings).
+from_env_file() { sed -n "s/^$1=//p" .env 2>/dev/null | tail -n 1; }
+FERRETDB_PORT=${FERRETDB_PORT:-$(from_env_file FERRETDB_PORT)}
+REDIS_PORT=${REDIS_PORT:-$(from_env_file REDIS_PORT)}
 
 profile=${SERVICES_PROFILE:-dev}
 if [ "$profile" = test ]; then
@@ -34,11 +36,7 @@ wait_port() {
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 ensure_redis() {
-  if ! command -v redis-server >/dev/null 2>&1; then
-    echo "Installing Debian's redis-server…" >&2
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >&2
-    else sudo apt-get update -qq >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >&2; fi
-  fi
+  command -v redis-server >/dev/null 2>&1 || devservices/apt-install.sh redis-server
 }
 
 start() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: starts FerretDB and Redis on test ports, runs the whole suite, stops them.
-# The end-to-end tests start their own Celery worker and moto S3 server (tests/conftest.py).
+# `make test`: starts FerretDB and Redis on test ports, runs pytest (arguments passed on), stops them.
+# Test settings (zemoga_datasets/settings/test.py) pick their own database, media folder and queue;
+# the end-to-end tests start their own Celery worker and moto S3 server (tests/conftest.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,14 +15,6 @@ fi
 service_env=$(devservices/services.sh start)
 eval "$(sed 's/^/export /' <<<"$service_env")"
 
-export DEBUG=1
-export SECRET_KEY=test-secret-key-not-for-production
-export MONGODB_NAME=zemoga_datasets_test
-export DATABASE_URL=
-export AWS_STORAGE_BUCKET_NAME=
-export AWS_S3_ENDPOINT_URL=
-export MEDIA_DIR=var/test/media
-export CELERY_TASK_DEFAULT_QUEUE="test-$$"
 export TEST_OUTPUT_DIR=${TEST_OUTPUT_DIR:-var/test/output}
 mkdir -p "$TEST_OUTPUT_DIR" var/test
 

@@ -2,14 +2,14 @@
 
 import re
 
-from uploads.pipeline import SCHEMAS
-from uploads.selectors import (
+from catalog.selectors import (
     column_rows_for_selection,
     columns_for_datapoint,
-    dataset_search,
     datapoints_by_ids,
+    dataset_search,
     namespace_get,
 )
+from engine import SCHEMAS
 
 # Every field of a data point but its id (the key above it) and its name, as the original export.
 EXPORTED_FIELDS = tuple(

@@ -3,9 +3,9 @@
 import json
 from datetime import datetime
 
+from engine import PipelineResult
+from engine.report import anomalies_csv, summary_dict
 from reports.storage import report_key, storage_save
-from uploads.pipeline import PipelineResult
-from uploads.pipeline.report import anomalies_csv, summary_dict
 
 
 def report_write(

@@ -28,8 +28,8 @@ S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "test
 def mongo():
     """Refuses to run against a non-test database; `make test` starts it empty."""
     assert settings.MONGODB_NAME.endswith("_test"), "tests must run with MONGODB_NAME=..._test (use `make test`)"
-    from uploads.mongo import mongo_connect
-    from uploads.persistence import indexes_ensure
+    from catalog.mongo import mongo_connect
+    from catalog.persistence import indexes_ensure
 
     mongo_connect()
     indexes_ensure()
@@ -90,8 +90,13 @@ def s3_server():
         _wait_for_port(port, process, "moto_server")
         endpoint = f"http://127.0.0.1:{port}"
         bucket = f"zemoga-test-{uuid.uuid4().hex[:8]}"
-        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                     aws_secret_access_key="testing").create_bucket(Bucket=bucket)
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ).create_bucket(Bucket=bucket)
         yield {"endpoint": endpoint, "bucket": bucket}
     finally:
         _stop(process)
@@ -100,8 +105,8 @@ def s3_server():
 
 def storage_environment(storage: str, s3: dict | None) -> dict[str, str]:
     if storage == "s3":
-        return {"AWS_STORAGE_BUCKET_NAME": s3["bucket"], "AWS_S3_ENDPOINT_URL": s3["endpoint"], **S3_CREDENTIALS}
-    return {"AWS_STORAGE_BUCKET_NAME": "", "AWS_S3_ENDPOINT_URL": ""}
+        return {"TEST_S3_BUCKET": s3["bucket"], "TEST_S3_ENDPOINT_URL": s3["endpoint"], **S3_CREDENTIALS}
+    return {"TEST_S3_BUCKET": "", "TEST_S3_ENDPOINT_URL": ""}
 
 
 @pytest.fixture
@@ -128,16 +133,30 @@ class WorkerProcess:
 
     def __init__(self, extra_env: dict[str, str]):
         database = settings.DATABASES["default"]
-        env = {**os.environ, **extra_env, "DJANGO_SETTINGS_MODULE": "zemoga_datasets.settings"}
+        env = {**os.environ, **extra_env, "DJANGO_SETTINGS_MODULE": "zemoga_datasets.settings.test"}
         if database["ENGINE"].endswith("sqlite3"):
-            env["DATABASE_URL"] = f"sqlite:///{database['NAME']}"
+            env["TEST_DATABASE_URL"] = f"sqlite:///{database['NAME']}"
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = OUTPUT_DIR / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "celery"), "-A", "zemoga_datasets", "worker",
-             "--pool=solo", "--concurrency=1", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel=INFO", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                str(Path(sys.executable).parent / "celery"),
+                "-A",
+                "zemoga_datasets",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         self._wait_ready()
 

@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from engine import SEVERITY, Code
+
 
 class DatasetStatus(models.TextChoices):
     QUEUED = "queued"
@@ -61,3 +63,15 @@ class Dataset(models.Model):
 
     def upload_key(self, file: str) -> str:
         return getattr(self, f"{file}_key")
+
+    def anomaly_counts(self) -> list[dict]:
+        """Anomalies per code over the three files, in the spec's order, codes with none left out."""
+        totals: dict[str, int] = {}
+        for file_counts in (self.counts or {}).values():
+            for code, count in (file_counts.get("anomalies") or {}).items():
+                totals[code] = totals.get(code, 0) + count
+        return [
+            {"code": code.value, "severity": SEVERITY[code].value, "count": totals[code.value]}
+            for code in Code
+            if totals.get(code.value)
+        ]

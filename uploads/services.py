@@ -11,16 +11,16 @@ from django.db import transaction
 from django.utils import timezone
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
-from reports.services import report_write
-from reports.storage import storage_delete_dataset, storage_read, storage_save, upload_key
-from uploads.models import Dataset, DatasetStage, DatasetStatus
-from uploads.persistence import (
+from catalog.persistence import (
     anomalies_persist,
     browse_index_persist,
     dataset_documents_delete,
     records_persist,
 )
-from uploads.pipeline import FILES, PipelineResult, Vocabularies, pipeline_run
+from engine import FILES, PipelineResult, Vocabularies, pipeline_run
+from reports.services import report_write
+from reports.storage import storage_delete_dataset, storage_read, storage_save, upload_key
+from uploads.models import Dataset, DatasetStage, DatasetStatus
 
 logger = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def dataset_process(*, dataset_id: str) -> Dataset:
         progress(DatasetStage.REPORTING, 0)
         status = DatasetStatus.FAILED if result.failed else DatasetStatus.DONE
         error = result.error or ""
-    except Exception as exc:  # noqa: BLE001 - any crash must end as a readable failed status
+    except Exception as exc:
         logger.exception("dataset %s failed", dataset_id)
         status = DatasetStatus.FAILED
         error = f"Processing stopped unexpectedly ({_readable(exc)}). Nothing was saved; retry the dataset."
@@ -219,12 +219,20 @@ def dataset_process(*, dataset_id: str) -> Dataset:
             _dataset_update(dataset, counts=_file_counts(result))
         try:
             dataset_documents_delete(dataset_id=dataset_id)
-        except Exception:  # noqa: BLE001 - MongoDB itself may be what failed
+        except Exception:
             logger.exception("documents of dataset %s could not be removed", dataset_id)
-            error = (f"Processing stopped unexpectedly ({_readable(exc)}), and what was already "
-                     "saved could not be removed; retry the dataset once the database is back.")
+            error = (
+                f"Processing stopped unexpectedly ({_readable(exc)}), and what was already "
+                "saved could not be removed; retry the dataset once the database is back."
+            )
     finished_at = timezone.now()
-    fields = dict(status=status, error=error, stage=DatasetStage.FINISHED, percent=100, finished_at=finished_at)
+    fields = {
+        "status": status,
+        "error": error,
+        "stage": DatasetStage.FINISHED,
+        "percent": 100,
+        "finished_at": finished_at,
+    }
     try:
         csv_key, summary_key, _ = report_write(
             dataset_id=dataset_id,
@@ -236,7 +244,7 @@ def dataset_process(*, dataset_id: str) -> Dataset:
             finished_at=finished_at,
         )
         fields.update(anomalies_csv_key=csv_key, summary_json_key=summary_key)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         logger.exception("reports of dataset %s could not be written", dataset_id)
         fields.update(status=DatasetStatus.FAILED, error=f"{error} The reports could not be written ({exc}).".strip())
     _dataset_update(dataset, **fields)

@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings.production")
 
 app = Celery("zemoga_datasets")
 app.config_from_object("django.conf:settings", namespace="CELERY")

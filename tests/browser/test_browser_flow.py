@@ -47,7 +47,9 @@ def _upload(page: Page, name: str, files: dict[str, bytes]) -> str:
     page.get_by_label("Name", exact=True).fill(name)
     labels = {"namespaces": "Namespaces CSV", "datapoints": "Data points CSV", "columns": "Columns CSV"}
     for file, content in files.items():
-        page.get_by_label(labels[file]).set_input_files({"name": f"{file}.csv", "mimeType": "text/csv", "buffer": content})
+        page.get_by_label(labels[file]).set_input_files(
+            {"name": f"{file}.csv", "mimeType": "text/csv", "buffer": content}
+        )
     page.get_by_role("button", name="Upload").click()
     page.wait_for_url(DATASET_URL)
     return page.url.rstrip("/").split("/")[-1]

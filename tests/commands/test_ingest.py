@@ -40,7 +40,11 @@ def test_ingest_of_a_bad_dataset_exits_non_zero_with_one_line_reason(tmp_path):
 def test_ingest_as_a_process_exits_1_on_a_missing_file():
     completed = subprocess.run(
         [sys.executable, "manage.py", "ingest", *_arguments(columns="/nonexistent.csv")],
-        cwd=ROOT, env=os.environ, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert completed.returncode == 1
     assert "no such file" in completed.stderr

@@ -35,7 +35,10 @@ def _upload(client, files: dict[str, bytes], name: str = "Sample") -> str:
         "/",
         {
             "name": name,
-            **{f"{file}_file": SimpleUploadedFile(f"{file}.csv", content, "text/csv") for file, content in files.items()},
+            **{
+                f"{file}_file": SimpleUploadedFile(f"{file}.csv", content, "text/csv")
+                for file, content in files.items()
+            },
         },
     )
     assert response.status_code == 302, response.content[:2000]
@@ -64,7 +67,9 @@ def _sample_files() -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("storage", ["local", "s3"])
-def test_sample_goes_through_a_worker_to_reports_and_browse_pages(client, storage, s3_server, use_storage, start_worker):
+def test_sample_goes_through_a_worker_to_reports_and_browse_pages(
+    client, storage, s3_server, use_storage, start_worker
+):
     # given a logged-in steward, a real worker and the chosen storage
     use_storage(storage, s3_server)
     start_worker(storage_environment(storage, s3_server))

@@ -7,9 +7,9 @@ import json
 import pytest
 from django.core.files.base import ContentFile
 
+from catalog.documents import AnomalyDocument, ColumnDocument, DataPointDocument, NamespaceDocument
 from reports.storage import storage_exists, storage_read
 from uploads import services
-from uploads.documents import AnomalyDocument, ColumnDocument, DataPointDocument, NamespaceDocument
 from uploads.models import Dataset, DatasetStatus
 from uploads.services import dataset_create, dataset_delete, dataset_process, dataset_retry
 
@@ -38,7 +38,10 @@ def test_processing_the_sample_persists_what_the_spec_keeps(sample_files):
 
     assert dataset.status == DatasetStatus.DONE and dataset.percent == 100
     assert _document_counts(dataset) == {
-        "NamespaceDocument": 3, "DataPointDocument": 5, "ColumnDocument": 7, "AnomalyDocument": 10,
+        "NamespaceDocument": 3,
+        "DataPointDocument": 5,
+        "ColumnDocument": 7,
+        "AnomalyDocument": 10,
     }
     dp3 = DataPointDocument.objects.get(id=f"{dataset.pk}:DP3")
     assert dp3.data_type == "decimal" and dp3.is_derived == "maybe" and dp3.line == 4
@@ -48,7 +51,8 @@ def test_processing_the_sample_persists_what_the_spec_keeps(sample_files):
     assert summary["files"]["columns"]["rows_read"] == 10
     rows = list(csv.DictReader(io.StringIO(storage_read(key=dataset.anomalies_csv_key).decode())))
     assert [row["file"] for row in rows] == sorted(
-        (row["file"] for row in rows), key=["namespaces", "datapoints", "columns"].index)
+        (row["file"] for row in rows), key=["namespaces", "datapoints", "columns"].index
+    )
 
 
 def test_a_crash_while_persisting_leaves_no_partial_data_and_a_readable_failure(sample_files, monkeypatch):

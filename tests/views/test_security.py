@@ -11,8 +11,18 @@ from uploads.models import Dataset
 
 pytestmark = pytest.mark.django_db
 
-DATASET_PAGES = ["", "status.json", "anomalies/", "browse/", "search/", "datapoint/?id=X", "anomalies.csv",
-                 "summary.json", "export.json?namespace=N1", "delete/"]
+DATASET_PAGES = [
+    "",
+    "status.json",
+    "anomalies/",
+    "browse/",
+    "search/",
+    "datapoint/?id=X",
+    "anomalies.csv",
+    "summary.json",
+    "export.json?namespace=N1",
+    "delete/",
+]
 
 
 @pytest.fixture
@@ -21,8 +31,10 @@ def steward():
 
 
 def _files(**overrides) -> dict:
-    files = {f"{name}_file": SimpleUploadedFile(f"{name}.csv", b"a,b\n1,2\n", "text/csv")
-             for name in ("namespaces", "datapoints", "columns")}
+    files = {
+        f"{name}_file": SimpleUploadedFile(f"{name}.csv", b"a,b\n1,2\n", "text/csv")
+        for name in ("namespaces", "datapoints", "columns")
+    }
     return {**files, **overrides}
 
 
@@ -87,8 +99,9 @@ def test_unknown_ids_and_bad_parameters_answer_404_or_400_not_500(client, stewar
 
 def test_only_the_owner_or_staff_may_delete(client, steward):
     other = get_user_model().objects.create_user(username="other", password="pw-for-tests-only")
-    dataset = Dataset.objects.create(name="d", owner=other, status="done", namespaces_key="k",
-                                     datapoints_key="k", columns_key="k")
+    dataset = Dataset.objects.create(
+        name="d", owner=other, status="done", namespaces_key="k", datapoints_key="k", columns_key="k"
+    )
     client.force_login(steward)
 
     assert client.post(f"/datasets/{dataset.pk}/delete/").status_code == 404

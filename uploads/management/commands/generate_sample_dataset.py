@@ -1,11 +1,11 @@
-"""Writes a generated sample dataset and the anomalies the pipeline must find in it (uploads/sample_data/)."""
+"""Writes a generated sample dataset and the anomalies the pipeline must find in it (groundtruth/)."""
 
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from uploads.sample_data import VARIANTS, sample_generate, sample_write
+from groundtruth import VARIANTS, sample_generate, sample_write
 
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\t": "\t", "|": "|"}
 LINE_ENDINGS = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--out", required=True, type=Path, help="folder to write the files into")
-        parser.add_argument("--scale", type=int, default=1, help="1: 20/500/10,000 records; 100: 2,000/50,000/1,000,000")
+        parser.add_argument(
+            "--scale", type=int, default=1, help="1: 20/500/10,000 records; 100: 2,000/50,000/1,000,000"
+        )
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--delimiter", choices=sorted(DELIMITERS), default=",")
         parser.add_argument("--line-ending", choices=sorted(LINE_ENDINGS), default="lf")
@@ -30,9 +32,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         ds = sample_generate(
-            scale=options["scale"], seed=options["seed"], delimiter=DELIMITERS[options["delimiter"]],
-            line_ending=LINE_ENDINGS[options["line_ending"]], bom=options["bom"], encoding=options["encoding"],
-            header_style=options["header_style"], quote_all=options["quote_all"], variant=options["variant"],
+            scale=options["scale"],
+            seed=options["seed"],
+            delimiter=DELIMITERS[options["delimiter"]],
+            line_ending=LINE_ENDINGS[options["line_ending"]],
+            bom=options["bom"],
+            encoding=options["encoding"],
+            header_style=options["header_style"],
+            quote_all=options["quote_all"],
+            variant=options["variant"],
             anomaly_rate=options["anomaly_rate"],
         )
         out = sample_write(ds, options["out"])

@@ -1,0 +1,133 @@
+"""`pipeline_run`: the spec's stages over the three files, in order, with progress and counts."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .codes import ANOMALY_COLUMNS, anomalies_empty
+from .keys import keys_check
+from .memory import memory_release
+from .persisted import near_duplicate_check, unused_check
+from .read import FileState, column_array, file_read
+from .references import references_check
+from .schema import FILES, SCHEMAS
+from .structure import structure_check
+from .values import records_clean, values_check
+from .vocabularies import Vocabularies
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class FileResult:
+    name: str
+    records: pd.DataFrame  # one column per spec field + "line"; empty when the dataset failed
+    rows_read: int = 0
+    rows_persisted: int = 0
+    rows_rejected: int = 0
+    rows_duplicate: int = 0
+
+
+@dataclass
+class PipelineResult:
+    failed: bool
+    error: str | None
+    anomalies: pd.DataFrame
+    files: dict[str, FileResult]
+
+
+def pipeline_run(
+    *, files: Mapping[str, bytes], vocabularies: Vocabularies | None = None, progress: Progress | None = None
+) -> PipelineResult:
+    vocabularies = vocabularies or Vocabularies()
+    report = progress or (lambda stage, percent: None)
+    states: dict[str, FileState] = {}
+    for done, name in enumerate(FILES):
+        report("reading", round(100 * done / len(FILES)))
+        states[name] = file_read(name=name, data=bytes(files.get(name) or b""))
+        memory_release()
+    report("reading", 100)
+
+    checked = [s for s in states.values() if s.error is None]
+    for done, state in enumerate(checked):
+        report("checking", round(60 * done / len(checked)))
+        structure_check(state=state)
+        values_check(state=state, vocabularies=vocabularies)
+        keys_check(state=state)
+        memory_release()
+    errors = [s.error for s in states.values() if s.error]
+    failed = bool(errors)
+    if not failed:
+        report("checking", 60)
+        namespaces, datapoints, columns = (states[name] for name in FILES)
+        references_check(
+            state=columns, known={name: _persisted_keys(states[name]) for name in ("namespaces", "datapoints")}
+        )
+        memory_release()
+        report("checking", 80)
+        for name, field_name in (("namespaces", "namespace_id"), ("datapoints", "data_point_id")):
+            unused_check(state=states[name], used=_persisted_values(columns, field_name))
+        near_duplicate_check(state=columns)
+    for state in states.values():  # every anomaly is written: the raw record texts are no longer needed
+        state.texts = state.raw = None
+    memory_release()
+    report("checking", 90)
+
+    results = {name: _file_result(states[name], failed=failed, vocabularies=vocabularies) for name in FILES}
+    anomalies = _anomalies_sorted([frame for name in FILES for frame in states[name].anomalies])
+    report("checking", 100)
+    return PipelineResult(failed=failed, error="; ".join(errors) or None, anomalies=anomalies, files=results)
+
+
+def _persisted_keys(state: FileState) -> pd.Index:
+    return pd.Index(state.values(np.flatnonzero(state.persisted()), state.schema.key))
+
+
+def _persisted_values(state: FileState, field_name: str) -> pd.Index:
+    if field_name not in state.columns:
+        return pd.Index([])
+    column = column_array(state.records[field_name])
+    if isinstance(column, pd.Categorical):  # its distinct codes name the values
+        used = np.bincount(column.codes[state.persisted()], minlength=len(column.categories))
+        return pd.Index(column.categories.take(np.flatnonzero(used)))
+    return pd.Index(pd.unique(column[state.persisted()]))
+
+
+def _file_result(state: FileState, *, failed: bool, vocabularies: Vocabularies) -> FileResult:
+    empty = pd.DataFrame(
+        {**{f: pd.Series(dtype=object) for f in state.schema.fields}, "line": pd.Series(dtype=np.int64)}
+    )
+    if state.records is None or state.alive is None:
+        return FileResult(name=state.name, records=empty)  # only file or header anomalies: no record was read
+    read = int(state.alive.sum())
+    duplicate = int(state.duplicate.sum())
+    if failed:
+        return FileResult(
+            name=state.name, records=empty, rows_read=read, rows_rejected=read - duplicate, rows_duplicate=duplicate
+        )
+    persisted = state.persisted()
+    records = records_clean(state=state, vocabularies=vocabularies, persisted=persisted)
+    return FileResult(
+        name=state.name,
+        records=records,
+        rows_read=read,
+        rows_persisted=int(persisted.sum()),
+        rows_rejected=int(state.rejected.sum()),
+        rows_duplicate=duplicate,
+    )
+
+
+def _anomalies_sorted(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """File order, then line (file-level first); checks ran in spec order, so a stable sort keeps it."""
+    if not frames:
+        return anomalies_empty()
+    anomalies = pd.concat(frames, ignore_index=True)
+    file_rank = anomalies["file"].map({name: i for i, name in enumerate(FILES)}).to_numpy()
+    line = anomalies["line"].fillna(0).to_numpy(dtype=np.int64)
+    order = np.lexsort((line, file_rank))
+    return anomalies.iloc[order].reset_index(drop=True)[list(ANOMALY_COLUMNS)]
+
+
+__all__ = ["FileResult", "PipelineResult", "pipeline_run", "SCHEMAS"]

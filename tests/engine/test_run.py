@@ -1,0 +1,99 @@
+"""pipeline_run: stage order, failure rules, counts, sorting and progress."""
+
+import pandas as pd
+
+from engine import FILES, SEVERITY, Code, Severity, pipeline_run
+
+NAMESPACES = b"namespace_id,namespace_option_name\nN1,One\nN2,Two\n"
+DATAPOINTS = b"data_point_id,data_point_name,data_type\nDP1,One,string\n"
+COLUMNS = (
+    b"column_id,namespace_id,dataset_database_name,dataset_table_name,dataset_column_name,data_point_id\n"
+    b"C1,N1,db,t,c,DP1\nC2,N2,db,t,c,\n"
+)
+
+
+def tuples(result) -> list[tuple]:
+    frame = result.anomalies
+    return [
+        (f, None if pd.isna(l) else int(l), fd, c)
+        for f, l, fd, c in frame[["file", "line", "field", "code"]].itertuples(index=False)
+    ]
+
+
+def test_codes_and_severities_follow_the_spec():
+    assert Code.DUPLICATE_ROW == "duplicate-row"
+    assert SEVERITY[Code.UNKNOWN_REFERENCE] is Severity.ERROR
+    assert {SEVERITY[c] for c in (Code.WHITESPACE, Code.BLANK_ROW, Code.UNUSED_RECORD, Code.NEAR_DUPLICATE)} == {
+        Severity.INFO
+    }
+    assert len(SEVERITY) == len(Code) == 17
+
+
+def test_clean_dataset_persists_everything():
+    result = pipeline_run(files={"namespaces": NAMESPACES, "datapoints": DATAPOINTS, "columns": COLUMNS})
+    assert not result.failed and result.error is None
+    assert tuples(result) == []
+    assert [result.files[f].rows_persisted for f in FILES] == [2, 1, 2]
+    assert result.files["columns"].records["data_point_id"].tolist() == ["DP1", None]
+
+
+def test_file_level_error_fails_the_dataset_but_other_files_are_still_checked():
+    namespaces = b"namespace_id\nN1\n"
+    datapoints = b"data_point_id,data_point_name,data_type\nDP1,One,string\nDP1,One,string\nDP2,,string\n"
+    result = pipeline_run(files={"namespaces": namespaces, "datapoints": datapoints, "columns": b""})
+    assert result.failed
+    assert "namespaces" in result.error and "columns" in result.error
+    assert tuples(result) == [
+        ("namespaces", 1, "namespace_option_name", "header-missing-column"),
+        ("datapoints", 3, "", "duplicate-row"),
+        ("datapoints", 4, "data_point_name", "required-blank"),
+        ("columns", None, "", "file-empty"),
+    ]
+    datapoints_result = result.files["datapoints"]
+    assert (
+        datapoints_result.rows_read,
+        datapoints_result.rows_persisted,
+        datapoints_result.rows_rejected,
+        datapoints_result.rows_duplicate,
+    ) == (3, 0, 2, 1)
+    assert datapoints_result.records.empty and list(datapoints_result.records.columns)[-1] == "line"
+    assert result.files["namespaces"].rows_read == 0  # a failed header reads no record
+
+
+def test_failed_dataset_runs_no_reference_or_catalog_checks():
+    columns = COLUMNS + b"C3,N9,db,t,c,DP9\n"
+    result = pipeline_run(files={"namespaces": b"\x00", "datapoints": DATAPOINTS, "columns": columns})
+    assert tuples(result) == [("namespaces", None, "", "file-not-csv")]
+
+
+def test_anomalies_are_sorted_by_file_then_line_file_level_first():
+    columns = COLUMNS.replace(b"C2,N2,db", b"C2 ,N9,d\xe9") + b"\n"
+    result = pipeline_run(files={"namespaces": NAMESPACES, "datapoints": DATAPOINTS, "columns": columns})
+    assert tuples(result) == [
+        ("namespaces", 3, "", "unused-record"),
+        ("columns", None, "", "file-encoding"),
+        ("columns", 3, "column_id", "whitespace"),
+        ("columns", 3, "namespace_id", "unknown-reference"),
+        ("columns", 4, "", "blank-row"),
+    ]
+
+
+def test_counts_add_up_and_progress_is_reported():
+    namespaces = NAMESPACES + b"N1,One\nN1,Uno\n\nN3,Three\n"
+    seen = []
+    result = pipeline_run(
+        files={"namespaces": namespaces, "datapoints": DATAPOINTS, "columns": COLUMNS},
+        progress=lambda s, p: seen.append((s, p)),
+    )
+    counts = result.files["namespaces"]
+    assert (counts.rows_read, counts.rows_persisted, counts.rows_rejected, counts.rows_duplicate) == (5, 3, 1, 1)
+    assert counts.rows_read == counts.rows_persisted + counts.rows_rejected + counts.rows_duplicate
+    assert seen[0] == ("reading", 0) and seen[-1] == ("checking", 100)
+    assert {s for s, _ in seen} == {"reading", "checking"}
+    assert result.anomalies.columns.tolist() == ["file", "line", "field", "code", "severity", "value", "message"]
+    assert str(result.anomalies["line"].dtype) == "Int64"
+
+
+def test_missing_file_is_file_empty():
+    result = pipeline_run(files={"namespaces": NAMESPACES, "datapoints": DATAPOINTS})
+    assert ("columns", None, "", "file-empty") in tuples(result)

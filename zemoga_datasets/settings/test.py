@@ -1,0 +1,29 @@
+"""The test suite (`make test`): its own MongoDB database, SQLite file, media folder and Celery queue,
+so that a test run never touches the data of `make run`, nor another test run's."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+SECRET_KEY = "test-secret-key-not-for-production"
+# One id per test run, inherited by the worker processes the tests start.
+TEST_RUN_ID = os.environ.setdefault("TEST_RUN_ID", str(os.getpid()))
+
+MONGODB_NAME = env.str("TEST_MONGODB_NAME", default="zemoga_datasets_test")
+DATABASES = {"default": env.db("TEST_DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'test' / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so that a Celery worker process sees the rows the tests write.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test" / f"test_db_{TEST_RUN_ID}.sqlite3")}
+
+MEDIA_ROOT = BASE_DIR / "var" / "test" / "media"
+# Local disk, or moto's S3 server for the tests (and their workers) that ask for it.
+AWS_STORAGE_BUCKET_NAME = env.str("TEST_S3_BUCKET", default="")
+AWS_S3_ENDPOINT_URL = env.str("TEST_S3_ENDPOINT_URL", default=None)
+_storage = (
+    "storages.backends.s3.S3Storage" if AWS_STORAGE_BUCKET_NAME else "django.core.files.storage.FileSystemStorage"
+)
+STORAGES = {**STORAGES, "default": {"BACKEND": _storage}}  # noqa: F405
+CELERY_TASK_DEFAULT_QUEUE = f"test-{TEST_RUN_ID}"
+WHITENOISE_USE_FINDERS = True
