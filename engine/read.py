@@ -73,9 +73,16 @@ class FileState:
             return
         if values is None:
             values = self.texts.get(positions)
+        keys = self.values(positions, self.schema.key) if self.schema.key in self.columns else ""
         self.anomalies.append(
             anomaly_frame(
-                file=self.name, code=code, field=field_name, lines=self.lines(positions), values=values, message=message
+                file=self.name,
+                code=code,
+                field=field_name,
+                lines=self.lines(positions),
+                values=values,
+                message=message,
+                keys=keys,
             )
         )
 

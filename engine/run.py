@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .codes import ANOMALY_COLUMNS, anomalies_empty
+from .codes import ANOMALY_FRAME_COLUMNS, anomalies_empty
 from .keys import keys_check
 from .memory import memory_release
 from .persisted import near_duplicate_check, unused_check
@@ -127,7 +127,7 @@ def _anomalies_sorted(frames: list[pd.DataFrame]) -> pd.DataFrame:
     file_rank = anomalies["file"].map({name: i for i, name in enumerate(FILES)}).to_numpy()
     line = anomalies["line"].fillna(0).to_numpy(dtype=np.int64)
     order = np.lexsort((line, file_rank))
-    return anomalies.iloc[order].reset_index(drop=True)[list(ANOMALY_COLUMNS)]
+    return anomalies.iloc[order].reset_index(drop=True)[list(ANOMALY_FRAME_COLUMNS)]
 
 
 __all__ = ["FileResult", "PipelineResult", "pipeline_run", "SCHEMAS"]

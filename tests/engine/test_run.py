@@ -90,10 +90,25 @@ def test_counts_add_up_and_progress_is_reported():
     assert counts.rows_read == counts.rows_persisted + counts.rows_rejected + counts.rows_duplicate
     assert seen[0] == ("reading", 0) and seen[-1] == ("checking", 100)
     assert {s for s, _ in seen} == {"reading", "checking"}
-    assert result.anomalies.columns.tolist() == ["file", "line", "field", "code", "severity", "value", "message"]
+    assert result.anomalies.columns.tolist() == ["file", "line", "field", "code", "severity", "value", "message", "key"]
     assert str(result.anomalies["line"].dtype) == "Int64"
 
 
 def test_missing_file_is_file_empty():
     result = pipeline_run(files={"namespaces": NAMESPACES, "datapoints": DATAPOINTS})
     assert ("columns", None, "", "file-empty") in tuples(result)
+
+
+def test_each_anomaly_carries_the_key_of_its_record():
+    # given a data point line with an invalid data type and a column naming an unknown namespace
+    files = {
+        "namespaces": b"namespace_id,namespace_option_name\nN1,One\n",
+        "datapoints": b"data_point_id,data_point_name,data_type\nDP1,One,strnig\n",
+        "columns": COLUMNS,
+    }
+    # when
+    anomalies = pipeline_run(files=files).anomalies
+    # then the key is there for record anomalies and blank for file-level ones
+    keyed = {(row.file, row.code): row.key for row in anomalies.itertuples()}
+    assert keyed[("datapoints", "invalid-value")] == "DP1"
+    assert keyed[("columns", "unknown-reference")] == "C2"
