@@ -1,12 +1,12 @@
 """The pipeline against the independent ground truth of `groundtruth/`: for several seeds,
 every dialect and every file-level failure, the exact (file, line, field, code) set, counts and status."""
 
-import pandas as pd
 import pytest
 
 from engine import FILES, pipeline_run
 from groundtruth import DIALECTS as SAMPLE_DIALECTS
 from groundtruth import sample_generate
+from tests.engine.helpers import anomaly_tuples
 
 SEEDS = (0, 1, 2)
 DIALECTS = {
@@ -18,10 +18,7 @@ VARIANTS = ("file-empty", "file-not-csv", "header-missing-column")
 
 
 def _found(result) -> set:
-    frame = result.anomalies[["file", "line", "field", "code"]]
-    return {
-        (f, None if pd.isna(line) else int(line), field, code) for f, line, field, code in frame.itertuples(index=False)
-    }
+    return set(anomaly_tuples(result.anomalies))
 
 
 def _assert_matches(ds, result):

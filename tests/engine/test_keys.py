@@ -1,31 +1,13 @@
 """Keys: duplicate-row (dropped) before duplicate-key (rejected)."""
 
-import pandas as pd
-
-from engine import Vocabularies
-from engine.keys import keys_check
-from engine.read import file_read
-from engine.structure import structure_check
-from engine.values import values_check
+from tests.engine.helpers import WITH_VALUE, anomaly_tuples, file_checked
 
 HEADER = "namespace_id,namespace_option_name,namespace_option_standard_name"
 
 
 def checked(text: str):
-    state = file_read(name="namespaces", data=text.encode())
-    structure_check(state=state)
-    values_check(state=state, vocabularies=Vocabularies())
-    keys_check(state=state)
-    frame = (
-        pd.concat(state.anomalies)
-        if state.anomalies
-        else pd.DataFrame(columns=["file", "line", "field", "code", "value"])
-    )
-    frame = frame.sort_values("line", kind="stable")  # stages append in check order; the run sorts by line
-    return state, [
-        (f, int(l), fd, c, v)
-        for f, l, fd, c, v in frame[["file", "line", "field", "code", "value"]].itertuples(index=False)
-    ]
+    state = file_checked("namespaces", text)
+    return state, anomaly_tuples(state.anomalies, WITH_VALUE, by_line=True)
 
 
 def test_exact_copy_after_trimming_is_a_duplicate_row():

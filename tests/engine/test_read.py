@@ -1,21 +1,15 @@
 """Reading: decoding, dialects, physical start lines, header mapping and header anomalies."""
 
-import pandas as pd
 import pytest
 
 from engine.read import file_read
+from tests.engine.helpers import anomaly_tuples
 
 HEADER = "namespace_id,namespace_option_name,namespace_option_standard_name"
 
 
 def tuples(state) -> list[tuple]:
-    if not state.anomalies:
-        return []
-    frame = pd.concat(state.anomalies)
-    return [
-        (f, None if pd.isna(l) else int(l), fd, c)
-        for f, l, fd, c in frame[["file", "line", "field", "code"]].itertuples(index=False)
-    ]
+    return anomaly_tuples(state.anomalies)
 
 
 def rows(state) -> list[tuple]:
@@ -28,7 +22,7 @@ def rows(state) -> list[tuple]:
 def test_delimiters_are_detected(delimiter):
     # given a file written with this delimiter, with a comma inside one value
     text = f"{HEADER}\nN1,a,b\nN2,x,y\n".replace(",", delimiter)
-    text = text.replace("N2" + delimiter + "x", "N2" + delimiter + ('"x,1"' if delimiter != "," else '"x,1"'))
+    text = text.replace("N2" + delimiter + "x", "N2" + delimiter + '"x,1"')
     # when read
     state = file_read(name="namespaces", data=text.encode())
     # then every cell lands in its field

@@ -1,6 +1,7 @@
 """References: a column must name a persisted namespace and, when given, a persisted data point."""
 
 from engine import pipeline_run
+from tests.engine.helpers import WITH_VALUE, anomaly_tuples
 
 NAMESPACES = "namespace_id,namespace_option_name\nN1,One\nN2,\n"
 DATAPOINTS = "data_point_id,data_point_name,data_type\nDP1,One,string\nDP2,Two,string\n"
@@ -15,10 +16,7 @@ def found(columns_rows: list[str]) -> list[tuple]:
     }
     result = pipeline_run(files=files)
     frame = result.anomalies[result.anomalies["code"] == "unknown-reference"]
-    return result, [
-        (f, int(l), fd, c, v)
-        for f, l, fd, c, v in frame[["file", "line", "field", "code", "value"]].itertuples(index=False)
-    ]
+    return result, anomaly_tuples(frame, WITH_VALUE)
 
 
 def test_unknown_and_rejected_references():

@@ -1,8 +1,7 @@
 """pipeline_run: stage order, failure rules, counts, sorting and progress."""
 
-import pandas as pd
-
 from engine import FILES, SEVERITY, Code, Severity, pipeline_run
+from tests.engine.helpers import anomaly_tuples
 
 NAMESPACES = b"namespace_id,namespace_option_name\nN1,One\nN2,Two\n"
 DATAPOINTS = b"data_point_id,data_point_name,data_type\nDP1,One,string\n"
@@ -14,10 +13,7 @@ COLUMNS = (
 
 def tuples(result) -> list[tuple]:
     frame = result.anomalies
-    return [
-        (f, None if pd.isna(l) else int(l), fd, c)
-        for f, l, fd, c in frame[["file", "line", "field", "code"]].itertuples(index=False)
-    ]
+    return anomaly_tuples(frame)
 
 
 def test_codes_and_severities_follow_the_spec():

@@ -4,6 +4,7 @@ import csv
 from pathlib import Path
 
 from engine import FILES, pipeline_run
+from tests.engine.helpers import anomaly_tuples
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -16,10 +17,7 @@ def test_sample_anomalies_and_counts():
     # when run
     result = pipeline_run(files=files)
     # then
-    found = {
-        (f, int(l), fd, c)
-        for f, l, fd, c in result.anomalies[["file", "line", "field", "code"]].itertuples(index=False)
-    }
+    found = set(anomaly_tuples(result.anomalies))
     assert found == expected
     assert len(result.anomalies) == len(expected)
     assert not result.failed

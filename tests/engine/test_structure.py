@@ -1,26 +1,15 @@
 """Structure: blank-row, missing-cell, extra-cell, with physical start lines."""
 
-import pandas as pd
 import pytest
 
-from engine.read import file_read
-from engine.structure import structure_check
+from tests.engine.helpers import WITH_VALUE, anomaly_tuples, file_checked
 
 HEADER = "namespace_id,namespace_option_name,namespace_option_standard_name"
 
 
 def checked(text: str):
-    state = file_read(name="namespaces", data=text.encode())
-    structure_check(state=state)
-    frame = (
-        pd.concat(state.anomalies)
-        if state.anomalies
-        else pd.DataFrame(columns=["file", "line", "field", "code", "value"])
-    )
-    return state, [
-        (f, int(l), fd, c, v)
-        for f, l, fd, c, v in frame[["file", "line", "field", "code", "value"]].itertuples(index=False)
-    ]
+    state = file_checked("namespaces", text, through="structure")
+    return state, anomaly_tuples(state.anomalies, WITH_VALUE)
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])

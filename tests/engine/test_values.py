@@ -1,12 +1,10 @@
 """Values: whitespace, required-blank, invalid-value, and the cleaned values persisted."""
 
-import pandas as pd
 import pytest
 
 from engine import Vocabularies
-from engine.read import file_read
-from engine.structure import structure_check
-from engine.values import records_clean, values_check
+from engine.values import records_clean
+from tests.engine.helpers import WITH_VALUE, anomaly_tuples, file_checked
 
 NAMESPACES = "namespace_id,namespace_option_name,namespace_option_standard_name"
 DATAPOINTS = (
@@ -16,19 +14,8 @@ DATAPOINTS = (
 
 
 def checked(name: str, text: str | bytes, vocabularies: Vocabularies | None = None):
-    data = text if isinstance(text, bytes) else text.encode()
-    state = file_read(name=name, data=data)
-    structure_check(state=state)
-    values_check(state=state, vocabularies=vocabularies or Vocabularies())
-    frame = (
-        pd.concat(state.anomalies)
-        if state.anomalies
-        else pd.DataFrame(columns=["file", "line", "field", "code", "value"])
-    )
-    return state, [
-        (f, int(l), fd, c, v)
-        for f, l, fd, c, v in frame[["file", "line", "field", "code", "value"]].itertuples(index=False)
-    ]
+    state = file_checked(name, text, through="values", vocabularies=vocabularies)
+    return state, anomaly_tuples(state.anomalies, WITH_VALUE)
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
