@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: services, migrations, a first admin account, one Celery worker and the web server.
+# `make run`: services, migrations, a first admin account, one Celery worker, Celery beat (the
+# jobs' sweep) and the web server.
 # Ctrl-C stops everything this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,12 +18,14 @@ $PY manage.py ensure_indexes
 $PY manage.py create_local_admin --credentials-file var/admin-credentials.txt
 
 worker_pid=""
+beat_pid=""
 cleanup() {
   # Ignore further Ctrl-C (make passes one on) until everything is stopped.
   trap '' INT TERM
   trap - EXIT
   echo; echo "Stopping…"
   [ -n "$worker_pid" ] && kill "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null || true
+  [ -n "$beat_pid" ] && kill "$beat_pid" 2>/dev/null && wait "$beat_pid" 2>/dev/null || true
   devservices/services.sh stop
 }
 trap cleanup INT TERM EXIT
@@ -30,6 +33,8 @@ trap cleanup INT TERM EXIT
 mkdir -p var/log
 .venv/bin/celery -A zemoga_datasets worker --loglevel=INFO --concurrency=1 >>var/log/worker.log 2>&1 &
 worker_pid=$!
-echo "Celery worker started (log: var/log/worker.log)."
+.venv/bin/celery -A zemoga_datasets beat --loglevel=INFO >>var/log/beat.log 2>&1 &
+beat_pid=$!
+echo "Celery worker and beat started (logs: var/log/worker.log, var/log/beat.log)."
 echo "Open http://127.0.0.1:$web_port/ — Ctrl-C stops everything."
 $PY manage.py runserver "127.0.0.1:$web_port" --noreload

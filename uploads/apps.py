@@ -4,3 +4,27 @@ from django.apps import AppConfig
 class UploadsConfig(AppConfig):
     name = "uploads"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The jobs app runs the dataset's jobs by task name and calls back here; it imports nothing of uploads.
+        from jobs.registry import JobKind, job_kind_register
+        from uploads import services, tasks
+
+        job_kind_register(
+            kind=JobKind(
+                name=services.PROCESS_JOB,
+                task_name=tasks.dataset_process_task.name,
+                activity="processing",
+                give_up=services.dataset_job_give_up,
+                is_finished=services.dataset_job_finished,
+            )
+        )
+        job_kind_register(
+            kind=JobKind(
+                name=services.DELETE_JOB,
+                task_name=tasks.dataset_delete_task.name,
+                activity="deleting",
+                give_up=services.dataset_delete_give_up,
+                is_finished=services.dataset_delete_finished,
+            )
+        )

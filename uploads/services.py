@@ -5,11 +5,14 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from botocore.exceptions import ConnectionError as StorageConnectionError
+from botocore.exceptions import HTTPClientError
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import ConnectionFailure
 
 from catalog.persistence import (
     anomalies_persist,
@@ -18,6 +21,7 @@ from catalog.persistence import (
     records_persist,
 )
 from engine import FILES, PipelineResult, Vocabularies, pipeline_run
+from jobs.services import TransientJobError, job_enqueue, job_heartbeat, job_may_retry
 from reports.services import report_write
 from reports.storage import storage_delete_dataset, storage_read, storage_save, upload_key
 from uploads.models import Dataset, DatasetStage, DatasetStatus
@@ -33,12 +37,13 @@ STAGE_SPANS = {
     DatasetStage.PERSISTING: (45, 95),
     DatasetStage.REPORTING: (95, 100),
 }
+# The two jobs of a dataset, as the `jobs` app knows them (registered in `uploads/apps.py`).
+PROCESS_JOB = "dataset.process"
+DELETE_JOB = "dataset.delete"
 
 
 def _enqueue(dataset_id: str) -> None:
-    from uploads.tasks import dataset_process_task
-
-    transaction.on_commit(lambda: dataset_process_task.delay(dataset_id))
+    job_enqueue(kind=PROCESS_JOB, object_id=dataset_id)
 
 
 @transaction.atomic
@@ -84,18 +89,17 @@ def dataset_retry(*, dataset: Dataset) -> Dataset:
 
 def dataset_delete_request(*, dataset: Dataset) -> None:
     """Marks the dataset as being deleted and leaves the slow part (documents, files) to a worker."""
-    from uploads.tasks import dataset_delete_task
-
     with transaction.atomic():
         _dataset_update(dataset, status=DatasetStatus.DELETING)
-        dataset_id = str(dataset.id)
-        transaction.on_commit(lambda: dataset_delete_task.delay(dataset_id))
+        job_enqueue(kind=DELETE_JOB, object_id=str(dataset.id))
 
 
 def dataset_delete(*, dataset: Dataset) -> None:
     """Removes the dataset's documents, its files and the job itself."""
     dataset_id = str(dataset.id)
+    job_heartbeat(stage="deleting", fraction=0)
     dataset_documents_delete(dataset_id=dataset_id)
+    job_heartbeat(stage="deleting", fraction=0.5)
     storage_delete_dataset(
         dataset_id=dataset_id,
         keys=[
@@ -119,6 +123,7 @@ def _progress_reporter(dataset: Dataset) -> Callable[[str, float], None]:
     last = {"at": 0.0, "stage": None}
 
     def report(stage: str, fraction: float) -> None:
+        job_heartbeat(stage=stage, fraction=fraction)
         now = time.monotonic()
         if stage == last["stage"] and now - last["at"] < PROGRESS_INTERVAL_SECONDS and fraction < 1:
             return
@@ -148,9 +153,18 @@ def _file_counts(result: PipelineResult) -> dict:
     }
 
 
+def _transient(exc: Exception) -> bool:
+    """MongoDB or storage unreachable: another run later may well succeed."""
+    return isinstance(exc, (ConnectionFailure, StorageConnectionError, HTTPClientError))
+
+
 def _readable(exc: Exception) -> str:
-    if isinstance(exc, (ServerSelectionTimeoutError, ConnectionFailure)):
+    if isinstance(exc, ConnectionFailure):
         return "MongoDB could not be reached"
+    if isinstance(exc, (StorageConnectionError, HTTPClientError)):
+        return "the file storage could not be reached"
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "it took longer than the time limit"
     text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -168,13 +182,12 @@ def dataset_process(*, dataset_id: str) -> Dataset:
     """Runs the whole spec on a dataset: read, check, persist, report.
 
     Any failure leaves the dataset `failed` with a readable message, no documents in MongoDB,
-    and (whenever the uploads could be read) both reports in storage.
+    and (whenever the uploads could be read) both reports in storage; except that, within a job
+    that may run again, MongoDB or storage being unreachable puts the dataset back in the queue
+    and raises `TransientJobError` (the job retries after a backoff).
     """
     dataset = Dataset.objects.get(pk=dataset_id)
-    if dataset.started_at is not None:
-        # Processed or attempted before (a retry, or a task redelivered after a worker died):
-        # start from no documents, so nothing is doubled and nothing partial stays.
-        dataset_documents_delete(dataset_id=dataset_id)
+    attempted_before = dataset.started_at is not None
     started_at = timezone.now()
     _dataset_update(
         dataset,
@@ -188,6 +201,10 @@ def dataset_process(*, dataset_id: str) -> Dataset:
     progress = _progress_reporter(dataset)
     result: PipelineResult | None = None
     try:
+        if attempted_before:
+            # Processed or attempted before (a retry, or a job restarted after a worker stopped):
+            # start from no documents, so nothing is doubled and nothing partial stays.
+            dataset_documents_delete(dataset_id=dataset_id)
         uploads = {file: storage_read(key=dataset.upload_key(file)) for file in FILES}
         result = pipeline_run(files=uploads, vocabularies=_vocabularies(), progress=lambda s, p: progress(s, p / 100))
         _dataset_update(dataset, counts=_file_counts(result), anomalies_total=len(result.anomalies))
@@ -212,6 +229,9 @@ def dataset_process(*, dataset_id: str) -> Dataset:
         error = result.error or ""
     except Exception as exc:
         logger.exception("dataset %s failed", dataset_id)
+        if _transient(exc) and job_may_retry():
+            _dataset_requeue(dataset)
+            raise TransientJobError(f"Processing stopped: {_readable(exc)}.") from exc
         status = DatasetStatus.FAILED
         error = f"Processing stopped unexpectedly ({_readable(exc)}). Nothing was saved; retry the dataset."
         if result is not None:
@@ -246,9 +266,25 @@ def dataset_process(*, dataset_id: str) -> Dataset:
         fields.update(anomalies_csv_key=csv_key, summary_json_key=summary_key)
     except Exception as exc:
         logger.exception("reports of dataset %s could not be written", dataset_id)
+        if _transient(exc) and job_may_retry():
+            _dataset_requeue(dataset)
+            raise TransientJobError(f"The reports could not be written: {_readable(exc)}.") from exc
         fields.update(status=DatasetStatus.FAILED, error=f"{error} The reports could not be written ({exc}).".strip())
     _dataset_update(dataset, **fields)
     return dataset
+
+
+def _dataset_requeue(dataset: Dataset) -> None:
+    """Back to the queue for an automatic retry; its next run starts by removing what this one saved."""
+    _dataset_update(
+        dataset,
+        status=DatasetStatus.QUEUED,
+        stage=DatasetStage.QUEUED,
+        percent=0,
+        error="",
+        counts={},
+        anomalies_total=0,
+    )
 
 
 def dataset_fail(*, dataset_id: str, error: str) -> None:
@@ -256,3 +292,40 @@ def dataset_fail(*, dataset_id: str, error: str) -> None:
     Dataset.objects.filter(pk=dataset_id).update(
         status=DatasetStatus.FAILED, stage=DatasetStage.FINISHED, error=error, finished_at=timezone.now()
     )
+
+
+def dataset_delete_failed(*, dataset_id: str, exc: Exception) -> None:
+    """A delete that raised: retried after a backoff when the cause is transient, else shown failed."""
+    logger.exception("dataset %s could not be deleted", dataset_id)
+    if _transient(exc) and job_may_retry():
+        raise TransientJobError(f"Deleting stopped: {_readable(exc)}.") from exc
+    Dataset.objects.filter(pk=dataset_id).update(
+        status=DatasetStatus.FAILED,
+        error=f"Deleting stopped ({_readable(exc)}); part of it may remain. Delete it again.",
+    )
+
+
+def dataset_job_give_up(*, object_id: str, reason: str) -> None:
+    """A processing job stopped too many times: the dataset fails and keeps nothing."""
+    error = f"{reason} Nothing was saved; process it again."
+    try:
+        dataset_documents_delete(dataset_id=object_id)
+    except Exception:
+        logger.exception("documents of dataset %s could not be removed", object_id)
+        error = f"{reason} What was saved could not be removed; process it again once the database is back."
+    dataset_fail(dataset_id=object_id, error=error)
+
+
+def dataset_delete_give_up(*, object_id: str, reason: str) -> None:
+    """A delete job stopped too many times: the dataset is shown failed, so it can be deleted again."""
+    Dataset.objects.filter(pk=object_id, status=DatasetStatus.DELETING).update(
+        status=DatasetStatus.FAILED, error=f"{reason} Part of it may remain; delete it again."
+    )
+
+
+def dataset_job_finished(*, object_id: str) -> bool:
+    return Dataset.objects.filter(pk=object_id, status__in=(DatasetStatus.DONE, DatasetStatus.FAILED)).exists()
+
+
+def dataset_delete_finished(*, object_id: str) -> bool:
+    return not Dataset.objects.filter(pk=object_id).exists()

@@ -25,6 +25,10 @@
     status.className = "badge status-" + data.status;
     var error = document.getElementById("error-text");
     if (data.error) { error.textContent = data.error; error.hidden = false; }
+    var note = document.getElementById("job-note");
+    if (note) { note.textContent = data.note || ""; note.hidden = !data.note; }
+    var broker = document.getElementById("broker-note");
+    if (broker) broker.hidden = !data.waiting_for_broker;
     var body = document.querySelector("#counts-table tbody");
     if (data.counts && Object.keys(data.counts).length) {
       body.textContent = "";

@@ -27,6 +27,14 @@ def _create(files: dict[str, bytes], name: str = "Sample") -> Dataset:
     )
 
 
+def _create_queued(files: dict[str, bytes]) -> Dataset:
+    return dataset_create(
+        name="Queued",
+        owner=None,
+        **{f"{file}_file": ContentFile(content, name=f"{file}.csv") for file, content in files.items()},
+    )
+
+
 def _document_counts(dataset: Dataset) -> dict[str, int]:
     return {cls.__name__: cls.objects(dataset_id=str(dataset.pk)).count() for cls in DOCUMENTS}
 
@@ -100,44 +108,61 @@ def test_delete_removes_documents_files_and_the_job(sample_files):
     assert not any(storage_exists(key=key) for key in keys)
 
 
+class _Broker:
+    """Stands in for the Celery app's `send_task`, recording what would be sent."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, list]] = []
+
+    def send_task(self, name, args, **options):
+        self.sent.append((name, args))
+
+
+@pytest.fixture
+def broker(monkeypatch) -> _Broker:
+    recorder = _Broker()
+    monkeypatch.setattr("jobs.services.current_app", recorder)
+    return recorder
+
+
 def test_retry_queues_the_job_and_processing_again_does_not_double_documents(
-    sample_files, monkeypatch, django_capture_on_commit_callbacks
+    sample_files, broker, django_capture_on_commit_callbacks
 ):
     dataset = dataset_process(dataset_id=str(_create(sample_files).pk))
-    queued = []
-    monkeypatch.setattr("uploads.tasks.dataset_process_task.delay", queued.append)
 
     with django_capture_on_commit_callbacks(execute=True):
         dataset_retry(dataset=dataset)
 
     dataset.refresh_from_db()
     assert dataset.status == DatasetStatus.QUEUED and dataset.percent == 0
-    assert queued == [str(dataset.pk)]
-    dataset = dataset_process(dataset_id=queued[0])
+    assert broker.sent == [("uploads.tasks.dataset_process_task", [str(dataset.pk)])]
+    dataset = dataset_process(dataset_id=broker.sent[0][1][0])
     assert dataset.status == DatasetStatus.DONE
     assert _document_counts(dataset)["ColumnDocument"] == 7
 
 
 def test_a_delete_request_marks_the_dataset_and_queues_the_deletion(
-    sample_files, monkeypatch, django_capture_on_commit_callbacks
+    sample_files, broker, django_capture_on_commit_callbacks
 ):
     dataset = dataset_process(dataset_id=str(_create(sample_files).pk))
-    queued = []
-    monkeypatch.setattr("uploads.tasks.dataset_delete_task.delay", queued.append)
 
     with django_capture_on_commit_callbacks(execute=True):
         services.dataset_delete_request(dataset=dataset)
 
     assert Dataset.objects.get(pk=dataset.pk).status == DatasetStatus.DELETING
-    assert queued == [str(dataset.pk)]
+    assert broker.sent == [("uploads.tasks.dataset_delete_task", [str(dataset.pk)])]
 
 
-def test_the_task_runs_the_service_and_returns_the_status(sample_files, settings):
+def test_the_task_runs_the_service_under_the_jobs_lease_once(sample_files, broker, django_capture_on_commit_callbacks):
     from uploads.tasks import dataset_process_task
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    dataset = _create(sample_files)
+    with django_capture_on_commit_callbacks(execute=True):
+        dataset = _create_queued(sample_files)
+    [(_, args)] = broker.sent
 
-    result = dataset_process_task.apply(args=[str(dataset.pk)])
+    first = dataset_process_task.apply(args=args).get()
+    duplicate = dataset_process_task.apply(args=args).get()
 
-    assert result.get() == "done"
+    assert (first, duplicate) == ("completed", "skipped")
+    assert Dataset.objects.get(pk=dataset.pk).status == DatasetStatus.DONE
+    assert _document_counts(dataset)["ColumnDocument"] == 7

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "storages",
     "catalog",
     "reports",
+    "jobs",
     "uploads",
 ]
 
@@ -109,10 +110,48 @@ MONGODB_NAME = env.str("MONGODB_NAME", default="zemoga_datasets")
 # Empty: the local Redis that `make services` starts on REDIS_PORT.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"redis://127.0.0.1:{env.int('REDIS_PORT', default=6379)}/0")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
-CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # the jobs' state lives in the database, not in results
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A message is acknowledged when its task ends, and given back if the worker process dies; the
+# job's lease (the `jobs` app) makes sure a message delivered twice never runs the job twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One job at a time per worker process, none reserved behind it.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every task: the soft limit raises in the task (the job fails with a readable reason), the hard
+# limit kills its process.
+JOB_SOFT_TIME_LIMIT_SECONDS = env.int("JOB_SOFT_TIME_LIMIT_SECONDS", default=2 * 3600)
+CELERY_TASK_SOFT_TIME_LIMIT = JOB_SOFT_TIME_LIMIT_SECONDS
+CELERY_TASK_TIME_LIMIT = JOB_SOFT_TIME_LIMIT_SECONDS + 300
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis gives an unacknowledged message to another worker after this long: longer than the
+    # longest job can run, so a healthy job is never delivered twice.
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 600,
+    "socket_connect_timeout": 5,
+}
+
+# --- Jobs that cannot be lost (the `jobs` app) ---------------------------------------------
+# A running job renews its lease every quarter of this; a job whose lease expired is re-queued.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=40)
+# How often Celery beat runs the sweep (re-queues stopped jobs, sends the outbox).
+JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=10)
+# Runs of one job before it is given up (restarts after a stopped worker and transient retries).
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=4)
+# Wait before the first retry after a transient error (MongoDB or storage unreachable); doubles.
+JOB_RETRY_BACKOFF_SECONDS = env.int("JOB_RETRY_BACKOFF_SECONDS", default=30)
+# A callable (dotted path) told of each step of a running job; the test settings set one.
+JOB_STAGE_HOOK: str | None = None
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {
+        "task": "jobs.sweep",
+        "schedule": float(JOB_SWEEP_SECONDS),
+        # A sweep that waited longer than its interval behind a long job is dropped: the next one comes.
+        "options": {"expires": float(JOB_SWEEP_SECONDS)},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
 # --- File storage: local disk by default, S3 when a bucket is named ------------------------
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")

@@ -27,3 +27,15 @@ _storage = (
 STORAGES = {**STORAGES, "default": {"BACKEND": _storage}}  # noqa: F405
 CELERY_TASK_DEFAULT_QUEUE = f"test-{TEST_RUN_ID}"
 WHITENOISE_USE_FINDERS = True
+
+# Jobs: short leases and sweeps, so the fault-injection tests see a recovery within seconds.
+JOB_LEASE_SECONDS = env.int("TEST_JOB_LEASE_SECONDS", default=10)
+JOB_SWEEP_SECONDS = 2
+JOB_RETRY_BACKOFF_SECONDS = 2
+JOB_MAX_ATTEMPTS = 4
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {"task": "jobs.sweep", "schedule": float(JOB_SWEEP_SECONDS), "options": {"expires": 2.0}}
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "test" / f"celerybeat-{TEST_RUN_ID}")
+# Pauses a worker at a named step when FAULT_PAUSE_AT is set (tests/e2e/test_faults.py).
+JOB_STAGE_HOOK = "tests.e2e.fault_hooks.stage_pause"

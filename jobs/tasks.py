@@ -1,0 +1,10 @@
+"""The periodic sweep (Celery beat, `CELERY_BEAT_SCHEDULE`)."""
+
+from celery import shared_task
+
+from jobs.services import jobs_sweep
+
+
+@shared_task(name="jobs.sweep")
+def jobs_sweep_task() -> dict[str, int]:
+    return jobs_sweep()

@@ -1,0 +1,233 @@
+"""The jobs app on the test database: outbox, claim, heartbeat, release and the sweep.
+
+The broker is a recorder here (what is sent, or a refusal); the real worker, beat and Redis are in
+`tests/e2e/test_faults.py`."""
+
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from jobs import services
+from jobs.models import JobLease, JobRun, LeaseState, OutboxMessage, RunOutcome
+from jobs.registry import JobKind, job_kind_register
+from jobs.selectors import job_notice
+from jobs.services import (
+    LeaseLost,
+    TransientJobError,
+    job_claim,
+    job_enqueue,
+    job_heartbeat,
+    job_release,
+    job_run,
+    jobs_sweep,
+)
+
+pytestmark = pytest.mark.django_db
+
+KIND = "test.job"
+
+
+class Broker:
+    """Records `send_task` calls; refuses them all while `down`."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, list]] = []
+        self.down = False
+
+    def send_task(self, name, args, **options):
+        if self.down:
+            raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        self.sent.append((name, args))
+
+    def connection_for_write(self):
+        raise ConnectionRefusedError("no broker queue to look at in these tests")
+
+
+@pytest.fixture
+def broker(monkeypatch) -> Broker:
+    recorder = Broker()
+    monkeypatch.setattr("jobs.services.current_app", recorder)
+    return recorder
+
+
+@pytest.fixture
+def kind():
+    given_up: dict[str, str] = {}
+    finished: set[str] = set()
+    job_kind_register(
+        kind=JobKind(
+            name=KIND,
+            task_name="tests.job",
+            activity="testing",
+            give_up=lambda *, object_id, reason: given_up.__setitem__(object_id, reason),
+            is_finished=lambda *, object_id: object_id in finished,
+        )
+    )
+    return {"given_up": given_up, "finished": finished}
+
+
+def _enqueue(broker: Broker | None = None, object_id: str = "job-1") -> None:
+    """Queues a job; given the broker, also sends its first message and forgets it."""
+    with transaction.atomic():
+        job_enqueue(kind=KIND, object_id=object_id)
+    if broker is not None:
+        services.outbox_flush()
+        broker.sent.clear()
+
+
+def _expire(object_id: str = "job-1") -> None:
+    JobLease.objects.filter(object_id=object_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_a_queued_job_is_sent_once_its_transaction_commits(broker, kind, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _enqueue()
+
+    assert broker.sent == [("tests.job", ["job-1"])]
+    assert not OutboxMessage.objects.exists()
+    assert JobLease.objects.get(object_id="job-1").state == LeaseState.QUEUED
+
+
+def test_a_message_the_broker_refuses_stays_in_the_outbox_until_a_sweep_sends_it(
+    broker, kind, django_capture_on_commit_callbacks
+):
+    broker.down = True
+    with django_capture_on_commit_callbacks(execute=True):
+        _enqueue()
+
+    assert broker.sent == [] and OutboxMessage.objects.get().send_attempts == 1
+    assert job_notice(kind=KIND, object_id="job-1").waiting_for_broker
+
+    broker.down = False
+    assert jobs_sweep()["sent"] == 1
+    assert broker.sent == [("tests.job", ["job-1"])] and not OutboxMessage.objects.exists()
+    assert not job_notice(kind=KIND, object_id="job-1").waiting_for_broker
+
+
+def test_only_one_claim_holds_a_job_and_a_finished_job_is_not_claimed_again(broker, kind):
+    _enqueue(broker)
+
+    first = job_claim(kind=KIND, object_id="job-1")
+    second = job_claim(kind=KIND, object_id="job-1")
+    assert first is not None and second is None
+
+    assert job_release(claim=first, outcome=RunOutcome.COMPLETED)
+    assert job_claim(kind=KIND, object_id="job-1") is None
+    assert JobLease.objects.get().state == LeaseState.FINISHED
+    assert list(JobRun.objects.values_list("attempt", "outcome")) == [(1, "completed")]
+
+
+def test_job_run_skips_a_duplicate_message_and_runs_the_work_once(broker, kind):
+    _enqueue(broker)
+    runs = []
+
+    assert job_run(kind=KIND, object_id="job-1", work=lambda: runs.append(1)) == "completed"
+    assert job_run(kind=KIND, object_id="job-1", work=lambda: runs.append(2)) == "skipped"
+    assert runs == [1]
+
+
+def test_the_sweep_requeues_a_job_whose_lease_expired_and_tells_the_user(broker, kind):
+    _enqueue(broker)
+    claim = job_claim(kind=KIND, object_id="job-1")
+    _expire()
+
+    assert jobs_sweep() == {"re-queued": 1, "resent": 0, "sent": 1}
+
+    lease = JobLease.objects.get()
+    assert lease.state == LeaseState.QUEUED and lease.owner == "" and lease.attempts == 1
+    assert lease.note == "The worker stopped during testing; testing restarted automatically (attempt 2 of 4)."
+    assert broker.sent == [("tests.job", ["job-1"])]
+    assert JobRun.objects.get().outcome == RunOutcome.LOST
+    # the run that lost its lease can neither release it nor go on
+    assert not job_release(claim=claim, outcome=RunOutcome.COMPLETED)
+    assert job_claim(kind=KIND, object_id="job-1").attempt == 2
+
+
+def test_the_sweep_gives_a_job_up_after_the_last_attempt(broker, kind, settings):
+    _enqueue(broker)
+    for _ in range(settings.JOB_MAX_ATTEMPTS):
+        assert job_claim(kind=KIND, object_id="job-1") is not None
+        _expire()
+        jobs_sweep()
+
+    lease = JobLease.objects.get()
+    assert lease.state == LeaseState.FINISHED and lease.attempts == settings.JOB_MAX_ATTEMPTS
+    assert kind["given_up"] == {"job-1": "The worker stopped during testing 4 times, so testing was given up."}
+    assert list(JobRun.objects.values_list("outcome", flat=True)) == ["lost"] * 4
+
+
+def test_the_sweep_does_not_rerun_a_job_that_finished_before_its_release(broker, kind):
+    _enqueue(broker)
+    job_claim(kind=KIND, object_id="job-1")
+    kind["finished"].add("job-1")
+    _expire()
+
+    assert jobs_sweep()["finished"] == 1
+    assert JobLease.objects.get().state == LeaseState.FINISHED and broker.sent == []
+
+
+def test_the_sweep_does_not_wait_for_the_lease_of_a_process_that_is_gone(broker, kind):
+    _enqueue(broker)
+    job_claim(kind=KIND, object_id="job-1")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lease = JobLease.objects.get()
+    host = lease.owner.rpartition(":")[0]
+    JobLease.objects.update(owner=f"{host}:{gone.stdout.strip()}")
+
+    assert jobs_sweep()["re-queued"] == 1  # the lease itself is still valid for another 10 s
+
+
+def test_the_sweep_leaves_a_live_run_alone(broker, kind):
+    _enqueue(broker)
+    job_claim(kind=KIND, object_id="job-1")
+
+    assert jobs_sweep() == {"resent": 0, "sent": 0}
+    assert JobLease.objects.get().state == LeaseState.RUNNING
+
+
+def test_a_transient_error_queues_the_job_again_after_a_backoff(broker, kind):
+    _enqueue(broker)
+
+    def work():
+        raise TransientJobError("Processing stopped: MongoDB could not be reached.")
+
+    assert job_run(kind=KIND, object_id="job-1", work=work) == "retrying"
+
+    lease = JobLease.objects.get()
+    assert lease.state == LeaseState.QUEUED and lease.available_at > timezone.now()
+    assert lease.note == (
+        "Processing stopped: MongoDB could not be reached. Retrying automatically in 2 s (attempt 2 of 4)."
+    )
+    # not before the backoff: an early duplicate message is dropped, the outbox sends it when due
+    assert job_claim(kind=KIND, object_id="job-1") is None
+    assert jobs_sweep()["sent"] == 0
+    OutboxMessage.objects.update(available_at=timezone.now())
+    JobLease.objects.update(available_at=timezone.now())
+    assert jobs_sweep()["sent"] == 1 and broker.sent == [("tests.job", ["job-1"])]
+
+
+def test_a_run_that_lost_its_lease_stops_at_its_next_heartbeat(broker, kind):
+    _enqueue(broker)
+    steps = []
+
+    def work():
+        steps.append("started")
+        JobLease.objects.update(token="another-run")  # the sweep gave the job to another run
+        services._current.get().renewed_at = 0  # the next heartbeat renews, and finds it lost
+        job_heartbeat(stage="persisting", fraction=0.5)
+        steps.append("went on")
+
+    assert job_run(kind=KIND, object_id="job-1", work=work) == "lost"
+    assert steps == ["started"]
+
+
+def test_heartbeat_outside_a_job_does_nothing():
+    job_heartbeat(stage="reading", fraction=0)
+
+
+def test_lease_lost_is_not_caught_by_a_jobs_own_error_handling():
+    assert not issubclass(LeaseLost, Exception)
