@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from amqp.exceptions import ChannelError
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
@@ -126,7 +127,9 @@ def outbox_send(*, message_id: int) -> bool:
 
 def _send(message: OutboxMessage) -> bool:
     try:
-        current_app.send_task(message.task_name, args=message.args, retry=True, retry_policy=SEND_RETRY_POLICY)
+        current_app.send_task(
+            message.task_name, args=message.args, ignore_result=True, retry=True, retry_policy=SEND_RETRY_POLICY
+        )
     except Exception as exc:
         logger.warning("message %s kept in the outbox: the broker refused it (%s)", message, _error_text(exc))
         OutboxMessage.objects.filter(pk=message.pk).update(
@@ -343,8 +346,10 @@ def _broker_queue_empty() -> bool:
     try:
         with current_app.connection_for_write() as broker:
             _, count, _ = broker.default_channel.queue_declare(queue=current_app.conf.task_default_queue, passive=True)
+    except ChannelError:
+        return True  # Redis keeps no key for an empty queue: "not found" means empty
     except Exception:
-        return False
+        return False  # the broker is unreachable: nothing can be sent anyway
     return count == 0
 
 
