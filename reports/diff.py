@@ -1,0 +1,264 @@
+"""What changed between two processed versions of a catalog: records, mappings and anomalies.
+
+Pure pandas (no Django): the versions service computes it once, at processing time, and stores the
+rendered JSON and CSV, so that the page only reads a small document. See docs/versions.md.
+"""
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine import FILES, SCHEMAS, SEVERITY, Code, PipelineResult
+from engine.report import _cell_safe
+
+# What a mapping links: when one of these changes, the mapping has moved (the owner only "changed").
+MAPPING_LOCATION = (
+    "namespace_id",
+    "dataset_database_name",
+    "dataset_table_name",
+    "dataset_column_name",
+    "data_point_id",
+)
+# The text standing for an added or removed record (in `before`/`after`, `field` blank).
+RECORD_LABEL = {
+    "namespaces": ("namespace_option_name",),
+    "datapoints": ("data_point_name",),
+    "columns": MAPPING_LOCATION,
+}
+RECORD_CHANGES = ("added", "removed", "moved", "changed")
+ANOMALY_CHANGES = ("new", "resolved")
+# An anomaly is the same in two versions when these agree: never the line, which shifts as soon as
+# a row is added above it. `field` only tells apart what the spec reports once per record and field.
+ANOMALY_IDENTITY = ("file", "key", "code", "field")
+
+RECORD_CHANGE_COLUMNS = ("file", "change", "key", "field", "line", "before", "after")
+ANOMALY_CHANGE_COLUMNS = ("change", "file", "key", "code", "field", "severity", "line", "value", "message")
+# anomalies.csv's message goes into `before` (resolved) or `after` (new)
+DIFF_CSV_COLUMNS = ("section", "change", "file", "key", "field", "code", "line", "before", "after")
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    # one row per added/removed record, and one per changed field of a record present in both
+    records: pd.DataFrame  # RECORD_CHANGE_COLUMNS; before/after as text (lists joined with "|")
+    anomalies: pd.DataFrame  # ANOMALY_CHANGE_COLUMNS; line and message from the version it is in
+    codes: pd.DataFrame  # code, severity, before, after: anomalies per code in each version
+    summary: dict
+
+    @property
+    def empty(self) -> bool:
+        return self.records.empty and self.anomalies.empty
+
+
+def version_diff(*, before: PipelineResult, after: PipelineResult) -> VersionDiff:
+    """Compares the persisted records and the anomalies of two versions (either may have failed:
+    a failed version has no records, so everything then shows as added or removed)."""
+    records = pd.concat(
+        [
+            _records_diff(file=file, before=before.files[file].records, after=after.files[file].records)
+            for file in FILES
+        ],
+        ignore_index=True,
+    )
+    anomalies = _anomalies_diff(before=before.anomalies, after=after.anomalies)
+    codes = _codes_count(before=before.anomalies, after=after.anomalies)
+    return VersionDiff(
+        records=records,
+        anomalies=anomalies,
+        codes=codes,
+        summary=_summary(records=records, anomalies=anomalies, before=before, after=after),
+    )
+
+
+def _records_diff(*, file: str, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    schema = SCHEMAS[file]
+    key = schema.key
+    fields = [f for f in schema.fields if f != key]
+    merged = before.merge(after, on=key, how="outer", suffixes=("_before", "_after"), indicator=True, sort=False)
+    side = merged.pop("_merge").to_numpy()
+    parts = []
+    for change, where, suffix in (("added", "right_only", "_after"), ("removed", "left_only", "_before")):
+        rows = merged[side == where]
+        label = _label(file=file, rows=rows, suffix=suffix)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "change": change,
+                    "key": rows[key].to_numpy(dtype=object),
+                    "field": "",
+                    "line": rows["line" + suffix].to_numpy(),
+                    "before": label if change == "removed" else None,
+                    "after": label if change == "added" else None,
+                }
+            )
+        )
+    both = merged[side == "both"]
+    for field in fields:
+        old = _texts(both[field + "_before"], file=file, field=field)
+        new = _texts(both[field + "_after"], file=file, field=field)
+        differs = old != new  # object arrays: Python equality, None == None
+        parts.append(
+            pd.DataFrame(
+                {
+                    "change": "changed",
+                    "key": both[key].to_numpy(dtype=object)[differs],
+                    "field": field,
+                    "line": both["line_after"].to_numpy()[differs],
+                    "before": old[differs],
+                    "after": new[differs],
+                }
+            )
+        )
+    changes = pd.concat(parts, ignore_index=True)
+    if file == "columns":
+        moved = changes.loc[changes["field"].isin(MAPPING_LOCATION), "key"]
+        changes.loc[changes["key"].isin(moved) & changes["change"].eq("changed"), "change"] = "moved"
+    changes.insert(0, "file", file)
+    changes["line"] = changes["line"].astype("Int64")
+    order = np.lexsort(
+        (
+            changes["field"].map({f: i for i, f in enumerate(("", *fields))}).to_numpy(),
+            changes["key"].to_numpy(dtype=str),
+            changes["change"].map({c: i for i, c in enumerate(RECORD_CHANGES)}).to_numpy(),
+        )
+    )
+    return changes.iloc[order].reset_index(drop=True)[list(RECORD_CHANGE_COLUMNS)]
+
+
+def _texts(values: pd.Series, *, file: str, field: str) -> np.ndarray:
+    """Values as the steward writes them: lists joined with "|", booleans as true/false, blank as None."""
+    schema = SCHEMAS[file]
+    if field in schema.list_fields:
+        joined = values.str.join("|") if len(values) else values
+        return np.where(joined.isna() | joined.eq(""), None, joined).astype(object)
+    if field in schema.vocabulary_fields:  # few distinct values: each is spelled once
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        words = np.array([*map(_word, uniques), None], dtype=object)
+        return words[codes]
+    values = values.to_numpy(dtype=object)
+    return np.where(pd.isna(values), None, values)
+
+
+def _word(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool | np.bool_) else str(value)
+
+
+def _label(*, file: str, rows: pd.DataFrame, suffix: str) -> np.ndarray:
+    parts = [rows[field + suffix].astype(object).fillna("").astype(str) for field in RECORD_LABEL[file]]
+    if file != "columns":
+        return parts[0].to_numpy(dtype=object)
+    namespace, database, table, column, data_point = parts
+    path = namespace + " / " + database + " / " + table + " / " + column
+    return path.where(data_point.eq(""), path + " → " + data_point).to_numpy(dtype=object)
+
+
+def _anomalies_diff(*, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """A multiset difference: the n-th copy of an identity in one version matches the n-th in the
+    other, so two blank rows becoming three is one new blank-row, wherever the lines went."""
+    before, after = _numbered(before), _numbered(after)
+    resolved = before[~_matched(before, after)].assign(change="resolved")
+    new = after[~_matched(after, before)].assign(change="new")
+    changes = pd.concat([new, resolved], ignore_index=True)
+    return changes.reindex(columns=list(ANOMALY_CHANGE_COLUMNS)).reset_index(drop=True)
+
+
+def _numbered(anomalies: pd.DataFrame) -> pd.DataFrame:
+    # the frame is sorted by file then line: copies are numbered in line order
+    identity = list(ANOMALY_IDENTITY)
+    frame = anomalies.copy()
+    frame[identity] = frame[identity].astype(object).fillna("")
+    frame["occurrence"] = frame.groupby(identity, sort=False, dropna=False).cumcount()
+    return frame
+
+
+def _matched(frame: pd.DataFrame, other: pd.DataFrame) -> np.ndarray:
+    on = [*ANOMALY_IDENTITY, "occurrence"]
+    found = frame[on].merge(other[on].assign(found=True), on=on, how="left", sort=False)["found"]
+    return found.notna().to_numpy()
+
+
+def _codes_count(*, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    old, new = before["code"].value_counts(), after["code"].value_counts()
+    codes = [code for code in Code if code in old.index or code in new.index]
+    return pd.DataFrame(
+        {
+            "code": [str(code) for code in codes],
+            "severity": [str(SEVERITY[code]) for code in codes],
+            "before": [int(old.get(code, 0)) for code in codes],
+            "after": [int(new.get(code, 0)) for code in codes],
+        },
+        columns=["code", "severity", "before", "after"],
+    )
+
+
+def _summary(*, records: pd.DataFrame, anomalies: pd.DataFrame, before, after) -> dict:
+    """Records counted once each, whatever the number of fields that changed."""
+    per_record = records.drop_duplicates(["file", "key"]).groupby(["file", "change"]).size()
+    summary = {file: {change: int(per_record.get((file, change), 0)) for change in RECORD_CHANGES} for file in FILES}
+    for file in ("namespaces", "datapoints"):
+        del summary[file]["moved"]
+    changes = anomalies["change"].value_counts()
+    summary["anomalies"] = {
+        "new": int(changes.get("new", 0)),
+        "resolved": int(changes.get("resolved", 0)),
+        "before": int(len(before.anomalies)),
+        "after": int(len(after.anomalies)),
+    }
+    summary["versions"] = {
+        "before": {"failed": bool(before.failed), "error": before.error},
+        "after": {"failed": bool(after.failed), "error": after.error},
+    }
+    return summary
+
+
+def diff_dict(diff: VersionDiff, *, limit: int = 500) -> dict:
+    """The page's document: the summary, the counts per code, and the first `limit` rows of each
+    section with its true total (`truncated` when rows were left out; the CSV holds them all)."""
+    records = [
+        {
+            "file": file,
+            "counts": diff.summary[file],
+            **_rows(diff.records[diff.records["file"].eq(file)].drop(columns="file"), limit=limit),
+        }
+        for file in FILES
+    ]
+    return {
+        "summary": diff.summary,
+        "records": records,
+        "anomalies": {"counts": diff.summary["anomalies"], **_rows(diff.anomalies, limit=limit)},
+        "codes": [{**row, "difference": row["after"] - row["before"]} for row in _plain(diff.codes)],
+        "limit": limit,
+    }
+
+
+def diff_json(diff: VersionDiff, *, limit: int = 500) -> bytes:
+    return json.dumps(diff_dict(diff, limit=limit), ensure_ascii=False).encode("utf-8")
+
+
+def diff_csv(diff: VersionDiff) -> bytes:
+    """Every change, one row each; cells that a spreadsheet would run as formulas are escaped."""
+    records = diff.records.rename(columns={"file": "section"}).assign(file=diff.records["file"], code="")
+    new = diff.anomalies["change"].eq("new")
+    anomalies = diff.anomalies.assign(
+        section="anomalies",
+        before=diff.anomalies["message"].where(~new, None),
+        after=diff.anomalies["message"].where(new, None),
+    )
+    frame = pd.concat([records, anomalies], ignore_index=True).reindex(columns=list(DIFF_CSV_COLUMNS))
+    frame["line"] = frame["line"].astype("Int64").astype(object)
+    cells = frame.astype(object).where(frame.notna(), None).map(_cell_safe)
+    # CRLF as RFC 4180 says, like anomalies.csv
+    return cells.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+def _rows(frame: pd.DataFrame, *, limit: int) -> dict:
+    return {"total": int(len(frame)), "truncated": len(frame) > limit, "rows": _plain(frame.head(limit))}
+
+
+def _plain(frame: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows: blanks as None, numbers as Python ints."""
+    if "line" in frame:
+        frame = frame.assign(line=frame["line"].astype("Int64").astype(object))
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
