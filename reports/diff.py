@@ -27,6 +27,7 @@ RECORD_LABEL = {
     "datapoints": ("data_point_name",),
     "columns": MAPPING_LOCATION,
 }
+SECTION_TITLES = {"namespaces": "Namespaces", "datapoints": "Data points", "columns": "Column mappings"}
 RECORD_CHANGES = ("added", "removed", "moved", "changed")
 ANOMALY_CHANGES = ("new", "resolved")
 # An anomaly is the same in two versions when these agree: never the line, which shifts as soon as
@@ -219,12 +220,14 @@ def diff_dict(diff: VersionDiff, *, limit: int = 500) -> dict:
     records = [
         {
             "file": file,
+            "title": SECTION_TITLES[file],
             "counts": diff.summary[file],
             **_rows(diff.records[diff.records["file"].eq(file)].drop(columns="file"), limit=limit),
         }
         for file in FILES
     ]
     return {
+        "identical": diff.empty,
         "summary": diff.summary,
         "records": records,
         "anomalies": {"counts": diff.summary["anomalies"], **_rows(diff.anomalies, limit=limit)},
