@@ -3,15 +3,16 @@
 from celery import shared_task
 
 from uploads.models import Dataset
-from uploads.services import dataset_delete, dataset_fail, dataset_process
+from uploads.processing import version_fail, version_process
+from uploads.services import dataset_delete
 
 
 @shared_task(bind=True, acks_late=True, max_retries=0)
-def dataset_process_task(self, dataset_id: str) -> str:
+def version_process_task(self, version_id: str) -> str:
     try:
-        return str(dataset_process(dataset_id=dataset_id).status)
+        return str(version_process(version_id=version_id).status)
     except Exception as exc:
-        dataset_fail(dataset_id=dataset_id, error=f"Processing could not run: {exc}")
+        version_fail(version_id=version_id, error=f"Processing could not run: {exc}")
         raise
 
 
