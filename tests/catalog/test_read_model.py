@@ -11,9 +11,7 @@ from engine import SCHEMAS, pipeline_run
 def nodes(sample_files) -> dict[str, dict]:
     result = pipeline_run(files=sample_files)
     records = {file: part.records for file, part in result.files.items()}
-    return {
-        node["_id"]: node for node in browse_nodes_build(records=records, anomalies=result.anomalies)
-    }
+    return {node["_id"]: node for node in browse_nodes_build(records=records, anomalies=result.anomalies)}
 
 
 def test_every_level_counts_what_is_below_it(nodes):

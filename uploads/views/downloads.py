@@ -47,20 +47,20 @@ def _records_key(dataset_id) -> str:
 
 @require_GET
 def export_json_download(request: HttpRequest, dataset_id) -> HttpResponse:
-    key = _records_key(dataset_id)
     selection = {part: request.GET.get(part, "").strip() for part in ("database", "table", "column")}
     namespace_id = request.GET.get("namespace", "").strip()
     if not namespace_id:
         return JsonResponse({"error": "Choose a namespace to export (the `namespace` parameter)."}, status=400)
+    key = _records_key(dataset_id)
     export = export_build(version=key, namespace_id=namespace_id, **selection)
     return _json_attachment(export, export_filename(namespace_id, *selection.values()))
 
 
 @require_GET
 def search_export_json_download(request: HttpRequest, dataset_id) -> HttpResponse:
-    key = _records_key(dataset_id)
     query = request.GET.get("q", "").strip()
     if not query:
         return JsonResponse({"error": "Search for something first (the `q` parameter)."}, status=400)
+    key = _records_key(dataset_id)
     export = export_build_for_search(version=key, query=query)
     return _json_attachment(export, export_filename("search", query))
