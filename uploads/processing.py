@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
@@ -212,16 +213,19 @@ def _reports_write(version: DatasetVersion, result: PipelineResult | None, outco
 
 
 def _finish(version: DatasetVersion, outcome: Outcome) -> None:
-    _version_update(
-        version,
-        status=outcome.status,
-        error=outcome.error,
-        stage=VersionStage.FINISHED,
-        percent=100,
-        finished_at=timezone.now(),
-    )
-    if outcome.status == VersionStatus.DONE:
-        version_publish(version=version)
+    # One transaction: whoever sees the version done also sees it published (and the older
+    # versions' collections dropped by retention).
+    with transaction.atomic():
+        _version_update(
+            version,
+            status=outcome.status,
+            error=outcome.error,
+            stage=VersionStage.FINISHED,
+            percent=100,
+            finished_at=timezone.now(),
+        )
+        if outcome.status == VersionStatus.DONE:
+            version_publish(version=version)
 
 
 def version_process(*, version_id: str) -> DatasetVersion:

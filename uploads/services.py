@@ -3,6 +3,8 @@
 The processing job itself is `uploads.processing.version_process`.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
@@ -11,6 +13,8 @@ from django.db.models import Q
 from catalog.persistence import version_documents_drop
 from engine import FILES
 from uploads.models import Dataset, DatasetVersion, VersionStage, VersionStatus
+
+logger = logging.getLogger(__name__)
 
 # The FileFields of a version that are its own reports (never shared with another version).
 REPORT_FIELDS = ("anomalies_csv", "summary_json", "diff_json", "diff_csv")
@@ -99,7 +103,11 @@ def version_publish(*, version: DatasetVersion) -> bool:
         Dataset.objects.filter(pk=version.dataset_id).exclude(newer_current).update(current_version=version) == 1
     )
     if published:
-        versions_retain(dataset=Dataset.objects.get(pk=version.dataset_id))
+        try:
+            versions_retain(dataset=Dataset.objects.get(pk=version.dataset_id))
+        except Exception:
+            # Publishing stands; the next publish drops what this one could not.
+            logger.exception("retention after publishing version %s failed", version.pk)
     return published
 
 
