@@ -39,10 +39,12 @@ def page_timings(*, dataset_id: str, repeat: int = 5, extra: dict | None = None)
     namespace = page.items[0]["namespace_id"]
     database = selectors.databases_for_namespace(version=key, namespace_id=namespace).items[0]["name"]
     table = selectors.tables_for_database(version=key, namespace_id=namespace, database=database).items[0]["name"]
-    column_item = selectors.columns_for_table(
+    column_items = selectors.columns_for_table(
         version=key, namespace_id=namespace, database=database, table=table
-    ).items[0]
-    data_point = next(m["data_point_id"] for m in column_item["mappings"] if m["data_point_id"])
+    ).items
+    column_item = column_items[0]
+    # the first data point mapped in this table (its first column may map none)
+    data_point = next(m["data_point_id"] for item in column_items for m in item["mappings"] if m["data_point_id"])
     path = {"namespace": namespace, "database": database, "table": table}
     pages = {
         "datasets list": ("/", {}),
