@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from engine import FILES, SCHEMAS, SEVERITY, Code, PipelineResult
-from engine.report import _cell_safe
+from engine.report import FORMULA_STARTS, _cell_safe
 
 # What a mapping links: when one of these changes, the mapping has moved (the owner only "changed").
 MAPPING_LOCATION = (
@@ -265,10 +265,17 @@ def diff_csv(diff: VersionDiff) -> bytes:
         after=diff.anomalies["message"].where(new, None),
     )
     frame = pd.concat([records, anomalies], ignore_index=True).reindex(columns=list(DIFF_CSV_COLUMNS))
-    frame["line"] = frame["line"].astype("Int64").astype(object)
-    cells = frame.astype(object).where(frame.notna(), None).map(_cell_safe)
+    cells = pd.DataFrame({column: _cells_safe(frame[column]) for column in DIFF_CSV_COLUMNS})
     # CRLF as RFC 4180 says, like anomalies.csv
     return cells.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+def _cells_safe(values: pd.Series) -> pd.Series:
+    """anomalies.csv's escaping, applied only to the cells that need it (few: a vectorised test finds them)."""
+    texts = values.astype("string").fillna("").astype(object)
+    risky = texts.str.startswith(FORMULA_STARTS).to_numpy(dtype=bool)
+    texts[risky] = texts[risky].map(_cell_safe)
+    return texts
 
 
 def _rows(frame: pd.DataFrame, *, limit: int) -> dict:
