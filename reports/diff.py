@@ -28,6 +28,7 @@ RECORD_LABEL = {
     "columns": MAPPING_LOCATION,
 }
 SECTION_TITLES = {"namespaces": "Namespaces", "datapoints": "Data points", "columns": "Column mappings"}
+BOOLEAN_WORDS = {True: "true", False: "false"}
 RECORD_CHANGES = ("added", "removed", "moved", "changed")
 ANOMALY_CHANGES = ("new", "resolved")
 # An anomaly is the same in two versions when these agree: never the line, which shifts as soon as
@@ -86,10 +87,10 @@ def _records_diff(*, file: str, before: pd.DataFrame, after: pd.DataFrame) -> pd
         _rows_frame("removed", before, removed, key=schema.key, before=_label(file=file, rows=before.iloc[removed])),
     ]
     for field in fields:
-        old = before[field].to_numpy(dtype=object)[kept_old]
-        new = after[field].to_numpy(dtype=object)[kept_new]
-        # object arrays compare element by element with Python's ==: lists as lists, None == None
-        differs = np.asarray(old != new, dtype=bool)
+        # compared as written: a list is None when its column is absent and [] when blank, both blank
+        old = field_texts(before[field].to_numpy(dtype=object)[kept_old], file=file, field=field)
+        new = field_texts(after[field].to_numpy(dtype=object)[kept_new], file=file, field=field)
+        differs = np.asarray(old != new, dtype=bool)  # object arrays: Python's == element by element
         parts.append(
             _rows_frame(
                 "changed",
@@ -97,8 +98,8 @@ def _records_diff(*, file: str, before: pd.DataFrame, after: pd.DataFrame) -> pd
                 kept_new[differs],
                 key=schema.key,
                 field=field,
-                before=_texts(old[differs], file=file, field=field),
-                after=_texts(new[differs], file=file, field=field),
+                before=old[differs],
+                after=new[differs],
             )
         )
     changes = pd.concat(parts, ignore_index=True)
@@ -144,8 +145,9 @@ def _rows_frame(
     )
 
 
-def _texts(values: np.ndarray, *, file: str, field: str) -> np.ndarray:
-    """Values as the steward writes them: lists joined with "|", booleans as true/false, blank as None."""
+def field_texts(values: np.ndarray, *, file: str, field: str) -> np.ndarray:
+    """Values as the steward writes them: lists joined with "|", booleans as true/false, blank as None
+    (other fields are strings or None already, and come back as they are)."""
     schema = SCHEMAS[file]
     if field in schema.list_fields:
         lists = pd.Series(values, dtype=object)
@@ -158,7 +160,7 @@ def _texts(values: np.ndarray, *, file: str, field: str) -> np.ndarray:
 
 
 def _word(value) -> str:
-    return ("true" if value else "false") if isinstance(value, bool | np.bool_) else str(value)
+    return BOOLEAN_WORDS[bool(value)] if isinstance(value, bool | np.bool_) else str(value)
 
 
 def _label(*, file: str, rows: pd.DataFrame) -> np.ndarray:
@@ -271,11 +273,12 @@ def diff_csv(diff: VersionDiff) -> bytes:
 
 
 def _cells_safe(values: pd.Series) -> pd.Series:
-    """anomalies.csv's escaping, applied only to the cells that need it (few: a vectorised test finds them)."""
-    texts = values.astype("string").fillna("").astype(object)
+    """anomalies.csv's escaping, once per distinct value, and only on those that need it."""
+    codes, uniques = pd.factorize(values.astype("string").fillna("").to_numpy(dtype=object))
+    texts = pd.Series(uniques, dtype=object)
     risky = texts.str.startswith(FORMULA_STARTS).to_numpy(dtype=bool)
     texts[risky] = texts[risky].map(_cell_safe)
-    return texts
+    return texts.to_numpy()[codes]
 
 
 def _rows(frame: pd.DataFrame, *, limit: int) -> dict:
