@@ -131,7 +131,7 @@ def _key_match(old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def _rows_frame(
     change: str, records: pd.DataFrame, positions: np.ndarray, *, key: str, field="", before=None, after=None
-):
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "change": change,
@@ -211,7 +211,7 @@ def _codes_count(*, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _summary(*, records: pd.DataFrame, anomalies: pd.DataFrame, before, after) -> dict:
+def _summary(*, records: pd.DataFrame, anomalies: pd.DataFrame, before: PipelineResult, after: PipelineResult) -> dict:
     """Records counted once each, whatever the number of fields that changed."""
     per_record = records.drop_duplicates(["file", "key"]).groupby(["file", "change"]).size()
     summary = {file: {change: int(per_record.get((file, change), 0)) for change in RECORD_CHANGES} for file in FILES}
@@ -219,8 +219,7 @@ def _summary(*, records: pd.DataFrame, anomalies: pd.DataFrame, before, after) -
         del summary[file]["moved"]
     changes = anomalies["change"].value_counts()
     summary["anomalies"] = {
-        "new": int(changes.get("new", 0)),
-        "resolved": int(changes.get("resolved", 0)),
+        **{change: int(changes.get(change, 0)) for change in ANOMALY_CHANGES},
         "before": int(len(before.anomalies)),
         "after": int(len(after.anomalies)),
     }
@@ -272,7 +271,7 @@ def diff_csv(diff: VersionDiff) -> bytes:
     return cells.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
-def _cells_safe(values: pd.Series) -> pd.Series:
+def _cells_safe(values: pd.Series) -> np.ndarray:
     """anomalies.csv's escaping, once per distinct value, and only on those that need it."""
     codes, uniques = pd.factorize(values.astype("string").fillna("").to_numpy(dtype=object))
     texts = pd.Series(uniques, dtype=object)
