@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from engine import FILES, SCHEMAS, SEVERITY, Code, PipelineResult
-from engine.report import _cell_safe
+from engine.report import FORMULA_STARTS, _cell_safe
 
 # What a mapping links: when one of these changes, the mapping has moved (the owner only "changed").
 MAPPING_LOCATION = (
@@ -28,6 +28,7 @@ RECORD_LABEL = {
     "columns": MAPPING_LOCATION,
 }
 SECTION_TITLES = {"namespaces": "Namespaces", "datapoints": "Data points", "columns": "Column mappings"}
+BOOLEAN_WORDS = {True: "true", False: "false"}
 RECORD_CHANGES = ("added", "removed", "moved", "changed")
 ANOMALY_CHANGES = ("new", "resolved")
 # An anomaly is the same in two versions when these agree: never the line, which shifts as soon as
@@ -75,41 +76,30 @@ def version_diff(*, before: PipelineResult, after: PipelineResult) -> VersionDif
 
 def _records_diff(*, file: str, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     schema = SCHEMAS[file]
-    key = schema.key
-    fields = [f for f in schema.fields if f != key]
-    merged = before.merge(after, on=key, how="outer", suffixes=("_before", "_after"), indicator=True, sort=False)
-    side = merged.pop("_merge").to_numpy()
-    parts = []
-    for change, where, suffix in (("added", "right_only", "_after"), ("removed", "left_only", "_before")):
-        rows = merged[side == where]
-        label = _label(file=file, rows=rows, suffix=suffix)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "change": change,
-                    "key": rows[key].to_numpy(dtype=object),
-                    "field": "",
-                    "line": rows["line" + suffix].to_numpy(),
-                    "before": label if change == "removed" else None,
-                    "after": label if change == "added" else None,
-                }
-            )
-        )
-    both = merged[side == "both"]
+    fields = [f for f in schema.fields if f != schema.key]
+    old_at, new_at = _key_match(before[schema.key].to_numpy(dtype=object), after[schema.key].to_numpy(dtype=object))
+    removed = np.flatnonzero(old_at < 0)
+    added = np.flatnonzero(new_at < 0)
+    kept_old = np.flatnonzero(old_at >= 0)
+    kept_new = old_at[kept_old]
+    parts = [
+        _rows_frame("added", after, added, key=schema.key, after=_label(file=file, rows=after.iloc[added])),
+        _rows_frame("removed", before, removed, key=schema.key, before=_label(file=file, rows=before.iloc[removed])),
+    ]
     for field in fields:
-        old = _texts(both[field + "_before"], file=file, field=field)
-        new = _texts(both[field + "_after"], file=file, field=field)
-        differs = old != new  # object arrays: Python equality, None == None
+        # compared as written: a list is None when its column is absent and [] when blank, both blank
+        old = field_texts(before[field].to_numpy(dtype=object)[kept_old], file=file, field=field)
+        new = field_texts(after[field].to_numpy(dtype=object)[kept_new], file=file, field=field)
+        differs = np.asarray(old != new, dtype=bool)  # object arrays: Python's == element by element
         parts.append(
-            pd.DataFrame(
-                {
-                    "change": "changed",
-                    "key": both[key].to_numpy(dtype=object)[differs],
-                    "field": field,
-                    "line": both["line_after"].to_numpy()[differs],
-                    "before": old[differs],
-                    "after": new[differs],
-                }
+            _rows_frame(
+                "changed",
+                after,
+                kept_new[differs],
+                key=schema.key,
+                field=field,
+                before=old[differs],
+                after=new[differs],
             )
         )
     changes = pd.concat(parts, ignore_index=True)
@@ -117,7 +107,6 @@ def _records_diff(*, file: str, before: pd.DataFrame, after: pd.DataFrame) -> pd
         moved = changes.loc[changes["field"].isin(MAPPING_LOCATION), "key"]
         changes.loc[changes["key"].isin(moved) & changes["change"].eq("changed"), "change"] = "moved"
     changes.insert(0, "file", file)
-    changes["line"] = changes["line"].astype("Int64")
     order = np.lexsort(
         (
             changes["field"].map({f: i for i, f in enumerate(("", *fields))}).to_numpy(),
@@ -128,26 +117,54 @@ def _records_diff(*, file: str, before: pd.DataFrame, after: pd.DataFrame) -> pd
     return changes.iloc[order].reset_index(drop=True)[list(RECORD_CHANGE_COLUMNS)]
 
 
-def _texts(values: pd.Series, *, file: str, field: str) -> np.ndarray:
-    """Values as the steward writes them: lists joined with "|", booleans as true/false, blank as None."""
+def _key_match(old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each old key its position among the new ones, and the reverse (-1: absent). One hash pass over
+    both sides, no sort: keys are unique within a version's persisted records."""
+    codes, uniques = pd.factorize(np.concatenate([old, new]), sort=False)
+    old_codes, new_codes = codes[: len(old)], codes[len(old) :]
+    new_position = np.full(len(uniques), -1, dtype=np.int64)
+    new_position[new_codes] = np.arange(len(new))
+    old_position = np.full(len(uniques), -1, dtype=np.int64)
+    old_position[old_codes] = np.arange(len(old))
+    return new_position[old_codes], old_position[new_codes]
+
+
+def _rows_frame(
+    change: str, records: pd.DataFrame, positions: np.ndarray, *, key: str, field="", before=None, after=None
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "change": change,
+            "key": records[key].to_numpy(dtype=object)[positions],
+            "field": field,
+            # where the record is in the version that has it (the new one, when in both)
+            "line": pd.array(records["line"].to_numpy()[positions], dtype="Int64"),
+            "before": before,
+            "after": after,
+        }
+    )
+
+
+def field_texts(values: np.ndarray, *, file: str, field: str) -> np.ndarray:
+    """Values as the steward writes them: lists joined with "|", booleans as true/false, blank as None
+    (other fields are strings or None already, and come back as they are)."""
     schema = SCHEMAS[file]
     if field in schema.list_fields:
-        joined = values.str.join("|") if len(values) else values
+        lists = pd.Series(values, dtype=object)
+        joined = lists.str.join("|") if len(lists) else lists
         return np.where(joined.isna() | joined.eq(""), None, joined).astype(object)
     if field in schema.vocabulary_fields:  # few distinct values: each is spelled once
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        words = np.array([*map(_word, uniques), None], dtype=object)
-        return words[codes]
-    values = values.to_numpy(dtype=object)
-    return np.where(pd.isna(values), None, values)
+        return np.array([*map(_word, uniques), None], dtype=object)[codes]
+    return values
 
 
 def _word(value) -> str:
-    return ("true" if value else "false") if isinstance(value, bool | np.bool_) else str(value)
+    return BOOLEAN_WORDS[bool(value)] if isinstance(value, bool | np.bool_) else str(value)
 
 
-def _label(*, file: str, rows: pd.DataFrame, suffix: str) -> np.ndarray:
-    parts = [rows[field + suffix].astype(object).fillna("").astype(str) for field in RECORD_LABEL[file]]
+def _label(*, file: str, rows: pd.DataFrame) -> np.ndarray:
+    parts = [rows[field].astype(object).fillna("").astype(str) for field in RECORD_LABEL[file]]
     if file != "columns":
         return parts[0].to_numpy(dtype=object)
     namespace, database, table, column, data_point = parts
@@ -194,7 +211,7 @@ def _codes_count(*, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _summary(*, records: pd.DataFrame, anomalies: pd.DataFrame, before, after) -> dict:
+def _summary(*, records: pd.DataFrame, anomalies: pd.DataFrame, before: PipelineResult, after: PipelineResult) -> dict:
     """Records counted once each, whatever the number of fields that changed."""
     per_record = records.drop_duplicates(["file", "key"]).groupby(["file", "change"]).size()
     summary = {file: {change: int(per_record.get((file, change), 0)) for change in RECORD_CHANGES} for file in FILES}
@@ -202,8 +219,7 @@ def _summary(*, records: pd.DataFrame, anomalies: pd.DataFrame, before, after) -
         del summary[file]["moved"]
     changes = anomalies["change"].value_counts()
     summary["anomalies"] = {
-        "new": int(changes.get("new", 0)),
-        "resolved": int(changes.get("resolved", 0)),
+        **{change: int(changes.get(change, 0)) for change in ANOMALY_CHANGES},
         "before": int(len(before.anomalies)),
         "after": int(len(after.anomalies)),
     }
@@ -250,10 +266,18 @@ def diff_csv(diff: VersionDiff) -> bytes:
         after=diff.anomalies["message"].where(new, None),
     )
     frame = pd.concat([records, anomalies], ignore_index=True).reindex(columns=list(DIFF_CSV_COLUMNS))
-    frame["line"] = frame["line"].astype("Int64").astype(object)
-    cells = frame.astype(object).where(frame.notna(), None).map(_cell_safe)
+    cells = pd.DataFrame({column: _cells_safe(frame[column]) for column in DIFF_CSV_COLUMNS})
     # CRLF as RFC 4180 says, like anomalies.csv
     return cells.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+def _cells_safe(values: pd.Series) -> np.ndarray:
+    """anomalies.csv's escaping, once per distinct value, and only on those that need it."""
+    codes, uniques = pd.factorize(values.astype("string").fillna("").to_numpy(dtype=object))
+    texts = pd.Series(uniques, dtype=object)
+    risky = texts.str.startswith(FORMULA_STARTS).to_numpy(dtype=bool)
+    texts[risky] = texts[risky].map(_cell_safe)
+    return texts.to_numpy()[codes]
 
 
 def _rows(frame: pd.DataFrame, *, limit: int) -> dict:

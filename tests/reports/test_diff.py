@@ -247,3 +247,10 @@ def test_a_failed_version_has_no_records_so_all_show_as_removed():
     assert diff.summary["namespaces"]["removed"] == 3
     assert diff.summary["columns"]["removed"] == 4
     assert ("new", "columns", "", "header-missing-column", 1) in anomaly_changes(diff)
+
+
+def test_a_list_column_added_with_blanks_is_no_change():
+    # given a version without the applicable_domicile column, then one with it, blank everywhere
+    after = version(datapoints=DATAPOINTS.replace("\n", ",\n").replace("is_derived,", "is_derived,applicable_domicile"))
+    # then an absent list and an empty one are both blank: nothing changed
+    assert version_diff(before=version(), after=after).empty
