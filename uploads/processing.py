@@ -167,7 +167,12 @@ def _compare(version: DatasetVersion, result: PipelineResult, progress: Progress
     current = version.dataset.current_version
     if current is None or current.pk == version.pk:
         return
-    changes_write(version=version, result=result, previous=current, previous_result=engine_run_on(current))
+    try:
+        changes_write(version=version, result=result, previous=current, previous_result=engine_run_on(current))
+    except Exception:
+        # The comparison is a view of two versions, not part of this one: without it the version
+        # is still whole (its page then says there is nothing to compare with).
+        logger.exception("version %s could not be compared with version %s", version.pk, current.pk)
 
 
 def _failed(version: DatasetVersion, exc: Exception, result: PipelineResult | None) -> tuple[Outcome, PipelineResult]:
