@@ -30,7 +30,7 @@ format: install
 
 # `make services` is enough before `manage.py ingest`: it installs, starts the services and migrates.
 services: install .env
-	@devservices/services.sh start >/dev/null && $(PY) manage.py migrate --noinput -v0 && $(PY) manage.py ensure_indexes
+	@devservices/services.sh start >/dev/null && $(PY) manage.py migrate --noinput -v0
 	@echo "FerretDB and Redis are running (make stop stops them); the database is migrated."
 
 stop:

@@ -4,7 +4,7 @@
     .venv/bin/python bench/database.py [--scale 100] [--seed 0] [--keep]
 
 The files are generated in a separate process (so its memory does not count here); this process
-then runs the same steps as `dataset_process`, timing each, and prints rows/second and its peak RSS.
+then runs `version_process`, timing each of its steps, and prints rows/second and its peak RSS.
 The dataset is deleted afterwards (also timed) unless --keep is given; its id is printed for
 bench/pages.py.
 """
@@ -58,19 +58,20 @@ def main() -> None:
         from django.core.files import File
 
         from uploads.models import Dataset
-        from uploads.services import dataset_create, dataset_delete, dataset_process
+        from uploads.processing import version_process
+        from uploads.services import dataset_create, dataset_delete
 
         handles = {file: open(Path(directory) / f"{file}.csv", "rb") for file in FILES}  # noqa: SIM115 - closed below
-        dataset = dataset_create(
+        version = dataset_create(
             name=f"bench scale {args.scale}",
             owner=None,
             enqueue=False,
-            **{f"{file}_file": File(handles[file], name=f"{file}.csv") for file in FILES},
+            files={file: File(handles[file], name=f"{file}.csv") for file in FILES},
         )
         for handle in handles.values():
             handle.close()
 
-    import uploads.services as services
+    import uploads.processing as processing
 
     timings: dict[str, float] = {}
 
@@ -84,16 +85,17 @@ def main() -> None:
 
         return wrapper
 
-    for name in ("pipeline_run", "records_persist", "anomalies_persist", "browse_index_persist", "report_write"):
-        setattr(services, name, timed(name, getattr(services, name)))
+    for name in ("pipeline_run", "records_persist", "anomalies_persist", "browse_index_persist", "reports_render"):
+        setattr(processing, name, timed(name, getattr(processing, name)))
     started = time.perf_counter()
-    dataset = dataset_process(dataset_id=str(dataset.pk))
+    version = version_process(version_id=str(version.pk))
     total = time.perf_counter() - started
-    rows = sum(part["rows_read"] for part in dataset.counts.values())
-    persisted = sum(part["rows_persisted"] for part in dataset.counts.values())
+    rows = sum(part["rows_read"] for part in version.counts.values())
+    persisted = sum(part["rows_persisted"] for part in version.counts.values())
+    dataset = version.dataset
     print(
-        f"dataset {dataset.pk}: {dataset.status}, {rows:,} records read, {persisted:,} persisted, "
-        f"{dataset.anomalies_total:,} anomalies"
+        f"dataset {dataset.pk}: {version.status}, {rows:,} records read, {persisted:,} persisted, "
+        f"{version.anomalies_total:,} anomalies"
     )
     print(f"whole processing: {total:.1f} s, {rows / total:,.0f} rows/s; peak RSS {_peak_mib():.0f} MiB")
     for name, seconds in timings.items():

@@ -8,7 +8,7 @@ Celery worker (prefork, one process, as `make run`) and Celery beat, with the de
 (`JOB_LEASE_SECONDS`, `JOB_SWEEP_SECONDS`, ...). A first job runs untouched to time it. Then, per
 trial: upload, wait a random moment within that time, SIGKILL the whole worker (main process and
 its child; every other trial only the child, as an OOM kill of the pool process), start a worker
-again if it died, and wait for the final state. A trial ends "exactly once" when the dataset is
+again if it died, and wait for the final state. A trial ends "exactly once" when the version is
 `done`, exactly one run of the job completed, no two runs overlapped, and the documents per
 collection equal the summary's counts. Recovery = from a worker being available again to the
 final state. Each trial uses a MongoDB database of its own, dropped afterwards.
@@ -117,11 +117,11 @@ def main() -> None:
     from django.core.files.base import ContentFile
     from pymongo import MongoClient
 
+    from catalog.mongo import version_collection_name
     from groundtruth import sample_generate
     from jobs.models import JobRun
-    from reports.storage import storage_read
-    from uploads.models import Dataset
-    from uploads.services import PROCESS_JOB, dataset_create
+    from uploads.models import DatasetVersion
+    from uploads.services import VERSION_JOB, dataset_create
 
     files = sample_generate(scale=args.scale, seed=args.seed).files
     columns = files["columns"].count(b"\n") - 1
@@ -131,26 +131,21 @@ def main() -> None:
     beat = Celery("beat", env, beat_log)
 
     def upload(name: str) -> str:
-        return str(
-            dataset_create(
-                name=name,
-                owner=None,
-                **{f"{file}_file": ContentFile(files[file], name=f"{file}.csv") for file in FILES},
-            ).pk
-        )
+        uploads = {file: ContentFile(files[file], name=f"{file}.csv") for file in FILES}
+        return str(dataset_create(name=name, owner=None, files=uploads).pk)
 
-    def final(dataset_id: str, timeout: float) -> Dataset:
+    def final(version_id: str, timeout: float) -> DatasetVersion:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            dataset = Dataset.objects.get(pk=dataset_id)
-            runs = JobRun.objects.filter(lease__kind=PROCESS_JOB, lease__object_id=dataset_id)
-            if dataset.status in ("done", "failed") and not runs.filter(outcome="running").exists():
-                return dataset
+            version = DatasetVersion.objects.get(pk=version_id)
+            runs = JobRun.objects.filter(lease__kind=VERSION_JOB, lease__object_id=version_id)
+            if version.is_finished and not runs.filter(outcome="running").exists():
+                return version
             time.sleep(0.5)
-        raise TimeoutError(f"dataset {dataset_id} not final after {timeout} s")
+        raise TimeoutError(f"version {version_id} not final after {timeout} s")
 
-    def started(dataset_id: str) -> float:
-        while Dataset.objects.get(pk=dataset_id).status == "queued":
+    def started(version_id: str) -> float:
+        while DatasetVersion.objects.get(pk=version_id).status == "queued":
             time.sleep(0.1)
         return time.monotonic()
 
@@ -170,12 +165,12 @@ def main() -> None:
             database = f"kill_trials_{trial}"
             trial_env = {**env, "MONGODB_NAME": database}
             worker = Celery("worker", trial_env, worker_log)
-            dataset_id = upload(f"trial {trial}")
-            began = started(dataset_id)
+            version_id = upload(f"trial {trial}")
+            began = started(version_id)
             moment = rng.uniform(0.02, 0.98) * duration
             time.sleep(max(0.0, began + moment - time.monotonic()))
             whole = trial % 2 == 1
-            stage = Dataset.objects.get(pk=dataset_id).stage
+            stage = DatasetVersion.objects.get(pk=version_id).stage
             if whole:
                 worker.kill()
                 worker = Celery("worker", trial_env, worker_log)
@@ -183,22 +178,30 @@ def main() -> None:
                 for child in _children(worker.process.pid):
                     os.kill(child, signal.SIGKILL)
             available = time.monotonic()
-            dataset = final(dataset_id, 1800)
+            version = final(version_id, 1800)
             recovery = time.monotonic() - available
             worker.stop()
 
-            runs = list(JobRun.objects.filter(lease__kind=PROCESS_JOB, lease__object_id=dataset_id))
+            runs = list(JobRun.objects.filter(lease__kind=VERSION_JOB, lease__object_id=version_id))
             runs.sort(key=lambda run: run.started_at)
             overlap = any(a.ended_at is None or a.ended_at > b.started_at for a, b in zip(runs, runs[1:]))
             completed = [run.outcome for run in runs].count("completed")
-            summary = json.loads(storage_read(key=dataset.summary_json_key)) if dataset.summary_json_key else {}
-            counts = {name: mongo[database][name].count_documents({}) for name in FILES}
+            summary = {}
+            if version.summary_json:
+                with version.summary_json.open("rb") as handle:
+                    summary = json.loads(handle.read())
+            counts = {
+                name: mongo[database][version_collection_name(version=version.records_key, kind=name)].count_documents(
+                    {}
+                )
+                for name in FILES
+            }
             expected = {name: summary.get("files", {}).get(name, {}).get("rows_persisted") for name in FILES}
-            once = dataset.status == "done" and completed == 1 and not overlap and counts == expected
+            once = version.status == "done" and completed == 1 and not overlap and counts == expected
             results.append({"once": once, "recovery": recovery})
             print(
                 f"trial {trial}: killed {'worker (main + child)' if whole else 'pool child'} at "
-                f"{moment:.1f} s ({stage}); runs {[run.outcome for run in runs]}; {dataset.status}; "
+                f"{moment:.1f} s ({stage}); runs {[run.outcome for run in runs]}; {version.status}; "
                 f"documents {'= summary' if counts == expected else f'{counts} != {expected}'}; "
                 f"{'exactly once' if once else 'NOT exactly once'}; recovered in {recovery:.1f} s",
                 flush=True,

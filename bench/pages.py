@@ -1,4 +1,4 @@
-"""Server time of every page for one processed dataset (e.g. 1,000,000 columns from bench/database.py).
+"""Server time of every page of a dataset's current version (e.g. 1,000,000 columns from bench/database.py).
 
     .venv/bin/python bench/pages.py --dataset <id> [--repeat 5]
 
@@ -18,38 +18,33 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings.development")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", required=True)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-
-    import django
-
-    django.setup()
+def page_timings(*, dataset_id: str, repeat: int = 5, extra: dict | None = None) -> list[tuple[float, float, str]]:
+    """(max ms, median ms, name) of every page of the dataset's current version, plus `extra` pages
+    (name → (url, query)); needs `django.setup()` first."""
     from django.contrib.auth import get_user_model
     from django.test import Client
     from django.test.utils import setup_test_environment
 
     from catalog import selectors
+    from uploads.models import Dataset
 
     setup_test_environment()
     user, _ = get_user_model().objects.get_or_create(username="bench-pages")
     client = Client()
     client.force_login(user)
-    dataset = args.dataset
-    base = f"/datasets/{dataset}"
-    first = selectors.namespaces_for_dataset(dataset_id=dataset)
-    page = selectors.namespaces_for_dataset(dataset_id=dataset, page=2) if first.pages > 1 else first
+    key = Dataset.objects.get(pk=dataset_id).current_version.records_key
+    base = f"/datasets/{dataset_id}"
+    first = selectors.namespaces_for_dataset(version=key)
+    page = selectors.namespaces_for_dataset(version=key, page=2) if first.pages > 1 else first
     namespace = page.items[0]["namespace_id"]
-    database = selectors.databases_for_namespace(dataset_id=dataset, namespace_id=namespace).items[0]["name"]
-    table = selectors.tables_for_database(dataset_id=dataset, namespace_id=namespace, database=database).items[0][
-        "name"
-    ]
-    column_item = selectors.columns_for_table(
-        dataset_id=dataset, namespace_id=namespace, database=database, table=table
-    ).items[0]
-    data_point = next(m["data_point_id"] for m in column_item["mappings"] if m["data_point_id"])
+    database = selectors.databases_for_namespace(version=key, namespace_id=namespace).items[0]["name"]
+    table = selectors.tables_for_database(version=key, namespace_id=namespace, database=database).items[0]["name"]
+    column_items = selectors.columns_for_table(
+        version=key, namespace_id=namespace, database=database, table=table
+    ).items
+    column_item = column_items[0]
+    # the first data point mapped in this table (its first column may map none)
+    data_point = next(m["data_point_id"] for item in column_items for m in item["mappings"] if m["data_point_id"])
     path = {"namespace": namespace, "database": database, "table": table}
     pages = {
         "datasets list": ("/", {}),
@@ -70,11 +65,12 @@ def main() -> None:
         "search two words": (f"{base}/search/", {"q": "total return"}),
         "export column": (f"{base}/export.json", {**path, "column": column_item["name"]}),
         "export namespace": (f"{base}/export.json", {"namespace": namespace}),
+        **(extra or {}),
     }
     results = []
     for name, (url, query) in pages.items():
         times = []
-        for _ in range(args.repeat):
+        for _ in range(repeat):
             started = time.perf_counter()
             response = client.get(url, query)
             if hasattr(response, "streaming_content"):
@@ -83,9 +79,25 @@ def main() -> None:
             assert response.status_code == 200, (name, response.status_code)
         results.append((max(times), statistics.median(times), name))
         print(f"  {name}: {statistics.median(times):.1f} ms", file=sys.stderr, flush=True)
+    return sorted(results, reverse=True)
+
+
+def timings_print(results: list[tuple[float, float, str]]) -> None:
     print(f"{'page':<28} {'median ms':>10} {'max ms':>8}")
-    for slowest, median, name in sorted(results, reverse=True):
+    for slowest, median, name in results:
         print(f"{name:<28} {median:10.1f} {slowest:8.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    timings_print(page_timings(dataset_id=args.dataset, repeat=args.repeat))
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ def files_write(directory: Path, *, scale: int, seed: int, generator: str) -> No
 
 
 def bench_with_database(*, scale: int, seed: int, keep: bool) -> None:
-    """The same kind of data through `dataset_process` into MongoDB (bench/database.py, its own process)."""
+    """The same kind of data through `version_process` into MongoDB (bench/database.py, its own process)."""
     command = [sys.executable, str(ROOT / "bench" / "database.py"), "--scale", str(scale), "--seed", str(seed)]
     subprocess.run(command + (["--keep"] if keep else []), check=True, cwd=ROOT)
 

@@ -1,34 +1,30 @@
-"""MongoDB documents for the linked records of a dataset; every document carries `dataset_id`.
+"""The shape of the MongoDB documents of a version: its records, anomalies and browse nodes.
 
-Bulk writes go through pymongo's `insert_many` (see `catalog.persistence`). Pages read documents
-by `_id` only (`<dataset_id>:<key>`, which also keeps keys unique per dataset), so the one other
-index is `dataset_id`, which deleting a dataset filters on. Every further index would only slow
-the inserts: on FerretDB's SQLite backend an index costs about 60% more insert time and is never
-used by a query, since that backend filters on nothing but `_id`.
+The documents live in the version's own collections (`catalog.mongo.version_collection`), so
+these classes only validate and wrap raw documents (`_from_son`); they are never queried through
+mongoengine. Bulk writes go through pymongo's `insert_many` (see `catalog.persistence`). Pages
+read documents by `_id` only (the record's key), so no index is declared: on FerretDB's SQLite
+backend an index costs about 60% more insert time and is never used by a query, since that
+backend filters on nothing but `_id`.
 """
 
 from mongoengine import BooleanField, DictField, Document, DynamicField, IntField, ListField, StringField
 
 
 class NamespaceDocument(Document):
-    # `_id` is "<dataset_id>:<key>": FerretDB's SQLite backend only pushes `_id` equality down to
+    # `_id` is the record's key: FerretDB's SQLite backend only pushes `_id` equality down to
     # an index, so point lookups by key stay fast there too.
     id = StringField(primary_key=True)
-    dataset_id = StringField(required=True)
     line = IntField(required=True)
     namespace_id = StringField(required=True)
     namespace_option_name = StringField(required=True)
     namespace_option_standard_name = StringField(null=True)
 
-    meta = {
-        "collection": "namespaces",
-        "indexes": ["dataset_id"],
-    }
+    meta = {"collection": "namespaces", "auto_create_index": False}
 
 
 class DataPointDocument(Document):
     id = StringField(primary_key=True)
-    dataset_id = StringField(required=True)
     line = IntField(required=True)
     data_point_id = StringField(required=True)
     data_point_name = StringField(required=True)
@@ -43,15 +39,11 @@ class DataPointDocument(Document):
     is_derived = DynamicField(null=True)
     methodology_reference = StringField(null=True)
 
-    meta = {
-        "collection": "datapoints",
-        "indexes": ["dataset_id"],
-    }
+    meta = {"collection": "datapoints", "auto_create_index": False}
 
 
 class ColumnDocument(Document):
     id = StringField(primary_key=True)
-    dataset_id = StringField(required=True)
     line = IntField(required=True)
     column_id = StringField(required=True)
     namespace_id = StringField(required=True)
@@ -61,16 +53,12 @@ class ColumnDocument(Document):
     data_point_id = StringField(null=True)
     dataset_owner_name = StringField(null=True)
 
-    meta = {
-        "collection": "columns",
-        "indexes": ["dataset_id"],
-    }
+    meta = {"collection": "columns", "auto_create_index": False}
 
 
 class AnomalyDocument(Document):
-    # `_id` is "<dataset_id>:<position in the report>", so the report order is the natural order.
+    # `_id` is the position in the report (zero-padded), so the report order is the natural order.
     id = StringField(primary_key=True)
-    dataset_id = StringField(required=True)
     file = StringField(required=True)
     line = IntField(null=True)
     field = StringField()
@@ -79,17 +67,13 @@ class AnomalyDocument(Document):
     value = StringField()
     message = StringField()
 
-    meta = {
-        "collection": "anomalies",
-        "indexes": ["dataset_id"],
-    }
+    meta = {"collection": "anomalies", "auto_create_index": False}
 
 
 class BrowseNodeDocument(Document):
     """A page of the browse index (see `catalog.read_model`), looked up by `_id` only."""
 
     id = StringField(primary_key=True)
-    dataset_id = StringField(required=True)
     kind = StringField(required=True)
     path = ListField(StringField())
     page = IntField(required=True)
@@ -98,7 +82,7 @@ class BrowseNodeDocument(Document):
     items = ListField(DictField())
     limited = BooleanField()  # search nodes: more matches exist than the node keeps
 
-    meta = {"collection": "browse_nodes", "indexes": ["dataset_id"]}
+    meta = {"collection": "browse_nodes", "auto_create_index": False}
 
 
 RECORD_DOCUMENTS = {
@@ -106,4 +90,3 @@ RECORD_DOCUMENTS = {
     "datapoints": DataPointDocument,
     "columns": ColumnDocument,
 }
-ALL_DOCUMENTS = (*RECORD_DOCUMENTS.values(), AnomalyDocument, BrowseNodeDocument)

@@ -1,14 +1,17 @@
-"""Writes and deletes the MongoDB documents of a dataset in bulk."""
+"""Writes the MongoDB documents of a version in bulk, and drops them.
+
+A version's documents live in collections of their own (`catalog.mongo`): writing is
+`insert_many` into empty collections, removing is one `drop()` per collection. Nothing is ever
+deleted document by document.
+"""
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
 import pandas as pd
-from pymongo import DeleteOne
-from pymongo.errors import OperationFailure
 
-from catalog.documents import ALL_DOCUMENTS, RECORD_DOCUMENTS, AnomalyDocument, BrowseNodeDocument
-from catalog.mongo import mongo_connect
+from catalog.documents import RECORD_DOCUMENTS, AnomalyDocument, BrowseNodeDocument
+from catalog.mongo import VERSION_COLLECTIONS, mongo_connect, version_collection
 from catalog.read_model import browse_nodes_build
 from engine import SCHEMAS
 
@@ -16,16 +19,14 @@ logger = logging.getLogger(__name__)
 
 INSERT_BATCH_SIZE = 5_000
 NODE_BATCH_SIZE = 500  # nodes hold up to 50 items each
-DELETE_BATCH_SIZE = 1_000
 
 
-def _frame_to_documents(frame: pd.DataFrame, *, dataset_id: str, ids: pd.Series) -> Iterator[list[dict]]:
+def _frame_to_documents(frame: pd.DataFrame, *, ids: pd.Series) -> Iterator[list[dict]]:
     """Batches of documents; one batch at a time, so a million rows never become a million dicts."""
-    ids = (dataset_id + ":" + ids.astype(str)).to_numpy()
+    ids = ids.astype(str).to_numpy()
     for start in range(0, len(frame), INSERT_BATCH_SIZE):
         batch = frame.iloc[start : start + INSERT_BATCH_SIZE].astype(object)
         batch = batch.where(batch.notna(), None)
-        batch.insert(0, "dataset_id", dataset_id)
         batch.insert(0, "_id", ids[start : start + INSERT_BATCH_SIZE])
         yield batch.to_dict("records")
 
@@ -45,15 +46,16 @@ def _validate_batch(document_class, batch: list[dict]) -> None:
     # The pipeline has already cleaned every value; checking the field set and the first
     # document of each batch catches a schema drift without a per-row Python validation.
     expected = set(document_class._db_field_map.values())
-    for document in (batch[0],):
-        unknown = set(document) - expected
-        if unknown:
-            raise ValueError(f"{document_class.__name__}: unexpected fields {sorted(unknown)}")
-        document_class._from_son(document).validate()
+    unknown = set(batch[0]) - expected
+    if unknown:
+        raise ValueError(f"{document_class.__name__}: unexpected fields {sorted(unknown)}")
+    document_class._from_son(batch[0]).validate()
 
 
-def _insert(document_class, batches: Iterable[list[dict]], progress: Callable[[int], None] | None) -> int:
-    collection = document_class._get_collection()
+def _insert(
+    document_class, *, version: str, kind: str, batches: Iterable[list[dict]], progress: Callable[[int], None] | None
+) -> int:
+    collection = version_collection(version=version, kind=kind)
     done = 0
     for batch in batches:
         _validate_batch(document_class, batch)
@@ -65,48 +67,46 @@ def _insert(document_class, batches: Iterable[list[dict]], progress: Callable[[i
 
 
 def records_persist(
-    *, dataset_id: str, records: dict[str, pd.DataFrame], progress: Callable[[int, int], None] | None = None
+    *, version: str, records: dict[str, pd.DataFrame], progress: Callable[[int, int], None] | None = None
 ) -> None:
     """Inserts the kept records of the three files; `progress(done, total)` after each batch."""
-    mongo_connect()
     total = sum(len(frame) for frame in records.values())
     done_before = 0
     for file, document_class in RECORD_DOCUMENTS.items():
         frame = records[file]
         if frame.empty:
             continue
-        documents = _frame_to_documents(frame, dataset_id=dataset_id, ids=frame[SCHEMAS[file].key])
+        documents = _frame_to_documents(frame, ids=frame[SCHEMAS[file].key])
 
         def report(done: int, base: int = done_before) -> None:
             if progress:
                 progress(base + done, total)
 
-        _insert(document_class, documents, report)
+        _insert(document_class, version=version, kind=file, batches=documents, progress=report)
         done_before += len(frame)
 
 
-def anomalies_persist(*, dataset_id: str, anomalies: pd.DataFrame) -> None:
-    mongo_connect()
+def anomalies_persist(*, version: str, anomalies: pd.DataFrame) -> None:
     if anomalies.empty:
         return
     frame = anomalies[["file", "line", "field", "code", "severity", "value", "message"]].copy()
     positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
-    _insert(AnomalyDocument, _frame_to_documents(frame, dataset_id=dataset_id, ids=positions), None)
+    documents = _frame_to_documents(frame, ids=positions)
+    _insert(AnomalyDocument, version=version, kind="anomalies", batches=documents, progress=None)
 
 
 def browse_index_persist(
     *,
-    dataset_id: str,
+    version: str,
     records: dict[str, pd.DataFrame],
     anomalies: pd.DataFrame,
     progress: Callable[[float], None] | None = None,
 ) -> int:
-    """Builds and writes the browse index of a dataset; returns the number of nodes.
+    """Builds and writes the browse index of a version; returns the number of nodes.
 
     `progress(fraction)` follows the items written against an estimate (each column row appears
     about twice, each anomaly under eight filter combinations), capped at 1."""
-    mongo_connect()
-    nodes = browse_nodes_build(dataset_id=dataset_id, records=records, anomalies=anomalies)
+    nodes = browse_nodes_build(records=records, anomalies=anomalies)
     expected = 2 * len(records["columns"]) + 8 * len(anomalies) + 1
     written = 0
 
@@ -118,33 +118,16 @@ def browse_index_persist(
             if progress:
                 progress(min(1.0, written / expected))
 
-    return _insert(BrowseNodeDocument, batches(), None)
+    return _insert(BrowseNodeDocument, version=version, kind="browse_nodes", batches=batches(), progress=None)
 
 
-def dataset_documents_delete(*, dataset_id: str) -> int:
-    """Deletes every document of the dataset; returns how many were deleted.
-
-    One `delete_many` per collection where the server takes it (MongoDB always; FerretDB's SQLite
-    backend only up to ~32k matches, past which it fails without deleting anything); otherwise by
-    `_id` in bulk, the only filter that backend can find through an index.
-    """
+def version_documents_drop(*, version: str) -> None:
+    """Drops every collection of the version (dropping one that does not exist is harmless)."""
     mongo_connect()
-    deleted = 0
-    for document_class in ALL_DOCUMENTS:
-        collection = document_class._get_collection()
-        try:
-            deleted += collection.delete_many({"dataset_id": dataset_id}).deleted_count
-            continue
-        except OperationFailure:
-            logger.info("delete_many refused on %s; deleting by _id", collection.name)
-        ids = [doc["_id"] for doc in collection.find({"dataset_id": dataset_id}, {"_id": 1})]
-        for batch in _batches(ids, DELETE_BATCH_SIZE):
-            result = collection.bulk_write([DeleteOne({"_id": _id}) for _id in batch], ordered=False)
-            deleted += result.deleted_count
-    return deleted
+    for kind in VERSION_COLLECTIONS:
+        version_collection(version=version, kind=kind).drop()
 
 
-def indexes_ensure() -> None:
-    mongo_connect()
-    for document_class in ALL_DOCUMENTS:
-        document_class.ensure_indexes()
+def version_document_counts(*, version: str) -> dict[str, int]:
+    """Documents per collection of the version (a count of a whole collection, no filter)."""
+    return {kind: version_collection(version=version, kind=kind).count_documents({}) for kind in VERSION_COLLECTIONS}

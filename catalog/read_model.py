@@ -1,4 +1,4 @@
-"""The browse index: small, paged read-model documents built once per dataset with pandas.
+"""The browse index: small, paged read-model documents built once per version with pandas.
 
 Every browse page, search and anomaly list reads one document by `_id`. FerretDB's SQLite
 backend (the MongoDB server here) only uses an index for `_id` equality and scans the whole
@@ -19,8 +19,8 @@ ANOMALY_FILTERS = ("file", "code", "severity")
 _TOKEN = re.compile(r"[0-9a-z]+")
 
 
-def node_id(dataset_id: str, kind: str, path: list, page: int = 1) -> str:
-    return f"{dataset_id}|{kind}|{json.dumps(path, ensure_ascii=False)}|{page}"
+def node_id(kind: str, path: list, page: int = 1) -> str:
+    return f"{kind}|{json.dumps(path, ensure_ascii=False)}|{page}"
 
 
 def search_tokens(text: str) -> list[str]:
@@ -53,13 +53,12 @@ def _group_bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, np.append(starts[1:], len(keys))
 
 
-def _nodes(dataset_id: str, kind: str, path: list, items: list[dict], size: int = PAGE_SIZE) -> Iterator[dict]:
+def _nodes(kind: str, path: list, items: list[dict], size: int = PAGE_SIZE) -> Iterator[dict]:
     total = len(items)
     pages = max(1, -(-total // size))
     for page in range(1, pages + 1):
         yield {
-            "_id": node_id(dataset_id, kind, path, page),
-            "dataset_id": dataset_id,
+            "_id": node_id(kind, path, page),
             "kind": kind,
             "path": path,
             "page": page,
@@ -69,16 +68,14 @@ def _nodes(dataset_id: str, kind: str, path: list, items: list[dict], size: int 
         }
 
 
-def _grouped_nodes(
-    dataset_id: str, kind: str, frame: pd.DataFrame, keys: list[str], size: int = PAGE_SIZE
-) -> Iterator[dict]:
+def _grouped_nodes(kind: str, frame: pd.DataFrame, keys: list[str], size: int = PAGE_SIZE) -> Iterator[dict]:
     """One paged node per distinct value of `keys`; `frame` must be sorted by `keys` already."""
     if frame.empty:
         return
     rows = _Rows(frame.drop(columns=keys))
     key_values = frame[keys].to_numpy()
     for start, end in zip(*_group_bounds(key_values)):
-        yield from _nodes(dataset_id, kind, [str(v) for v in key_values[start]], rows.dicts(start, end), size)
+        yield from _nodes(kind, [str(v) for v in key_values[start]], rows.dicts(start, end), size)
 
 
 def _columns_frame(columns: pd.DataFrame, datapoints: pd.DataFrame) -> pd.DataFrame:
@@ -105,7 +102,7 @@ def _columns_frame(columns: pd.DataFrame, datapoints: pd.DataFrame) -> pd.DataFr
     return frame.join(names, on="data_point_id")
 
 
-def _column_nodes(dataset_id: str, columns: pd.DataFrame, path: list[str]) -> Iterator[dict]:
+def _column_nodes(columns: pd.DataFrame, path: list[str]) -> Iterator[dict]:
     """A table's physical columns, each carrying its mappings (so one page also serves the
     column level): built one table at a time."""
     mappings = columns.sort_values([*path, "line"])
@@ -124,11 +121,11 @@ def _column_nodes(dataset_id: str, columns: pd.DataFrame, path: list[str]) -> It
             }
             for physical in range(first, last)
         ]
-        yield from _nodes(dataset_id, "columns", [str(v) for v in tables[first]], items)
+        yield from _nodes("columns", [str(v) for v in tables[first]], items)
 
 
-def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], anomalies: pd.DataFrame) -> Iterator[dict]:
-    """Yields every node of the dataset's browse index."""
+def browse_nodes_build(*, records: dict[str, pd.DataFrame], anomalies: pd.DataFrame) -> Iterator[dict]:
+    """Yields every node of a version's browse index."""
     namespaces, datapoints = records["namespaces"], records["datapoints"]
     columns = _columns_frame(records["columns"], datapoints)
     path = ["namespace_id", "database", "table", "column"]
@@ -138,7 +135,7 @@ def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], ano
     )
     top = namespaces[["namespace_id", "namespace_option_name"]].join(per_namespace, on="namespace_id")
     top[["databases", "columns"]] = top[["databases", "columns"]].fillna(0).astype(int)
-    yield from _nodes(dataset_id, "namespaces", [], _Rows(top.sort_values("namespace_id")).dicts())
+    yield from _nodes("namespaces", [], _Rows(top.sort_values("namespace_id")).dicts())
 
     databases = (
         columns.groupby(path[:2])
@@ -146,7 +143,7 @@ def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], ano
         .reset_index()
         .rename(columns={"database": "name"})
     )
-    yield from _grouped_nodes(dataset_id, "databases", databases, path[:1])
+    yield from _grouped_nodes("databases", databases, path[:1])
 
     tables = (
         columns.groupby(path[:3])
@@ -154,22 +151,22 @@ def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], ano
         .reset_index()
         .rename(columns={"table": "name"})
     )
-    yield from _grouped_nodes(dataset_id, "tables", tables, path[:2])
+    yield from _grouped_nodes("tables", tables, path[:2])
 
-    yield from _column_nodes(dataset_id, columns, path)
+    yield from _column_nodes(columns, path)
 
     usages = columns[columns["data_point_id"].notna()].sort_values(["data_point_id", *path])[
         ["data_point_id", "column_id", *path, "owner"]
     ]
-    yield from _grouped_nodes(dataset_id, "usages", usages, ["data_point_id"])
-    yield from _anomaly_nodes(dataset_id, anomalies)
-    yield from _search_nodes(dataset_id, datapoints, columns)
+    yield from _grouped_nodes("usages", usages, ["data_point_id"])
+    yield from _anomaly_nodes(anomalies)
+    yield from _search_nodes(datapoints, columns)
 
 
-def _anomaly_nodes(dataset_id: str, anomalies: pd.DataFrame) -> Iterator[dict]:
+def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
     """Anomaly pages for every combination of the file / code / severity filters (blank = all)."""
     if anomalies.empty:
-        yield from _nodes(dataset_id, "anomalies", ["", "", ""], [])
+        yield from _nodes("anomalies", ["", "", ""], [])
         return
     frame = anomalies[["file", "line", "field", "code", "severity", "value", "message"]].copy()
     frame["line"] = frame["line"].astype(object).where(frame["line"].notna(), None)
@@ -181,10 +178,10 @@ def _anomaly_nodes(dataset_id: str, anomalies: pd.DataFrame) -> Iterator[dict]:
             keyed[f"by_{name}"] = keyed[name] if name in used else ""
         keys = [f"by_{name}" for name in ANOMALY_FILTERS]
         keyed = keyed.sort_values([*keys, "position"], kind="stable").drop(columns="position")
-        yield from _grouped_nodes(dataset_id, "anomalies", keyed, keys)
+        yield from _grouped_nodes("anomalies", keyed, keys)
     per_line = frame[frame["file"] == "datapoints"].dropna(subset=["line"]).sort_values(["line", "position"])
     per_line = per_line.drop(columns="position").assign(line_key=lambda f: f["line"].astype(int))
-    yield from _grouped_nodes(dataset_id, "record_anomalies", per_line.drop(columns=["file"]), ["line_key"])
+    yield from _grouped_nodes("record_anomalies", per_line.drop(columns=["file"]), ["line_key"])
 
 
 def _first_positions_per_word(values: pd.Series) -> dict[str, np.ndarray]:
@@ -211,7 +208,7 @@ def _word_hits(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, np.nda
     return {word: np.unique(np.concatenate(parts))[: SEARCH_LIMIT + 1] for word, parts in merged.items()}
 
 
-def _search_nodes(dataset_id: str, datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[dict]:
+def _search_nodes(datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[dict]:
     """Word → matching data points and physical columns, the first SEARCH_LIMIT of each per word."""
     path = ["namespace_id", "database", "table", "column"]
     physical = columns.drop_duplicates(path)[path].reset_index(drop=True)
@@ -233,8 +230,7 @@ def _search_nodes(dataset_id: str, datapoints: pd.DataFrame, columns: pd.DataFra
                 item = {"kind": kind, **rows.dicts(position, position + 1)[0]}
                 items.append({key: value for key, value in item.items() if value is not None})
         yield {
-            "_id": node_id(dataset_id, "search", [word]),
-            "dataset_id": dataset_id,
+            "_id": node_id("search", [word]),
             "kind": "search",
             "path": [word],
             "page": 1,

@@ -1,13 +1,14 @@
-"""Read queries for the browse, search and anomaly pages.
+"""Read queries for the browse, search and anomaly pages, always of one version.
 
-Pages read the browse index (`catalog.read_model`) by `_id`, one document per page; single
-records are read by `_id` too. Nothing here filters a collection by field (see browse_index).
+`version` is the version id's hex, which names its collections (`catalog.mongo`). Pages read
+the browse index (`catalog.read_model`) by `_id`, one document per page; single records are read
+by `_id` (their key) too. Nothing here filters a collection by field (see browse_index).
 """
 
 from dataclasses import dataclass, field
 
-from catalog.documents import BrowseNodeDocument, DataPointDocument, NamespaceDocument
-from catalog.mongo import mongo_connect
+from catalog.documents import RECORD_DOCUMENTS, DataPointDocument, NamespaceDocument
+from catalog.mongo import version_collection
 from catalog.read_model import node_id, search_tokens
 
 
@@ -27,57 +28,61 @@ class Page:
         return self.number < self.pages
 
 
-def _node(dataset_id: str, kind: str, path: list, page: int = 1) -> dict | None:
-    mongo_connect()
-    return BrowseNodeDocument._get_collection().find_one({"_id": node_id(dataset_id, kind, path, page)})
+def _node(version: str, kind: str, path: list, page: int = 1) -> dict | None:
+    return version_collection(version=version, kind="browse_nodes").find_one({"_id": node_id(kind, path, page)})
 
 
-def _page(dataset_id: str, kind: str, path: list, page: int = 1) -> Page:
+def _record(version: str, file: str, key: str):
+    """One record by its key, wrapped in its document class (templates read its attributes)."""
+    raw = version_collection(version=version, kind=file).find_one({"_id": key})
+    return RECORD_DOCUMENTS[file]._from_son(raw) if raw is not None else None
+
+
+def _page(version: str, kind: str, path: list, page: int = 1) -> Page:
     page = max(1, page)
-    node = _node(dataset_id, kind, path, page)
+    node = _node(version, kind, path, page)
     if node is None:
         return Page(number=page)
     return Page(items=node["items"], number=node["page"], pages=node["pages"], total=node["total"])
 
 
-def namespaces_for_dataset(*, dataset_id: str, page: int = 1) -> Page:
+def namespaces_for_dataset(*, version: str, page: int = 1) -> Page:
     """Namespaces with how many databases and column rows each holds."""
-    return _page(dataset_id, "namespaces", [], page)
+    return _page(version, "namespaces", [], page)
 
 
-def namespace_get(*, dataset_id: str, namespace_id: str) -> NamespaceDocument | None:
-    mongo_connect()
-    return NamespaceDocument.objects(id=f"{dataset_id}:{namespace_id}").first()
+def namespace_get(*, version: str, namespace_id: str) -> NamespaceDocument | None:
+    return _record(version, "namespaces", namespace_id)
 
 
-def databases_for_namespace(*, dataset_id: str, namespace_id: str, page: int = 1) -> Page:
+def databases_for_namespace(*, version: str, namespace_id: str, page: int = 1) -> Page:
     """Databases of a namespace: `name`, `tables`, `rows`."""
-    return _page(dataset_id, "databases", [namespace_id], page)
+    return _page(version, "databases", [namespace_id], page)
 
 
-def tables_for_database(*, dataset_id: str, namespace_id: str, database: str, page: int = 1) -> Page:
+def tables_for_database(*, version: str, namespace_id: str, database: str, page: int = 1) -> Page:
     """Tables of a database: `name`, `columns`, `rows`."""
-    return _page(dataset_id, "tables", [namespace_id, database], page)
+    return _page(version, "tables", [namespace_id, database], page)
 
 
-def columns_for_table(*, dataset_id: str, namespace_id: str, database: str, table: str, page: int = 1) -> Page:
+def columns_for_table(*, version: str, namespace_id: str, database: str, table: str, page: int = 1) -> Page:
     """Physical columns of a table: `name`, `datapoints`, `rows`."""
-    return _page(dataset_id, "columns", [namespace_id, database, table], page)
+    return _page(version, "columns", [namespace_id, database, table], page)
 
 
-def mappings_for_column(*, dataset_id: str, namespace_id: str, database: str, table: str, column: str) -> list[dict]:
+def mappings_for_column(*, version: str, namespace_id: str, database: str, table: str, column: str) -> list[dict]:
     """Column rows of one physical column, each with its data point's id, name and type.
 
     They live in the column's entry of its table's page; a table rarely has more than one page."""
-    for item in _all_pages(dataset_id, "columns", [namespace_id, database, table]):
+    for item in _all_pages(version, "columns", [namespace_id, database, table]):
         if item["name"] == column:
             return item["mappings"]
     return []
 
 
-def _all_pages(dataset_id: str, kind: str, path: list) -> list[dict]:
+def _all_pages(version: str, kind: str, path: list) -> list[dict]:
     items, page = [], 1
-    while (node := _node(dataset_id, kind, path, page)) is not None:
+    while (node := _node(version, kind, path, page)) is not None:
         items.extend(node["items"])
         if page >= node["pages"]:
             break
@@ -86,17 +91,15 @@ def _all_pages(dataset_id: str, kind: str, path: list) -> list[dict]:
 
 
 def column_rows_for_selection(
-    *, dataset_id: str, namespace_id: str, database: str = "", table: str = "", column: str = ""
+    *, version: str, namespace_id: str, database: str = "", table: str = "", column: str = ""
 ) -> list[dict]:
     """Every column row under a browse selection, walking the index down from the namespace."""
-    databases = [database] if database else [d["name"] for d in _all_pages(dataset_id, "databases", [namespace_id])]
+    databases = [database] if database else [d["name"] for d in _all_pages(version, "databases", [namespace_id])]
     rows = []
     for database_name in databases:
-        tables = (
-            [table] if table else [t["name"] for t in _all_pages(dataset_id, "tables", [namespace_id, database_name])]
-        )
+        tables = [table] if table else [t["name"] for t in _all_pages(version, "tables", [namespace_id, database_name])]
         for table_name in tables:
-            for item in _all_pages(dataset_id, "columns", [namespace_id, database_name, table_name]):
+            for item in _all_pages(version, "columns", [namespace_id, database_name, table_name]):
                 if column and item["name"] != column:
                     continue
                 rows.extend(
@@ -106,34 +109,33 @@ def column_rows_for_selection(
     return rows
 
 
-def datapoints_by_ids(*, dataset_id: str, data_point_ids: list[str]) -> dict[str, DataPointDocument]:
+def datapoints_by_ids(*, version: str, data_point_ids: list[str]) -> dict[str, DataPointDocument]:
     """Data points by key, each looked up by `_id`."""
-    mongo_connect()
+    collection = version_collection(version=version, kind="datapoints")
     found = {}
     for data_point_id in dict.fromkeys(data_point_ids):
-        document = DataPointDocument.objects(id=f"{dataset_id}:{data_point_id}").first()
-        if document is not None:
-            found[data_point_id] = document
+        raw = collection.find_one({"_id": data_point_id})
+        if raw is not None:
+            found[data_point_id] = DataPointDocument._from_son(raw)
     return found
 
 
-def datapoint_get(*, dataset_id: str, data_point_id: str) -> DataPointDocument | None:
-    mongo_connect()
-    return DataPointDocument.objects(id=f"{dataset_id}:{data_point_id}").first()
+def datapoint_get(*, version: str, data_point_id: str) -> DataPointDocument | None:
+    return _record(version, "datapoints", data_point_id)
 
 
-def columns_for_datapoint(*, dataset_id: str, data_point_id: str, page: int = 1) -> Page:
+def columns_for_datapoint(*, version: str, data_point_id: str, page: int = 1) -> Page:
     """Every column row mapped to a data point, with its full path."""
-    return _page(dataset_id, "usages", [data_point_id], page)
+    return _page(version, "usages", [data_point_id], page)
 
 
-def anomalies_for_datapoint(*, dataset_id: str, line: int) -> list[dict]:
-    node = _node(dataset_id, "record_anomalies", [str(line)])
+def anomalies_for_datapoint(*, version: str, line: int) -> list[dict]:
+    node = _node(version, "record_anomalies", [str(line)])
     return node["items"] if node else []
 
 
-def anomalies_list(*, dataset_id: str, file: str = "", code: str = "", severity: str = "", page: int = 1) -> Page:
-    return _page(dataset_id, "anomalies", [file, code, severity], page)
+def anomalies_list(*, version: str, file: str = "", code: str = "", severity: str = "", page: int = 1) -> Page:
+    return _page(version, "anomalies", [file, code, severity], page)
 
 
 @dataclass(frozen=True)
@@ -144,13 +146,13 @@ class SearchResults:
     limited: bool
 
 
-def dataset_search(*, dataset_id: str, query: str, limit: int = 200) -> SearchResults:
+def dataset_search(*, version: str, query: str, limit: int = 200) -> SearchResults:
     """Data points (by id, name, standard name, definition) and columns (by database, table or
     column name) that hold every word of the query."""
     hits: dict | None = None
     limited = False
     for word in dict.fromkeys(search_tokens(query)):
-        node = _node(dataset_id, "search", [word])
+        node = _node(version, "search", [word])
         items = node["items"] if node else []
         limited = limited or bool(node and node.get("limited"))
         found = {_search_key(item): item for item in items}

@@ -14,7 +14,6 @@ web_port=${web_port:-8000}
 service_env=$(devservices/services.sh start)
 eval "$(sed 's/^/export /' <<<"$service_env")"
 $PY manage.py migrate --noinput >/dev/null
-$PY manage.py ensure_indexes
 $PY manage.py create_local_admin --credentials-file var/admin-credentials.txt
 
 worker_pid=""

@@ -230,7 +230,7 @@ def _retry_delay(attempt: int) -> int:
     return settings.JOB_RETRY_BACKOFF_SECONDS * 2 ** max(0, attempt - 1)
 
 
-def job_release(*, claim: Claim, outcome: str, retry_note: str = "") -> bool:
+def job_release(*, claim: Claim, outcome: str, note: str | None = None) -> bool:
     """Ends the run: the job is finished, or (outcome `retrying`) queued again after a backoff.
     False if the run had already lost its lease."""
     now = timezone.now()
@@ -239,13 +239,15 @@ def job_release(*, claim: Claim, outcome: str, retry_note: str = "") -> bool:
     with transaction.atomic():
         if outcome == RunOutcome.RETRYING:
             available_at = now + timedelta(seconds=_retry_delay(claim.attempt))
-            released = lease.update(state=LeaseState.QUEUED, available_at=available_at, note=retry_note, **ended)
+            released = lease.update(state=LeaseState.QUEUED, available_at=available_at, note=note or "", **ended)
             if released:
                 task_name = job_kind_get(name=claim.kind).task_name
                 OutboxMessage.objects.create(
                     lease_id=claim.lease_id, task_name=task_name, args=[claim.object_id], available_at=available_at
                 )
         else:
+            if note is not None:
+                ended["note"] = note
             released = lease.update(state=LeaseState.FINISHED, **ended)
         if released:
             JobRun.objects.filter(pk=claim.run_id).update(ended_at=now, outcome=outcome)
@@ -269,13 +271,14 @@ def job_run(*, kind: str, object_id: str, work: Callable[[], None]) -> str:
         note = (
             f"{exc} Retrying automatically in {delay} s (attempt {claim.attempt + 1} of {settings.JOB_MAX_ATTEMPTS})."
         )
-        job_release(claim=claim, outcome=RunOutcome.RETRYING, retry_note=note)
+        job_release(claim=claim, outcome=RunOutcome.RETRYING, note=note)
         return "retrying"
     except LeaseLost:
         logger.warning("%s %s stopped: another run holds it now", kind, object_id)
         return "lost"
-    except BaseException:
-        job_release(claim=claim, outcome=RunOutcome.FAILED)
+    except BaseException as exc:
+        activity = job_kind_get(name=kind).activity
+        job_release(claim=claim, outcome=RunOutcome.FAILED, note=f"{activity.capitalize()} failed: {_error_text(exc)}")
         raise
     finally:
         stop.set()

@@ -22,11 +22,11 @@ def _owner_key(owner: str | None) -> str:
     return f"{owner.replace(' ', '_') if owner else 'unknown'}_namespaces"
 
 
-def _export_tree(*, dataset_id: str, rows: list[dict]) -> dict:
+def _export_tree(*, version: str, rows: list[dict]) -> dict:
     """Rows of (namespace_id, database, owner, data_point_id) → owner → namespace → database → data points,
     each level in the order of first appearance."""
     datapoints = datapoints_by_ids(
-        dataset_id=dataset_id, data_point_ids=[row["data_point_id"] for row in rows if row.get("data_point_id")]
+        version=version, data_point_ids=[row["data_point_id"] for row in rows if row.get("data_point_id")]
     )
     tree: dict[str, dict[str, dict[str, dict[str, None]]]] = {}
     for row in rows:
@@ -40,7 +40,7 @@ def _export_tree(*, dataset_id: str, rows: list[dict]) -> dict:
         export[owner_key] = {}
         for namespace_id, databases in namespaces.items():
             if namespace_id not in names:
-                namespace = namespace_get(dataset_id=dataset_id, namespace_id=namespace_id)
+                namespace = namespace_get(version=version, namespace_id=namespace_id)
                 names[namespace_id] = namespace.namespace_option_name if namespace else None
             export[owner_key][namespace_id] = {
                 "namespace_option_name": names[namespace_id],
@@ -57,28 +57,28 @@ def _export_tree(*, dataset_id: str, rows: list[dict]) -> dict:
     return export
 
 
-def export_build(*, dataset_id: str, namespace_id: str, database: str = "", table: str = "", column: str = "") -> dict:
+def export_build(*, version: str, namespace_id: str, database: str = "", table: str = "", column: str = "") -> dict:
     """The data points under a browse selection; one top-level `<owner>_namespaces` key per owner."""
     rows = column_rows_for_selection(
-        dataset_id=dataset_id, namespace_id=namespace_id, database=database, table=table, column=column
+        version=version, namespace_id=namespace_id, database=database, table=table, column=column
     )
     rows.sort(key=lambda row: row["line"])  # the order of the columns file
-    return _export_tree(dataset_id=dataset_id, rows=[{**row, "namespace_id": namespace_id} for row in rows])
+    return _export_tree(version=version, rows=[{**row, "namespace_id": namespace_id} for row in rows])
 
 
-def export_build_for_search(*, dataset_id: str, query: str) -> dict:
+def export_build_for_search(*, version: str, query: str) -> dict:
     """The data points a search finds, placed under every namespace and database that maps them."""
-    results = dataset_search(dataset_id=dataset_id, query=query)
+    results = dataset_search(version=version, query=query)
     rows = []
     for item in results.datapoints:
         page = 1
         while True:
-            usages = columns_for_datapoint(dataset_id=dataset_id, data_point_id=item["data_point_id"], page=page)
+            usages = columns_for_datapoint(version=version, data_point_id=item["data_point_id"], page=page)
             rows.extend({**usage, "data_point_id": item["data_point_id"]} for usage in usages.items)
             if not usages.has_next:
                 break
             page += 1
-    return _export_tree(dataset_id=dataset_id, rows=rows)
+    return _export_tree(version=version, rows=rows)
 
 
 def export_filename(*parts: str) -> str:

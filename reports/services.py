@@ -1,14 +1,24 @@
-"""Writes the anomaly reports of a dataset (anomalies.csv and summary.json) to storage."""
+"""Renders the anomaly reports of a version (anomalies.csv and summary.json) as bytes.
+
+The caller stores them (in the version's `FileField`s): this layer knows no Django model.
+"""
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from engine import PipelineResult
 from engine.report import anomalies_csv, summary_dict
-from reports.storage import report_key, storage_save
 
 
-def report_write(
+@dataclass(frozen=True)
+class RenderedReports:
+    anomalies_csv: bytes
+    summary_json: bytes
+    summary: dict
+
+
+def reports_render(
     *,
     dataset_id: str,
     name: str,
@@ -17,8 +27,7 @@ def report_write(
     result: PipelineResult | None,
     started_at: datetime,
     finished_at: datetime,
-) -> tuple[str, str, dict]:
-    """Writes both reports; returns their storage keys and the summary."""
+) -> RenderedReports:
     summary = summary_dict(
         dataset_id=dataset_id,
         name=name,
@@ -28,12 +37,8 @@ def report_write(
         started_at=started_at,
         finished_at=finished_at,
     )
-    csv_key = storage_save(
-        key=report_key(dataset_id=dataset_id, name="anomalies.csv"),
-        content=anomalies_csv(result.anomalies if result is not None else None),
+    return RenderedReports(
+        anomalies_csv=anomalies_csv(result.anomalies if result is not None else None),
+        summary_json=json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"),
+        summary=summary,
     )
-    summary_key = storage_save(
-        key=report_key(dataset_id=dataset_id, name="summary.json"),
-        content=json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"),
-    )
-    return csv_key, summary_key, summary

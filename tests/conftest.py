@@ -29,10 +29,8 @@ def mongo():
     """Refuses to run against a non-test database; `make test` starts it empty."""
     assert settings.MONGODB_NAME.endswith("_test"), "tests must run with MONGODB_NAME=..._test (use `make test`)"
     from catalog.mongo import mongo_connect
-    from catalog.persistence import indexes_ensure
 
     mongo_connect()
-    indexes_ensure()
     yield
 
 

@@ -8,15 +8,15 @@ class UploadsConfig(AppConfig):
     def ready(self) -> None:
         # The jobs app runs the dataset's jobs by task name and calls back here; it imports nothing of uploads.
         from jobs.registry import JobKind, job_kind_register
-        from uploads import services, tasks
+        from uploads import processing, services, tasks
 
         job_kind_register(
             kind=JobKind(
-                name=services.PROCESS_JOB,
-                task_name=tasks.dataset_process_task.name,
+                name=services.VERSION_JOB,
+                task_name=tasks.version_process_task.name,
                 activity="processing",
-                give_up=services.dataset_job_give_up,
-                is_finished=services.dataset_job_finished,
+                give_up=processing.version_job_give_up,
+                is_finished=processing.version_job_finished,
             )
         )
         job_kind_register(

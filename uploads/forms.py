@@ -1,7 +1,9 @@
-"""The upload form: a name and the three CSV files, each within the size limit."""
+"""Upload forms: a new dataset (a name and the three CSV files), a new version (any of the three)."""
 
 from django import forms
 from django.conf import settings
+
+from engine import FILES
 
 ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv")
 
@@ -21,3 +23,23 @@ class DatasetUploadForm(forms.Form):
     namespaces_file = forms.FileField(label="Namespaces CSV", validators=[_validate_upload])
     datapoints_file = forms.FileField(label="Data points CSV", validators=[_validate_upload])
     columns_file = forms.FileField(label="Columns CSV", validators=[_validate_upload])
+
+    def files_by_name(self) -> dict:
+        return {file: self.cleaned_data[f"{file}_file"] for file in FILES}
+
+
+class VersionUploadForm(forms.Form):
+    """A new version: any of the three files; those left empty are carried over."""
+
+    namespaces_file = forms.FileField(label="New namespaces CSV", required=False, validators=[_validate_upload])
+    datapoints_file = forms.FileField(label="New data points CSV", required=False, validators=[_validate_upload])
+    columns_file = forms.FileField(label="New columns CSV", required=False, validators=[_validate_upload])
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(f"{file}_file") for file in FILES):
+            raise forms.ValidationError("Choose at least one file to replace.")
+        return cleaned
+
+    def files_by_name(self) -> dict:
+        return {file: self.cleaned_data.get(f"{file}_file") for file in FILES}

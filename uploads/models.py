@@ -1,4 +1,9 @@
-"""The Dataset job: one upload of three files and the state of its processing."""
+"""A Dataset is a named catalog; each upload of its files is a DatasetVersion, the processing job.
+
+The pages show the dataset's `current_version`; a version that ends `done` replaces it in one
+UPDATE, so no page ever shows a mix of two runs. Files are `FileField`s whose keys are built
+from ids only (`*_upload_to` below): no user-supplied name reaches storage.
+"""
 
 import uuid
 
@@ -8,61 +13,128 @@ from django.db import models
 from engine import SEVERITY, Code
 
 
-class DatasetStatus(models.TextChoices):
+class VersionStatus(models.TextChoices):
     QUEUED = "queued"
     PROCESSING = "processing"
     DONE = "done"
     FAILED = "failed"
-    DELETING = "deleting"
 
 
-class DatasetStage(models.TextChoices):
+class VersionStage(models.TextChoices):
     QUEUED = "queued"
     READING = "reading"
     CHECKING = "checking"
     PERSISTING = "persisting"
+    COMPARING = "comparing"
     REPORTING = "reporting"
     FINISHED = "finished"
 
 
 class Dataset(models.Model):
-    # A UUID keeps ids unguessable in URLs and is the `dataset_id` of every MongoDB document.
+    # A UUID keeps ids unguessable in URLs.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
     # Empty for datasets ingested from the command line.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="datasets"
     )
-
-    status = models.CharField(max_length=20, choices=DatasetStatus.choices, default=DatasetStatus.QUEUED)
-    stage = models.CharField(max_length=20, choices=DatasetStage.choices, default=DatasetStage.QUEUED)
-    percent = models.PositiveSmallIntegerField(default=0)
-    counts = models.JSONField(default=dict, blank=True)
-    anomalies_total = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-
-    namespaces_key = models.CharField(max_length=500)
-    datapoints_key = models.CharField(max_length=500)
-    columns_key = models.CharField(max_length=500)
-    anomalies_csv_key = models.CharField(max_length=500, blank=True)
-    summary_json_key = models.CharField(max_length=500, blank=True)
-
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    # What every page shows; set only by `version_publish`, in one UPDATE.
+    current_version = models.ForeignKey(
+        "DatasetVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set when a delete is requested; the worker removes collections, files and rows.
+    deleting = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.status})"
+        return self.name
+
+
+def _version_prefix(version: "DatasetVersion") -> str:
+    return f"datasets/{version.dataset_id}/versions/{version.id}"
+
+
+def namespaces_upload_to(instance: "DatasetVersion", filename: str) -> str:
+    return f"{_version_prefix(instance)}/uploads/namespaces.csv"
+
+
+def datapoints_upload_to(instance: "DatasetVersion", filename: str) -> str:
+    return f"{_version_prefix(instance)}/uploads/datapoints.csv"
+
+
+def columns_upload_to(instance: "DatasetVersion", filename: str) -> str:
+    return f"{_version_prefix(instance)}/uploads/columns.csv"
+
+
+def anomalies_csv_upload_to(instance: "DatasetVersion", filename: str) -> str:
+    return f"{_version_prefix(instance)}/reports/anomalies.csv"
+
+
+def summary_json_upload_to(instance: "DatasetVersion", filename: str) -> str:
+    return f"{_version_prefix(instance)}/reports/summary.json"
+
+
+def diff_json_upload_to(instance: "DatasetVersion", filename: str) -> str:
+    return f"{_version_prefix(instance)}/reports/changes.json"
+
+
+def diff_csv_upload_to(instance: "DatasetVersion", filename: str) -> str:
+    return f"{_version_prefix(instance)}/reports/changes.csv"
+
+
+class DatasetVersion(models.Model):
+    """One upload of the three files and the state of its processing (the job)."""
+
+    # The hex of this id names the version's MongoDB collections (see `catalog.mongo`).
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    status = models.CharField(max_length=20, choices=VersionStatus.choices, default=VersionStatus.QUEUED)
+    stage = models.CharField(max_length=20, choices=VersionStage.choices, default=VersionStage.QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    anomalies_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Whether the version's MongoDB collections exist (retention drops those of older versions).
+    records_kept = models.BooleanField(default=False)
+    # Which files this upload replaced; the others were carried over from the version before.
+    replaced_files = models.JSONField(default=list, blank=True)
+
+    namespaces = models.FileField(upload_to=namespaces_upload_to, max_length=500)
+    datapoints = models.FileField(upload_to=datapoints_upload_to, max_length=500)
+    columns = models.FileField(upload_to=columns_upload_to, max_length=500)
+    anomalies_csv = models.FileField(upload_to=anomalies_csv_upload_to, max_length=500, blank=True)
+    summary_json = models.FileField(upload_to=summary_json_upload_to, max_length=500, blank=True)
+    # What changed against the version that was current when this one was processed.
+    diff_json = models.FileField(upload_to=diff_json_upload_to, max_length=500, blank=True)
+    diff_csv = models.FileField(upload_to=diff_csv_upload_to, max_length=500, blank=True)
+    compared_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["dataset", "-number"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "number"], name="version_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} v{self.number} ({self.status})"
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (DatasetStatus.DONE, DatasetStatus.FAILED)
+        return self.status in (VersionStatus.DONE, VersionStatus.FAILED)
 
-    def upload_key(self, file: str) -> str:
-        return getattr(self, f"{file}_key")
+    @property
+    def records_key(self) -> str:
+        """Names this version's MongoDB collections."""
+        return self.id.hex
 
     def anomaly_counts(self) -> list[dict]:
         """Anomalies per code over the three files, in the spec's order, codes with none left out."""

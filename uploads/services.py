@@ -1,330 +1,183 @@
-"""Services of the Dataset job: create from an upload, process, fail, retry, delete."""
+"""Services of a dataset's life: create, add a version, publish, keep, retry, delete.
+
+The processing job itself is `uploads.processing.version_process`.
+"""
 
 import logging
-import time
-from collections.abc import Callable
-from dataclasses import replace
 
-from botocore.exceptions import ConnectionError as StorageConnectionError
-from botocore.exceptions import HTTPClientError
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
-from pymongo.errors import ConnectionFailure
+from django.db.models import Q
 
-from catalog.persistence import (
-    anomalies_persist,
-    browse_index_persist,
-    dataset_documents_delete,
-    records_persist,
-)
-from engine import FILES, PipelineResult, Vocabularies, pipeline_run
-from jobs.services import TransientJobError, job_enqueue, job_heartbeat, job_may_retry
-from reports.services import report_write
-from reports.storage import storage_delete_dataset, storage_read, storage_save, upload_key
-from uploads.models import Dataset, DatasetStage, DatasetStatus
+from catalog.persistence import version_documents_drop
+from engine import FILES
+from jobs.services import job_enqueue, job_heartbeat
+from uploads.models import Dataset, DatasetVersion, VersionStage, VersionStatus
 
 logger = logging.getLogger(__name__)
 
-# Progress is written at most this often, so a large file does not hammer the database.
-PROGRESS_INTERVAL_SECONDS = 0.5
-# Where each stage starts and ends on the overall progress bar.
-STAGE_SPANS = {
-    DatasetStage.READING: (0, 20),
-    DatasetStage.CHECKING: (20, 45),
-    DatasetStage.PERSISTING: (45, 95),
-    DatasetStage.REPORTING: (95, 100),
-}
-# The two jobs of a dataset, as the `jobs` app knows them (registered in `uploads/apps.py`).
-PROCESS_JOB = "dataset.process"
+# The FileFields of a version that are its own reports (never shared with another version).
+REPORT_FIELDS = ("anomalies_csv", "summary_json", "diff_json", "diff_csv")
+
+
+# The two jobs, as the `jobs` app knows them (registered in `uploads/apps.py`).
+VERSION_JOB = "version.process"
 DELETE_JOB = "dataset.delete"
 
 
-def _enqueue(dataset_id: str) -> None:
-    job_enqueue(kind=PROCESS_JOB, object_id=dataset_id)
+class VersionInProgress(Exception):
+    """A dataset processes one version at a time, so that each compares with a settled one."""
+
+
+def _enqueue(version: DatasetVersion) -> None:
+    # The job and its message are saved with the version; the message leaves on commit, or
+    # with the next sweep if the broker is down then.
+    job_enqueue(kind=VERSION_JOB, object_id=str(version.pk))
+
+
+def version_in_progress(*, dataset: Dataset) -> DatasetVersion | None:
+    return dataset.versions.filter(status__in=(VersionStatus.QUEUED, VersionStatus.PROCESSING)).first()
 
 
 @transaction.atomic
-def dataset_create(
-    *,
-    name: str,
-    owner,
-    namespaces_file: UploadedFile,
-    datapoints_file: UploadedFile,
-    columns_file: UploadedFile,
-    enqueue: bool = True,
-) -> Dataset:
-    """Saves the three uploads to storage and queues the processing; never parses the CSVs."""
-    dataset = Dataset(name=name, owner=owner)
-    uploads = {"namespaces": namespaces_file, "datapoints": datapoints_file, "columns": columns_file}
-    for file, upload in uploads.items():
-        key = storage_save(key=upload_key(dataset_id=str(dataset.id), file=file), content=upload)
-        setattr(dataset, f"{file}_key", key)
-    dataset.save()
+def dataset_create(*, name: str, owner, files: dict[str, File], enqueue: bool = True) -> DatasetVersion:
+    """Creates the dataset and its version 1 from the three uploads; never parses the CSVs."""
+    dataset = Dataset.objects.create(name=name, owner=owner)
+    return version_create(dataset=dataset, created_by=owner, files=files, enqueue=enqueue)
+
+
+@transaction.atomic
+def version_create(
+    *, dataset: Dataset, created_by, files: dict[str, File | None], enqueue: bool = True
+) -> DatasetVersion:
+    """Adds a version; a file left out is carried over from the latest version (the stored file
+    is referenced, not copied). The current version stays what pages show until this one is done."""
+    # Locks the dataset row, so two uploads at once cannot both pass the check or share a number.
+    dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+    if version_in_progress(dataset=dataset) is not None:
+        raise VersionInProgress("A version of this dataset is still being processed; wait for it to finish.")
+    latest = dataset.versions.order_by("-number").first()
+    replaced = [file for file in FILES if files.get(file) is not None]
+    missing = [file for file in FILES if file not in replaced]
+    if missing and latest is None:
+        raise ValueError(f"the first version needs every file; missing: {', '.join(missing)}")
+    version = DatasetVersion(
+        dataset=dataset,
+        number=(latest.number + 1) if latest else 1,
+        created_by=created_by,
+        replaced_files=replaced,
+    )
+    for file in FILES:
+        if file in replaced:
+            getattr(version, file).save(f"{file}.csv", files[file], save=False)
+        else:
+            setattr(version, file, getattr(latest, file).name)
+    version.save()
     if enqueue:
-        _enqueue(str(dataset.id))
-    return dataset
+        _enqueue(version)
+    return version
 
 
-def dataset_retry(*, dataset: Dataset) -> Dataset:
-    """Queues a finished dataset to be processed again from its stored uploads.
+def version_retry(*, version: DatasetVersion) -> DatasetVersion:
+    """Queues a finished version to be processed again from its stored files.
 
-    Its old documents are removed by the worker (see `dataset_process`), not in the request."""
+    Its collections are dropped by the worker (see `version_process`), not in the request."""
     with transaction.atomic():
-        _dataset_update(
-            dataset,
-            status=DatasetStatus.QUEUED,
-            stage=DatasetStage.QUEUED,
-            percent=0,
-            error="",
-            counts={},
-            anomalies_total=0,
-            finished_at=None,
-        )
-        _enqueue(str(dataset.id))
-    return dataset
+        fields = {
+            "status": VersionStatus.QUEUED,
+            "stage": VersionStage.QUEUED,
+            "percent": 0,
+            "error": "",
+            "counts": {},
+            "anomalies_total": 0,
+            "finished_at": None,
+        }
+        DatasetVersion.objects.filter(pk=version.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(version, name, value)
+        _enqueue(version)
+    return version
+
+
+def version_publish(*, version: DatasetVersion) -> bool:
+    """Makes a done version current in one UPDATE, unless a newer version is current already
+    (a re-run of an old version does not go back in time). Returns whether it was published."""
+    newer_current = Q(current_version__number__gt=version.number)
+    published = (
+        Dataset.objects.filter(pk=version.dataset_id).exclude(newer_current).update(current_version=version) == 1
+    )
+    if published:
+        try:
+            versions_retain(dataset=Dataset.objects.get(pk=version.dataset_id))
+        except Exception:
+            # Publishing stands; the next publish drops what this one could not.
+            logger.exception("retention after publishing version %s failed", version.pk)
+    return published
+
+
+def versions_retain(*, dataset: Dataset, keep: int | None = None) -> list[int]:
+    """Drops the collections of all but the newest `keep` versions (`VERSIONS_KEEP_RECORDS`);
+    the current version always keeps its own. Reports and diffs stay. Returns the numbers dropped."""
+    keep = settings.VERSIONS_KEEP_RECORDS if keep is None else keep
+    newest = list(dataset.versions.order_by("-number").values_list("pk", flat=True)[: max(keep, 0)])
+    older = dataset.versions.filter(records_kept=True).exclude(pk__in=newest)
+    if dataset.current_version_id:
+        older = older.exclude(pk=dataset.current_version_id)
+    dropped = []
+    for version in older:
+        version_documents_drop(version=version.records_key)
+        DatasetVersion.objects.filter(pk=version.pk).update(records_kept=False)
+        dropped.append(version.number)
+    return dropped
+
+
+def _files_delete(version: DatasetVersion) -> None:
+    """Deletes the version's reports, and each upload no other version references."""
+    for name in REPORT_FIELDS:
+        field = getattr(version, name)
+        if field:
+            field.delete(save=False)
+    others = DatasetVersion.objects.exclude(pk=version.pk)
+    for file in FILES:
+        field = getattr(version, file)
+        if field and not others.filter(**{file: field.name}).exists():
+            field.delete(save=False)
+
+
+def version_delete(*, version: DatasetVersion) -> None:
+    """Removes a version that is not current: its collections (drops), its files, its row."""
+    if Dataset.objects.filter(current_version=version).exists():
+        raise ValueError("the current version cannot be deleted; delete the dataset instead")
+    version_documents_drop(version=version.records_key)
+    _files_delete(version)
+    version.delete()
 
 
 def dataset_delete_request(*, dataset: Dataset) -> None:
-    """Marks the dataset as being deleted and leaves the slow part (documents, files) to a worker."""
+    """Marks the dataset as being deleted and leaves the removal to a worker."""
     with transaction.atomic():
-        _dataset_update(dataset, status=DatasetStatus.DELETING)
-        job_enqueue(kind=DELETE_JOB, object_id=str(dataset.id))
+        Dataset.objects.filter(pk=dataset.pk).update(deleting=True)
+        dataset.deleting = True
+        job_enqueue(kind=DELETE_JOB, object_id=str(dataset.pk))
 
 
 def dataset_delete(*, dataset: Dataset) -> None:
-    """Removes the dataset's documents, its files and the job itself."""
-    dataset_id = str(dataset.id)
-    job_heartbeat(stage="deleting", fraction=0)
-    dataset_documents_delete(dataset_id=dataset_id)
-    job_heartbeat(stage="deleting", fraction=0.5)
-    storage_delete_dataset(
-        dataset_id=dataset_id,
-        keys=[
-            dataset.namespaces_key,
-            dataset.datapoints_key,
-            dataset.columns_key,
-            dataset.anomalies_csv_key,
-            dataset.summary_json_key,
-        ],
-    )
+    """Removes every version's collections and files, then the dataset and its versions."""
+    Dataset.objects.filter(pk=dataset.pk).update(current_version=None, deleting=True)
+    versions = list(dataset.versions.all())
+    for done, version in enumerate(versions):
+        job_heartbeat(stage="deleting", fraction=done / len(versions))
+        version_documents_drop(version=version.records_key)
+        job_heartbeat(stage="deleting", fraction=(done + 0.5) / len(versions))
+        _files_delete(version)
+        version.delete()
     dataset.delete()
 
 
-def _dataset_update(dataset: Dataset, **fields) -> None:
-    for name, value in fields.items():
-        setattr(dataset, name, value)
-    Dataset.objects.filter(pk=dataset.pk).update(**fields)
-
-
-def _progress_reporter(dataset: Dataset) -> Callable[[str, float], None]:
-    last = {"at": 0.0, "stage": None}
-
-    def report(stage: str, fraction: float) -> None:
-        job_heartbeat(stage=stage, fraction=fraction)
-        now = time.monotonic()
-        if stage == last["stage"] and now - last["at"] < PROGRESS_INTERVAL_SECONDS and fraction < 1:
-            return
-        start, end = STAGE_SPANS[DatasetStage(stage)]
-        percent = int(start + (end - start) * max(0.0, min(1.0, fraction)))
-        last.update(at=now, stage=stage)
-        _dataset_update(dataset, stage=stage, percent=max(percent, dataset.percent))
-
-    return report
-
-
-def _vocabularies() -> Vocabularies:
-    return Vocabularies.from_settings(settings.DATASET_VOCABULARIES)
-
-
-def _file_counts(result: PipelineResult) -> dict:
-    per_code = result.anomalies.groupby(["file", "code"]).size()
-    return {
-        file: {
-            "rows_read": part.rows_read,
-            "rows_persisted": part.rows_persisted,
-            "rows_rejected": part.rows_rejected,
-            "rows_duplicate": part.rows_duplicate,
-            "anomalies": {code: int(count) for (f, code), count in per_code.items() if f == file},
-        }
-        for file, part in result.files.items()
-    }
-
-
-def _transient(exc: Exception) -> bool:
-    """MongoDB or storage unreachable: another run later may well succeed."""
-    return isinstance(exc, (ConnectionFailure, StorageConnectionError, HTTPClientError))
-
-
-def _readable(exc: Exception) -> str:
-    if isinstance(exc, ConnectionFailure):
-        return "MongoDB could not be reached"
-    if isinstance(exc, (StorageConnectionError, HTTPClientError)):
-        return "the file storage could not be reached"
-    if isinstance(exc, SoftTimeLimitExceeded):
-        return "it took longer than the time limit"
-    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _nothing_persisted(result: PipelineResult) -> PipelineResult:
-    """The counts of a dataset whose records were all withdrawn, as the spec counts a failed one."""
-    files = {
-        file: replace(part, rows_persisted=0, rows_rejected=part.rows_read - part.rows_duplicate)
-        for file, part in result.files.items()
-    }
-    return replace(result, files=files)
-
-
-def dataset_process(*, dataset_id: str) -> Dataset:
-    """Runs the whole spec on a dataset: read, check, persist, report.
-
-    Any failure leaves the dataset `failed` with a readable message, no documents in MongoDB,
-    and (whenever the uploads could be read) both reports in storage; except that, within a job
-    that may run again, MongoDB or storage being unreachable puts the dataset back in the queue
-    and raises `TransientJobError` (the job retries after a backoff).
-    """
-    dataset = Dataset.objects.get(pk=dataset_id)
-    attempted_before = dataset.started_at is not None
-    started_at = timezone.now()
-    _dataset_update(
-        dataset,
-        status=DatasetStatus.PROCESSING,
-        stage=DatasetStage.READING,
-        percent=0,
-        error="",
-        started_at=started_at,
-        finished_at=None,
-    )
-    progress = _progress_reporter(dataset)
-    result: PipelineResult | None = None
-    try:
-        if attempted_before:
-            # Processed or attempted before (a retry, or a job restarted after a worker stopped):
-            # start from no documents, so nothing is doubled and nothing partial stays.
-            dataset_documents_delete(dataset_id=dataset_id)
-        uploads = {file: storage_read(key=dataset.upload_key(file)) for file in FILES}
-        result = pipeline_run(files=uploads, vocabularies=_vocabularies(), progress=lambda s, p: progress(s, p / 100))
-        _dataset_update(dataset, counts=_file_counts(result), anomalies_total=len(result.anomalies))
-        records = {file: part.records for file, part in result.files.items()}
-        progress(DatasetStage.PERSISTING, 0)
-        if not result.failed:
-            # The records take about as long to write as the browse index built from them.
-            records_persist(
-                dataset_id=dataset_id,
-                records=records,
-                progress=lambda done, total: progress(DatasetStage.PERSISTING, 0.5 * done / max(total, 1)),
-            )
-        anomalies_persist(dataset_id=dataset_id, anomalies=result.anomalies)
-        browse_index_persist(
-            dataset_id=dataset_id,
-            records=records,
-            anomalies=result.anomalies,
-            progress=lambda fraction: progress(DatasetStage.PERSISTING, 0.5 + 0.5 * fraction),
-        )
-        progress(DatasetStage.REPORTING, 0)
-        status = DatasetStatus.FAILED if result.failed else DatasetStatus.DONE
-        error = result.error or ""
-    except Exception as exc:
-        logger.exception("dataset %s failed", dataset_id)
-        if _transient(exc) and job_may_retry():
-            _dataset_requeue(dataset)
-            raise TransientJobError(f"Processing stopped: {_readable(exc)}.") from exc
-        status = DatasetStatus.FAILED
-        error = f"Processing stopped unexpectedly ({_readable(exc)}). Nothing was saved; retry the dataset."
-        if result is not None:
-            result = _nothing_persisted(result)
-            _dataset_update(dataset, counts=_file_counts(result))
-        try:
-            dataset_documents_delete(dataset_id=dataset_id)
-        except Exception:
-            logger.exception("documents of dataset %s could not be removed", dataset_id)
-            error = (
-                f"Processing stopped unexpectedly ({_readable(exc)}), and what was already "
-                "saved could not be removed; retry the dataset once the database is back."
-            )
-    finished_at = timezone.now()
-    fields = {
-        "status": status,
-        "error": error,
-        "stage": DatasetStage.FINISHED,
-        "percent": 100,
-        "finished_at": finished_at,
-    }
-    try:
-        csv_key, summary_key, _ = report_write(
-            dataset_id=dataset_id,
-            name=dataset.name,
-            status=str(status),
-            error=error or None,
-            result=result,
-            started_at=started_at,
-            finished_at=finished_at,
-        )
-        fields.update(anomalies_csv_key=csv_key, summary_json_key=summary_key)
-    except Exception as exc:
-        logger.exception("reports of dataset %s could not be written", dataset_id)
-        if _transient(exc) and job_may_retry():
-            _dataset_requeue(dataset)
-            raise TransientJobError(f"The reports could not be written: {_readable(exc)}.") from exc
-        fields.update(status=DatasetStatus.FAILED, error=f"{error} The reports could not be written ({exc}).".strip())
-    _dataset_update(dataset, **fields)
-    return dataset
-
-
-def _dataset_requeue(dataset: Dataset) -> None:
-    """Back to the queue for an automatic retry; its next run starts by removing what this one saved."""
-    _dataset_update(
-        dataset,
-        status=DatasetStatus.QUEUED,
-        stage=DatasetStage.QUEUED,
-        percent=0,
-        error="",
-        counts={},
-        anomalies_total=0,
-    )
-
-
-def dataset_fail(*, dataset_id: str, error: str) -> None:
-    """Marks a dataset failed when its task could not run at all."""
-    Dataset.objects.filter(pk=dataset_id).update(
-        status=DatasetStatus.FAILED, stage=DatasetStage.FINISHED, error=error, finished_at=timezone.now()
-    )
-
-
-def dataset_delete_failed(*, dataset_id: str, exc: Exception) -> None:
-    """A delete that raised: retried after a backoff when the cause is transient, else shown failed."""
-    logger.exception("dataset %s could not be deleted", dataset_id)
-    if _transient(exc) and job_may_retry():
-        raise TransientJobError(f"Deleting stopped: {_readable(exc)}.") from exc
-    Dataset.objects.filter(pk=dataset_id).update(
-        status=DatasetStatus.FAILED,
-        error=f"Deleting stopped ({_readable(exc)}); part of it may remain. Delete it again.",
-    )
-
-
-def dataset_job_give_up(*, object_id: str, reason: str) -> None:
-    """A processing job stopped too many times: the dataset fails and keeps nothing."""
-    error = f"{reason} Nothing was saved; process it again."
-    try:
-        dataset_documents_delete(dataset_id=object_id)
-    except Exception:
-        logger.exception("documents of dataset %s could not be removed", object_id)
-        error = f"{reason} What was saved could not be removed; process it again once the database is back."
-    dataset_fail(dataset_id=object_id, error=error)
-
-
 def dataset_delete_give_up(*, object_id: str, reason: str) -> None:
-    """A delete job stopped too many times: the dataset is shown failed, so it can be deleted again."""
-    Dataset.objects.filter(pk=object_id, status=DatasetStatus.DELETING).update(
-        status=DatasetStatus.FAILED, error=f"{reason} Part of it may remain; delete it again."
-    )
-
-
-def dataset_job_finished(*, object_id: str) -> bool:
-    return Dataset.objects.filter(pk=object_id, status__in=(DatasetStatus.DONE, DatasetStatus.FAILED)).exists()
+    """A delete that stopped too many times: the dataset can be deleted again (the page says why)."""
+    Dataset.objects.filter(pk=object_id).update(deleting=False)
 
 
 def dataset_delete_finished(*, object_id: str) -> bool:

@@ -3,30 +3,24 @@ the failed status. Every task acknowledges late and has the time limits of the s
 
 from celery import shared_task
 
-from jobs.services import TransientJobError, job_run
+from jobs.services import TransientJobError, job_may_retry, job_run
 from uploads.models import Dataset
-from uploads.services import (
-    DELETE_JOB,
-    PROCESS_JOB,
-    dataset_delete,
-    dataset_delete_failed,
-    dataset_fail,
-    dataset_process,
-)
+from uploads.processing import version_fail, version_process
+from uploads.services import DELETE_JOB, VERSION_JOB, dataset_delete, dataset_delete_give_up
 
 
 @shared_task
-def dataset_process_task(dataset_id: str) -> str:
+def version_process_task(version_id: str) -> str:
     def work() -> None:
         try:
-            dataset_process(dataset_id=dataset_id)
+            version_process(version_id=version_id)
         except TransientJobError:
-            raise  # the job runs again after a backoff
+            raise  # queued again after a backoff
         except Exception as exc:
-            dataset_fail(dataset_id=dataset_id, error=f"Processing could not run: {exc}")
+            version_fail(version_id=version_id, error=f"Processing could not run: {exc}")
             raise
 
-    return job_run(kind=PROCESS_JOB, object_id=dataset_id, work=work)
+    return job_run(kind=VERSION_JOB, object_id=version_id, work=work)
 
 
 @shared_task
@@ -38,6 +32,10 @@ def dataset_delete_task(dataset_id: str) -> str:
         try:
             dataset_delete(dataset=dataset)
         except Exception as exc:
-            dataset_delete_failed(dataset_id=dataset_id, exc=exc)
+            # Deleting again is harmless: every error is worth another run, then the user may retry.
+            if job_may_retry():
+                raise TransientJobError(f"Deleting stopped ({type(exc).__name__}: {exc}).") from exc
+            dataset_delete_give_up(object_id=dataset_id, reason=str(exc))
+            raise
 
     return job_run(kind=DELETE_JOB, object_id=dataset_id, work=work)

@@ -1,20 +1,43 @@
-from django.urls import path
+from django.urls import include, path
 
-from uploads.views import catalog, datasets, downloads
+from uploads.views import catalog, changes, datasets, downloads
 
 app_name = "uploads"
+
+# Pages and reports of one version, by its number: `datasets/<id>/versions/<number>/...`.
+version_patterns = [
+    path("anomalies/", catalog.anomaly_list, name="version_anomaly_list"),
+    path("anomalies.csv", downloads.report_download, {"report": "anomalies_csv"}, name="version_anomalies_csv"),
+    path("summary.json", downloads.report_download, {"report": "summary_json"}, name="version_summary_json"),
+    path("changes/", changes.version_changes, name="version_changes"),
+    path("changes.json", downloads.report_download, {"report": "diff_json"}, name="version_changes_json"),
+    path("changes.csv", downloads.report_download, {"report": "diff_csv"}, name="version_changes_csv"),
+    path("retry/", datasets.version_retry_view, name="version_retry"),
+    path("delete/", datasets.version_delete_view, name="version_delete"),
+]
 
 urlpatterns = [
     path("", datasets.dataset_list, name="dataset_list"),
     path("datasets/<uuid:dataset_id>/", datasets.dataset_detail, name="dataset_detail"),
     path("datasets/<uuid:dataset_id>/status.json", datasets.dataset_status, name="dataset_status"),
-    path("datasets/<uuid:dataset_id>/retry/", datasets.dataset_retry_view, name="dataset_retry"),
     path("datasets/<uuid:dataset_id>/delete/", datasets.dataset_delete_view, name="dataset_delete"),
+    path("datasets/<uuid:dataset_id>/versions/", datasets.version_create_view, name="version_create"),
+    path("datasets/<uuid:dataset_id>/versions/<int:number>/", include(version_patterns)),
     path("datasets/<uuid:dataset_id>/browse/", catalog.browse, name="browse"),
     path("datasets/<uuid:dataset_id>/datapoint/", catalog.datapoint_detail, name="datapoint_detail"),
     path("datasets/<uuid:dataset_id>/anomalies/", catalog.anomaly_list, name="anomaly_list"),
-    path("datasets/<uuid:dataset_id>/anomalies.csv", downloads.anomalies_csv_download, name="anomalies_csv"),
-    path("datasets/<uuid:dataset_id>/summary.json", downloads.summary_json_download, name="summary_json"),
+    path(
+        "datasets/<uuid:dataset_id>/anomalies.csv",
+        downloads.report_download,
+        {"report": "anomalies_csv"},
+        name="anomalies_csv",
+    ),
+    path(
+        "datasets/<uuid:dataset_id>/summary.json",
+        downloads.report_download,
+        {"report": "summary_json"},
+        name="summary_json",
+    ),
     path("datasets/<uuid:dataset_id>/export.json", downloads.export_json_download, name="export_json"),
     path("datasets/<uuid:dataset_id>/search/", catalog.search, name="search"),
     path(

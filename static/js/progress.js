@@ -1,10 +1,11 @@
-// Polls status.json while a dataset is processed; keeps going through failed requests.
+// Polls status.json while a version is processed; keeps going through failed requests.
+// The counts table belongs to the version the pages show, so it is refreshed by the reload only.
 (function () {
   "use strict";
   var box = document.getElementById("progress");
   if (!box) return;
   var url = box.dataset.statusUrl;
-  var finished = ["done", "failed", "deleting"];
+  var finished = ["done", "failed"];
   if (finished.indexOf(box.dataset.status) !== -1) return;
   var delay = 1000;
   var failures = 0;
@@ -29,21 +30,6 @@
     if (note) { note.textContent = data.note || ""; note.hidden = !data.note; }
     var broker = document.getElementById("broker-note");
     if (broker) broker.hidden = !data.waiting_for_broker;
-    var body = document.querySelector("#counts-table tbody");
-    if (data.counts && Object.keys(data.counts).length) {
-      body.textContent = "";
-      Object.keys(data.counts).forEach(function (file) {
-        var c = data.counts[file];
-        var row = document.createElement("tr");
-        row.dataset.file = file;
-        [file, c.rows_read, c.rows_persisted, c.rows_rejected, c.rows_duplicate || 0].forEach(function (v, i) {
-          var cell = document.createElement(i === 0 ? "th" : "td");
-          cell.textContent = v;
-          row.appendChild(cell);
-        });
-        body.appendChild(row);
-      });
-    }
   }
 
   function poll() {

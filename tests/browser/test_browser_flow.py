@@ -4,7 +4,6 @@ One Celery worker serves the module (see `conftest.py`); each test logs in throu
 uploads through the form. Screenshots of every main page land in `<output_dir>/screenshots/`.
 """
 
-import csv
 import json
 import re
 import signal
@@ -12,77 +11,29 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.conftest import SAMPLE_DIR
+from tests.browser.steps import (
+    PASSWORD,
+    breadcrumbs,
+    click_in_table,
+    expected_sample,
+    log_in,
+    open_tab,
+    sample_files,
+    upload,
+    wait_finished,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mongo")]
-
-PASSWORD = "correct-horse-battery-staple"
-PROCESSING_TIMEOUT = 60_000
-DATASET_URL = re.compile(r"/datasets/[0-9a-f-]{36}/$")
-
-
-def _sample_files() -> dict[str, bytes]:
-    return {name: (SAMPLE_DIR / f"{name}.csv").read_bytes() for name in ("namespaces", "datapoints", "columns")}
-
-
-def _expected_sample() -> set[tuple[str, str, str, str]]:
-    with (SAMPLE_DIR / "expected_anomalies.csv").open() as handle:
-        return {(row["file"], row["line"], row["field"], row["code"]) for row in csv.DictReader(handle)}
-
-
-def _log_in(page: Page, username: str = "steward") -> None:
-    get_user_model().objects.create_user(username=username, password=PASSWORD)
-    page.goto("/accounts/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("/")
-
-
-def _upload(page: Page, name: str, files: dict[str, bytes]) -> str:
-    """Fills the upload form on the list page and returns the new dataset's id."""
-    page.goto("/")
-    page.get_by_label("Name", exact=True).fill(name)
-    labels = {"namespaces": "Namespaces CSV", "datapoints": "Data points CSV", "columns": "Columns CSV"}
-    for file, content in files.items():
-        page.get_by_label(labels[file]).set_input_files(
-            {"name": f"{file}.csv", "mimeType": "text/csv", "buffer": content}
-        )
-    page.get_by_role("button", name="Upload").click()
-    page.wait_for_url(DATASET_URL)
-    return page.url.rstrip("/").split("/")[-1]
-
-
-def _wait_finished(page: Page) -> str:
-    """Waits for the page to reload itself into a finished state; `data-status` is rendered by the server only."""
-    progress = page.locator("#progress")
-    expect(progress).to_have_attribute("data-status", re.compile("^(done|failed)$"), timeout=PROCESSING_TIMEOUT)
-    page.wait_for_load_state()
-    return progress.get_attribute("data-status")
-
-
-def _breadcrumbs(page: Page) -> str:
-    return " ".join(page.get_by_role("navigation", name="Breadcrumbs").inner_text().split())
-
-
-def _open_tab(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name="Dataset").get_by_role("link", name=name, exact=True).click()
-    page.wait_for_load_state()
-
-
-def _click_in_table(page: Page, name: str, url_part: str) -> None:
-    page.locator("main table").get_by_role("link", name=name, exact=True).click()
-    page.wait_for_url(re.compile(re.escape(url_part)))
 
 
 @pytest.fixture
 def sample_dataset(page, worker) -> str:
     """The spec's sample, uploaded through the form by a logged-in steward and processed by the worker."""
-    _log_in(page)
-    dataset_id = _upload(page, "Sample", _sample_files())
-    assert _wait_finished(page) == "done"
+    log_in(page)
+    dataset_id = upload(page, "Sample", sample_files())
+    assert wait_finished(page) == "done"
     return dataset_id
 
 
@@ -109,7 +60,7 @@ def test_log_in_through_the_form(page, page_events):
 
 
 def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_events, worker, screenshot):
-    _log_in(page)
+    log_in(page)
     statuses: list[dict] = []
     page.on("response", lambda response: statuses.append(response.json()) if "/status.json" in response.url else None)
 
@@ -117,7 +68,7 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
     # under a second, less than the page's first poll), then the page shows it queued and polls
     worker.process.send_signal(signal.SIGSTOP)
     try:
-        dataset_id = _upload(page, "Sample", _sample_files())
+        dataset_id = upload(page, "Sample", sample_files())
         expect(page.get_by_role("heading", name="Sample", exact=True)).to_be_visible()
         expect(page.get_by_role("status")).to_contain_text("queued for processing")
         with page.expect_response(re.compile(r"/status\.json$")):
@@ -128,7 +79,7 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
         worker.process.send_signal(signal.SIGCONT)
 
     # and once the worker runs, the page follows it until the bar is full and the status is done
-    assert _wait_finished(page) == "done"
+    assert wait_finished(page) == "done"
     expect(page.locator("#status-text")).to_have_text("done")
     expect(page.locator("#stage-text")).to_have_text("finished")
     expect(page.locator("#progress-bar")).to_have_attribute("style", re.compile(r"width:\s*100%"))
@@ -173,37 +124,37 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
 
 def test_browse_from_namespace_to_column_and_export_the_selection(page, page_events, sample_dataset, screenshot):
     # given the processed sample, when the steward browses level by level
-    _open_tab(page, "Browse")
+    open_tab(page, "Browse")
     expect(page.get_by_role("heading", name="Namespaces", exact=True)).to_be_visible()
     table = page.locator("main table")
     expect(table).to_contain_text("N1")
     expect(table).not_to_contain_text("N4")  # rejected: blank name
-    assert _breadcrumbs(page) == "Datasets › Sample › Namespaces"
+    assert breadcrumbs(page) == "Datasets › Sample › Namespaces"
     screenshot("browse-namespaces")
 
-    _click_in_table(page, "N1", "namespace=N1")
+    click_in_table(page, "N1", "namespace=N1")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Fund Performance")
-    assert _breadcrumbs(page) == "Datasets › Sample › Namespaces › N1"
+    assert breadcrumbs(page) == "Datasets › Sample › Namespaces › N1"
     expect(table).to_contain_text("fund_master")
     expect(table).not_to_contain_text("esg_store")
     screenshot("browse-databases")
 
-    _click_in_table(page, "fund_master", "database=fund_master")
-    assert _breadcrumbs(page) == "Datasets › Sample › Namespaces › N1 › fund_master"
+    click_in_table(page, "fund_master", "database=fund_master")
+    assert breadcrumbs(page) == "Datasets › Sample › Namespaces › N1 › fund_master"
     expect(table).to_contain_text("returns")
     expect(table).to_contain_text("prices")
     expect(table).not_to_contain_text("holdings")
     screenshot("browse-tables")
 
-    _click_in_table(page, "returns", "table=returns")
-    assert _breadcrumbs(page) == "Datasets › Sample › Namespaces › N1 › fund_master › returns"
+    click_in_table(page, "returns", "table=returns")
+    assert breadcrumbs(page) == "Datasets › Sample › Namespaces › N1 › fund_master › returns"
     expect(table).to_contain_text("tr_1y")
     expect(table).to_contain_text("tr_3y")
     expect(table).not_to_contain_text("tr_5y")  # C8 names a data point that is not there
     screenshot("browse-columns")
 
-    _click_in_table(page, "tr_1y", "column=tr_1y")
-    assert _breadcrumbs(page) == "Datasets › Sample › Namespaces › N1 › fund_master › returns › tr_1y"
+    click_in_table(page, "tr_1y", "column=tr_1y")
+    assert breadcrumbs(page) == "Datasets › Sample › Namespaces › N1 › fund_master › returns › tr_1y"
     expect(page.locator("nav.breadcrumbs [aria-current=page]")).to_have_text("tr_1y")
     expect(table.get_by_role("link", name="DP1", exact=True)).to_be_visible()
     screenshot("browse-datapoints")
@@ -228,7 +179,7 @@ def test_a_data_point_page_lists_the_columns_that_use_it(page, page_events, samp
     page.goto(f"/datasets/{sample_dataset}/datapoint/?id=DP3")
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("DP3")
-    assert _breadcrumbs(page) == "Datasets › Sample › Data point DP3"
+    assert breadcrumbs(page) == "Datasets › Sample › Data point DP3"
     columns = page.locator("main table tbody")
     expect(columns.get_by_role("link", name="intensity", exact=True)).to_be_visible()
     expect(columns.get_by_role("link", name="intensity_wavg", exact=True)).to_be_visible()
@@ -246,7 +197,7 @@ def test_search_finds_data_points_and_columns_and_exports_the_data_points(
     page, page_events, sample_dataset, screenshot
 ):
     # given the processed sample, when the steward searches for two words
-    _open_tab(page, "Search")
+    open_tab(page, "Search")
     page.get_by_label("Words to find").fill("carbon intensity")
     page.get_by_role("button", name="Search").click()
     page.wait_for_url(re.compile(r"q=carbon\+intensity"))
@@ -274,13 +225,13 @@ def test_search_finds_data_points_and_columns_and_exports_the_data_points(
 
 
 def test_the_anomalies_page_lists_the_sample_and_filters_by_code(page, page_events, sample_dataset, screenshot):
-    _open_tab(page, "Anomalies")
+    open_tab(page, "Anomalies")
 
     rows = page.locator("table.anomalies tbody tr")
     expect(rows).to_have_count(10)
     expect(page.locator("main")).to_contain_text("10 anomalies")
     cells = [row.locator("td").all_inner_texts() for row in rows.all()]
-    assert {tuple(cell.strip() for cell in row[:4]) for row in cells} == _expected_sample()
+    assert {tuple(cell.strip() for cell in row[:4]) for row in cells} == expected_sample()
     screenshot("anomalies")
 
     # when filtered by one code, then only its rows remain, and the choice stays selected
@@ -303,18 +254,18 @@ def test_the_count_per_code_shows_on_the_dataset_and_anomalies_pages(page, sampl
     counts = page.locator("ul.code-counts")
     expect(counts.get_by_role("link", name="duplicate-row")).to_be_visible()
     expect(counts.locator("li", has_text="duplicate-row")).to_contain_text("2")
-    _open_tab(page, "Anomalies")
+    open_tab(page, "Anomalies")
     expect(page.get_by_role("img", name="Anomalies per code")).to_be_visible()
 
 
 def test_a_failed_dataset_shows_failed_and_its_error(page, page_events, worker, screenshot):
-    _log_in(page)
-    files = _sample_files()
+    log_in(page)
+    files = sample_files()
     files["columns"] = b"column_id,namespace_id\nC1,N1\n"
 
-    _upload(page, "Broken", files)
+    upload(page, "Broken", files)
 
-    assert _wait_finished(page) == "failed"
+    assert wait_finished(page) == "failed"
     expect(page.locator("#status-text")).to_have_text("failed")
     error = page.locator("#error-text")
     expect(error).to_be_visible()
@@ -326,21 +277,21 @@ def test_a_failed_dataset_shows_failed_and_its_error(page, page_events, worker, 
     page.get_by_role("button", name="Process again").click()
     page.wait_for_load_state()
     expect(page.get_by_role("status")).to_contain_text("queued for processing again")
-    assert _wait_finished(page) == "failed"
+    assert wait_finished(page) == "failed"
     expect(page.locator("#error-text")).to_contain_text("dataset_database_name")
     assert page_events.errors == []
 
 
 def test_a_dataset_name_with_markup_is_shown_as_text(page, page_events, worker, screenshot):
     name = "<script>alert(1)</script>"
-    _log_in(page)
+    log_in(page)
 
-    dataset_id = _upload(page, name, _sample_files())
+    dataset_id = upload(page, name, sample_files())
 
     expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text(name)  # the "was uploaded" message
     assert page.title().startswith(name)
-    assert _wait_finished(page) == "done"
+    assert wait_finished(page) == "done"
     for path in ("/", f"/datasets/{dataset_id}/anomalies/", f"/datasets/{dataset_id}/browse/?namespace=N1"):
         page.goto(path)
         expect(page.get_by_text(name, exact=True).first).to_be_visible()

@@ -11,52 +11,50 @@ from engine import SCHEMAS, pipeline_run
 def nodes(sample_files) -> dict[str, dict]:
     result = pipeline_run(files=sample_files)
     records = {file: part.records for file, part in result.files.items()}
-    return {
-        node["_id"]: node for node in browse_nodes_build(dataset_id="D", records=records, anomalies=result.anomalies)
-    }
+    return {node["_id"]: node for node in browse_nodes_build(records=records, anomalies=result.anomalies)}
 
 
 def test_every_level_counts_what_is_below_it(nodes):
-    namespaces = nodes[node_id("D", "namespaces", [])]["items"]
+    namespaces = nodes[node_id("namespaces", [])]["items"]
     assert [(n["namespace_id"], n["databases"], n["columns"]) for n in namespaces] == [
         ("N1", 1, 3),
         ("N2", 1, 2),
         ("N3", 1, 2),
     ]
-    databases = nodes[node_id("D", "databases", ["N1"])]["items"]
+    databases = nodes[node_id("databases", ["N1"])]["items"]
     assert databases == [{"name": "fund_master", "tables": 2, "rows": 3}]
-    tables = nodes[node_id("D", "tables", ["N1", "fund_master"])]["items"]
+    tables = nodes[node_id("tables", ["N1", "fund_master"])]["items"]
     assert tables == [{"name": "prices", "columns": 1, "rows": 1}, {"name": "returns", "columns": 2, "rows": 2}]
-    columns = nodes[node_id("D", "columns", ["N3", "esg_store", "carbon"])]["items"]
+    columns = nodes[node_id("columns", ["N3", "esg_store", "carbon"])]["items"]
     assert [(c["name"], c["datapoints"]) for c in columns] == [("intensity", 1), ("intensity_wavg", 1)]
 
 
 def test_a_column_lists_its_mappings_with_the_data_point_name(nodes):
-    columns = nodes[node_id("D", "columns", ["N1", "fund_master", "returns"])]["items"]
+    columns = nodes[node_id("columns", ["N1", "fund_master", "returns"])]["items"]
     [mapping] = next(column for column in columns if column["name"] == "tr_1y")["mappings"]
     assert mapping["column_id"] == "C1" and mapping["data_point_name"] == "Total Return 1 Year"
     assert mapping["owner"] == "Equity Research" and mapping["line"] == 2
 
 
 def test_a_data_point_lists_every_column_that_uses_it(nodes):
-    usages = nodes[node_id("D", "usages", ["DP3"])]["items"]
+    usages = nodes[node_id("usages", ["DP3"])]["items"]
     assert [u["column"] for u in usages] == ["intensity", "intensity_wavg"]
-    assert node_id("D", "usages", ["DP5"]) not in nodes  # unused
+    assert node_id("usages", ["DP5"]) not in nodes  # unused
 
 
 def test_anomaly_pages_exist_for_every_filter_combination(nodes):
-    everything = nodes[node_id("D", "anomalies", ["", "", ""])]
+    everything = nodes[node_id("anomalies", ["", "", ""])]
     assert everything["total"] == 10
     assert [a["line"] for a in everything["items"]][:2] == [5, 6]
-    by_code = nodes[node_id("D", "anomalies", ["", "unknown-reference", ""])]
+    by_code = nodes[node_id("anomalies", ["", "unknown-reference", ""])]
     assert [(a["file"], a["line"]) for a in by_code["items"]] == [("columns", 7), ("columns", 9)]
-    combined = nodes[node_id("D", "anomalies", ["columns", "", "info"])]
+    combined = nodes[node_id("anomalies", ["columns", "", "info"])]
     assert {a["code"] for a in combined["items"]} == {"whitespace", "blank-row"}
-    assert nodes[node_id("D", "record_anomalies", ["4"])]["items"][0]["code"] == "invalid-value"
+    assert nodes[node_id("record_anomalies", ["4"])]["items"][0]["code"] == "invalid-value"
 
 
 def test_search_nodes_hold_data_points_and_columns_per_word(nodes):
-    carbon = nodes[node_id("D", "search", ["carbon"])]["items"]
+    carbon = nodes[node_id("search", ["carbon"])]["items"]
     assert {item["kind"] for item in carbon} == {"datapoint", "column"}
     assert [item["data_point_id"] for item in carbon if item["kind"] == "datapoint"] == ["DP3"]
     assert search_tokens("Total_Return 1Y") == ["total", "return", "1y"]
@@ -80,6 +78,6 @@ def test_long_lists_are_paged():
         "datapoints": pd.DataFrame({field: pd.Series([], dtype=object) for field in SCHEMAS["datapoints"].fields}),
         "columns": columns,
     }
-    nodes = {n["_id"]: n for n in browse_nodes_build(dataset_id="D", records=records, anomalies=pd.DataFrame())}
-    second = nodes[node_id("D", "columns", ["N1", "db", "t"], page=2)]
+    nodes = {n["_id"]: n for n in browse_nodes_build(records=records, anomalies=pd.DataFrame())}
+    second = nodes[node_id("columns", ["N1", "db", "t"], page=2)]
     assert second["pages"] == 2 and second["total"] == PAGE_SIZE + 5 and len(second["items"]) == 5

@@ -23,20 +23,21 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pymongo import MongoClient
 
+from catalog.mongo import VERSION_COLLECTIONS, version_collection_name
 from groundtruth import sample_generate
 from jobs.models import JobLease, JobRun, OutboxMessage, RunOutcome
-from reports.storage import storage_exists, storage_read
 from tests.conftest import OUTPUT_DIR, ROOT, _free_port, _stop, _wait_for_port, storage_environment
-from uploads.models import Dataset, DatasetStatus
-from uploads.services import DELETE_JOB, PROCESS_JOB, dataset_create, dataset_delete_request
+from uploads.models import Dataset, DatasetVersion, VersionStatus
+from uploads.services import DELETE_JOB, VERSION_JOB, dataset_create, dataset_delete_request
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mongo")]
 
 RECOVERY_LIMIT = 120  # seconds from a worker being available again to the final state
-COLLECTIONS = {"namespaces": "namespaces", "datapoints": "datapoints", "columns": "columns"}
+RECORDS = ("namespaces", "datapoints", "columns")
 CELERY = str(Path(sys.executable).parent / "celery")
 
 
@@ -101,12 +102,13 @@ def celery_processes():
         process.stop()
 
 
-def _create(files: dict[str, bytes], name: str = "Faults") -> Dataset:
-    return dataset_create(
-        name=name,
-        owner=None,
-        **{f"{file}_file": ContentFile(content, name=f"{file}.csv") for file, content in files.items()},
-    )
+def _uploads(files: dict[str, bytes]) -> dict[str, ContentFile]:
+    return {file: ContentFile(content, name=f"{file}.csv") for file, content in files.items()}
+
+
+def _create(files: dict[str, bytes], name: str = "Faults") -> DatasetVersion:
+    """A dataset and its version 1, queued (its message leaves when this returns)."""
+    return dataset_create(name=name, owner=None, files=_uploads(files))
 
 
 def _wait_for(condition, timeout: float, what: str):
@@ -119,15 +121,15 @@ def _wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
-def _paused_pid(pause_dir: Path, dataset_id: str, stage: str) -> int:
-    marker = pause_dir / f"{dataset_id}-{stage.partition(':')[0]}.paused"
+def _paused_pid(pause_dir: Path, object_id: str, stage: str) -> int:
+    marker = pause_dir / f"{object_id}-{stage.partition(':')[0]}.paused"
     _wait_for(lambda: marker.exists() and marker.read_text(), 90, f"a worker paused at {stage}")
     return int(marker.read_text())
 
 
-def _final(dataset_id: str) -> Dataset | None:
-    dataset = Dataset.objects.filter(pk=dataset_id).first()
-    return dataset if dataset and dataset.status in (DatasetStatus.DONE, DatasetStatus.FAILED) else None
+def _final(version_id: str) -> DatasetVersion | None:
+    version = DatasetVersion.objects.filter(pk=version_id).first()
+    return version if version and version.is_finished else None
 
 
 def _assert_ran_once(kind: str, object_id: str) -> list[JobRun]:
@@ -144,12 +146,17 @@ def _assert_ran_once(kind: str, object_id: str) -> list[JobRun]:
     return runs
 
 
-def _assert_documents_match_summary(dataset: Dataset, database) -> None:
-    summary = json.loads(storage_read(key=dataset.summary_json_key))
+def _count(database, version: DatasetVersion, kind: str) -> int:
+    return database[version_collection_name(version=version.records_key, kind=kind)].count_documents({})
+
+
+def _assert_documents_match_summary(version: DatasetVersion, database) -> None:
+    with version.summary_json.open("rb") as handle:
+        summary = json.loads(handle.read())
     assert summary["status"] == "done", summary
-    counts = {name: database[name].count_documents({"dataset_id": str(dataset.pk)}) for name in COLLECTIONS}
-    assert counts == {name: summary["files"][name]["rows_persisted"] for name in COLLECTIONS}
-    assert database["anomalies"].count_documents({"dataset_id": str(dataset.pk)}) == summary["anomalies_total"]
+    counts = {kind: _count(database, version, kind) for kind in RECORDS}
+    assert counts == {kind: summary["files"][kind]["rows_persisted"] for kind in RECORDS}
+    assert _count(database, version, "anomalies") == summary["anomalies_total"]
 
 
 @pytest.fixture
@@ -186,9 +193,9 @@ def test_a_worker_killed_while_processing_restarts_the_job_once(
     pause = {"FAULT_PAUSE_AT": stage, "FAULT_PAUSE_DIR": str(tmp_path)}
     worker = celery_processes("worker", pause, pool)
     celery_processes("beat")
-    dataset = _create(sample)
-    runner = _paused_pid(tmp_path, str(dataset.pk), stage)
-    assert Dataset.objects.get(pk=dataset.pk).status == DatasetStatus.PROCESSING
+    version = _create(sample)
+    runner = _paused_pid(tmp_path, str(version.pk), stage)
+    assert DatasetVersion.objects.get(pk=version.pk).status == VersionStatus.PROCESSING
 
     # when the process running the job is SIGKILLed there (and the worker restarted if it died)
     if killed == "child":
@@ -202,13 +209,14 @@ def test_a_worker_killed_while_processing_restarts_the_job_once(
     available = time.monotonic()
 
     # then the job ends on its own, once, with every document the summary counts
-    final = _wait_for(lambda: _final(str(dataset.pk)), RECOVERY_LIMIT, "the dataset's final state")
-    assert final.status == DatasetStatus.DONE, final.error
+    final = _wait_for(lambda: _final(str(version.pk)), RECOVERY_LIMIT, "the version's final state")
+    assert final.status == VersionStatus.DONE, final.error
     assert time.monotonic() - available < RECOVERY_LIMIT
-    runs = _assert_ran_once(PROCESS_JOB, str(dataset.pk))
+    runs = _assert_ran_once(VERSION_JOB, str(version.pk))
     assert [run.outcome for run in runs] == [RunOutcome.LOST, RunOutcome.COMPLETED]
     _assert_documents_match_summary(final, test_database)
-    lease = JobLease.objects.get(kind=PROCESS_JOB, object_id=str(dataset.pk))
+    assert Dataset.objects.get(pk=version.dataset_id).current_version_id == version.pk
+    lease = JobLease.objects.get(kind=VERSION_JOB, object_id=str(version.pk))
     assert lease.note == "The worker stopped during processing; processing restarted automatically (attempt 2 of 4)."
 
 
@@ -216,15 +224,16 @@ def test_a_worker_killed_while_deleting_finishes_the_deletion(sample, celery_pro
     pause = {"FAULT_PAUSE_AT": "deleting:0.5", "FAULT_PAUSE_DIR": str(tmp_path)}
     worker = celery_processes("worker", pause)
     celery_processes("beat")
-    dataset = _create(sample)
-    dataset = _wait_for(lambda: _final(str(dataset.pk)), 90, "the dataset processed")
-    keys = [dataset.columns_key, dataset.anomalies_csv_key, dataset.summary_json_key]
+    version = _create(sample)
+    version = _wait_for(lambda: _final(str(version.pk)), 90, "the version processed")
+    names = [version.columns.name, version.anomalies_csv.name, version.summary_json.name]
+    dataset = version.dataset
 
-    # when the worker is killed after the documents are gone but before the files are
+    # when the worker is killed after the collections are dropped but before the files are deleted
     dataset_delete_request(dataset=dataset)
     _paused_pid(tmp_path, str(dataset.pk), "deleting")
-    assert test_database["columns"].count_documents({"dataset_id": str(dataset.pk)}) == 0
-    assert storage_exists(key=keys[0])
+    assert _count(test_database, version, "columns") == 0
+    assert default_storage.exists(names[0])
     worker.kill()
     celery_processes("worker", pause)
     available = time.monotonic()
@@ -234,8 +243,8 @@ def test_a_worker_killed_while_deleting_finishes_the_deletion(sample, celery_pro
     assert time.monotonic() - available < RECOVERY_LIMIT
     runs = _assert_ran_once(DELETE_JOB, str(dataset.pk))
     assert [run.outcome for run in runs] == [RunOutcome.LOST, RunOutcome.COMPLETED]
-    assert not any(storage_exists(key=key) for key in keys)
-    assert all(test_database[name].count_documents({"dataset_id": str(dataset.pk)}) == 0 for name in COLLECTIONS)
+    assert not any(default_storage.exists(name) for name in names)
+    assert all(_count(test_database, version, kind) == 0 for kind in VERSION_COLLECTIONS)
 
 
 # --- Redis stopped ----------------------------------------------------------------------------
@@ -289,15 +298,10 @@ def _login(client) -> None:
     assert client.post("/accounts/login/", {"username": "steward", "password": "correct-horse-battery-staple"})
 
 
-def _failed_dataset(files: dict[str, bytes], owner) -> Dataset:
-    dataset = dataset_create(
-        name="Failed before",
-        owner=owner,
-        enqueue=False,
-        **{f"{file}_file": ContentFile(content, name=f"{file}.csv") for file, content in files.items()},
-    )
-    Dataset.objects.filter(pk=dataset.pk).update(status=DatasetStatus.FAILED, error="an earlier failure")
-    return dataset
+def _failed_version(files: dict[str, bytes], owner) -> DatasetVersion:
+    version = dataset_create(name="Failed before", owner=owner, files=_uploads(files), enqueue=False)
+    DatasetVersion.objects.filter(pk=version.pk).update(status=VersionStatus.FAILED, error="an earlier failure")
+    return version
 
 
 def test_nothing_queued_while_redis_is_down_is_lost(client, sample, celery_processes, tmp_path, test_database):
@@ -309,24 +313,24 @@ def test_nothing_queued_while_redis_is_down_is_lost(client, sample, celery_proce
             owner = get_user_model().objects.get()
             # given a job queued in Redis with no worker yet, and two failed datasets
             in_redis = _create(sample, name="In Redis")
-            to_retry, to_delete = _failed_dataset(sample, owner), _failed_dataset(sample, owner)
+            to_retry, to_delete = _failed_version(sample, owner), _failed_version(sample, owner)
 
             # when Redis stops (and its queue is lost), while a user uploads, retries and deletes
             redis.stop()
             started = time.monotonic()
             files = {f"{f}_file": SimpleUploadedFile(f"{f}.csv", c, "text/csv") for f, c in sample.items()}
             upload = client.post("/", {"name": "While Redis is down", **files}, follow=True)
-            retry = client.post(f"/datasets/{to_retry.pk}/retry/", follow=True)
-            delete = client.post(f"/datasets/{to_delete.pk}/delete/", follow=True)
+            retry = client.post(f"/datasets/{to_retry.dataset_id}/versions/1/retry/", follow=True)
+            delete = client.post(f"/datasets/{to_delete.dataset_id}/delete/", follow=True)
 
             # then each answers at once, says so, and keeps the job
             assert time.monotonic() - started < 20
             for response in (upload, retry, delete):
                 assert response.status_code == 200
                 assert "cannot be reached right now" in response.content.decode()
-            uploaded = Dataset.objects.get(name="While Redis is down")
+            uploaded = DatasetVersion.objects.get(dataset__name="While Redis is down")
             assert OutboxMessage.objects.count() == 3
-            status = client.get(f"/datasets/{uploaded.pk}/status.json").json()
+            status = client.get(f"/datasets/{uploaded.dataset_id}/status.json").json()
             assert status["status"] == "queued" and status["waiting_for_broker"] is True
 
             # and once Redis is back and a worker runs, every job ends on its own, once
@@ -334,13 +338,14 @@ def test_nothing_queued_while_redis_is_down_is_lost(client, sample, celery_proce
             celery_processes("worker", broker)
             celery_processes("beat", broker)
             available = time.monotonic()
-            for dataset in (in_redis, uploaded, to_retry):
-                final = _wait_for(lambda d=dataset: _final(str(d.pk)), RECOVERY_LIMIT, f"{dataset.name} processed")
-                assert final.status == DatasetStatus.DONE, final.error
-                _assert_ran_once(PROCESS_JOB, str(dataset.pk))
+            for version in (in_redis, uploaded, to_retry):
+                final = _wait_for(lambda v=version: _final(str(v.pk)), RECOVERY_LIMIT, f"{version} processed")
+                assert final.status == VersionStatus.DONE, final.error
+                _assert_ran_once(VERSION_JOB, str(version.pk))
                 _assert_documents_match_summary(final, test_database)
-            _wait_for(lambda: not Dataset.objects.filter(pk=to_delete.pk).exists(), RECOVERY_LIMIT, "the deletion")
-            _assert_ran_once(DELETE_JOB, str(to_delete.pk))
+            deleted = to_delete.dataset_id
+            _wait_for(lambda: not Dataset.objects.filter(pk=deleted).exists(), RECOVERY_LIMIT, "the deletion")
+            _assert_ran_once(DELETE_JOB, str(deleted))
             assert time.monotonic() - available < RECOVERY_LIMIT
             assert not OutboxMessage.objects.exists()
     finally:
@@ -380,24 +385,24 @@ def test_mongodb_stopped_while_persisting_is_retried_automatically(sample, celer
         pause = {"FAULT_PAUSE_AT": "persisting:0.05", "FAULT_PAUSE_DIR": str(tmp_path), "MONGODB_URI": ferretdb.uri}
         celery_processes("worker", pause)
         celery_processes("beat", {"MONGODB_URI": ferretdb.uri})
-        dataset = _create(sample)
-        _paused_pid(tmp_path, str(dataset.pk), "persisting")
+        version = _create(sample)
+        _paused_pid(tmp_path, str(version.pk), "persisting")
 
         # when FerretDB stops there and the worker goes on
         ferretdb.stop()
-        (tmp_path / f"{dataset.pk}-persisting.resume").touch()
-        lease = JobLease.objects.filter(kind=PROCESS_JOB, object_id=str(dataset.pk))
+        (tmp_path / f"{version.pk}-persisting.resume").touch()
+        lease = JobLease.objects.filter(kind=VERSION_JOB, object_id=str(version.pk))
         _wait_for(lambda: "MongoDB could not be reached" in lease.get().note, 90, "the transient failure")
-        waiting = Dataset.objects.get(pk=dataset.pk)
-        assert waiting.status == DatasetStatus.QUEUED and not waiting.error
+        waiting = DatasetVersion.objects.get(pk=version.pk)
+        assert waiting.status == VersionStatus.QUEUED and not waiting.error
 
         # then, FerretDB back, the retry finishes the dataset with exactly its documents
         ferretdb.start()
         available = time.monotonic()
-        final = _wait_for(lambda: _final(str(dataset.pk)), RECOVERY_LIMIT, "the dataset's final state")
-        assert final.status == DatasetStatus.DONE, final.error
+        final = _wait_for(lambda: _final(str(version.pk)), RECOVERY_LIMIT, "the version's final state")
+        assert final.status == VersionStatus.DONE, final.error
         assert time.monotonic() - available < RECOVERY_LIMIT
-        runs = _assert_ran_once(PROCESS_JOB, str(dataset.pk))
+        runs = _assert_ran_once(VERSION_JOB, str(version.pk))
         assert runs[0].outcome == RunOutcome.RETRYING and runs[-1].outcome == RunOutcome.COMPLETED
         _assert_documents_match_summary(final, client[settings.MONGODB_NAME])
     finally:

@@ -11,7 +11,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from catalog.persistence import version_document_counts
 from tests.conftest import SAMPLE_DIR, storage_environment
+from uploads.models import DatasetVersion
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mongo")]
 
@@ -101,9 +103,9 @@ def test_sample_goes_through_a_worker_to_reports_and_browse_pages(
     if storage == "s3":
         s3 = boto3.client("s3", endpoint_url=s3_server["endpoint"], region_name="us-east-1")
         keys = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_server["bucket"])["Contents"]}
-        assert f"datasets/{dataset_id}/reports/anomalies.csv" in keys
-        assert f"datasets/{dataset_id}/reports/summary.json" in keys
-        assert f"datasets/{dataset_id}/uploads/columns.csv" in keys
+        prefix = f"datasets/{dataset_id}/versions/{DatasetVersion.objects.get(dataset_id=dataset_id).pk}"
+        assert {f"{prefix}/reports/anomalies.csv", f"{prefix}/reports/summary.json"} <= keys
+        assert f"{prefix}/uploads/columns.csv" in keys
 
     # and the records can be browsed namespace → database → table → column → data points
     base = f"/datasets/{dataset_id}/browse/"
@@ -173,3 +175,52 @@ def test_a_file_level_error_fails_the_dataset_with_a_message_and_reports(client,
     while client.get(f"/datasets/{dataset_id}/status.json").status_code != 404:
         assert time.monotonic() < deadline, "the dataset was not deleted"
         time.sleep(0.2)
+
+
+def _upload_version(client, dataset_id: str, files: dict[str, bytes]) -> None:
+    uploads = {
+        f"{file}_file": SimpleUploadedFile(f"{file}.csv", content, "text/csv") for file, content in files.items()
+    }
+    response = client.post(f"/datasets/{dataset_id}/versions/", uploads)
+    assert response.status_code == 302, response.content[:2000]
+
+
+def test_a_published_version_replaces_the_records_and_retention_drops_the_older_ones(client, use_storage, start_worker):
+    # given a worker that keeps the records of one version only
+    use_storage("local")
+    start_worker({**storage_environment("local", None), "VERSIONS_KEEP_RECORDS": "1"})
+    _login(client)
+    dataset_id = _upload(client, _sample_files())
+    assert _wait_finished(client, dataset_id)["status"] == "done"
+    v1 = DatasetVersion.objects.get(dataset_id=dataset_id, number=1)
+    assert version_document_counts(version=v1.records_key)["columns"] == 7
+
+    # when version 2 replaces only the columns file (one mapping renamed, one removed)
+    columns = _sample_files()["columns"].replace(b"tr_1y", b"tr_one_year")
+    columns = b"\n".join(line for line in columns.split(b"\n") if not line.startswith(b"C2,"))
+    _upload_version(client, dataset_id, {"columns": columns})
+    status = _wait_finished(client, dataset_id)
+
+    # then it is published, and version 1's collections are gone while its reports stay
+    assert status["status"] == "done" and status["version"] == 2 and status["current_version"] == 2
+    v1.refresh_from_db()
+    assert not v1.records_kept and not any(version_document_counts(version=v1.records_key).values())
+    assert client.get(f"/datasets/{dataset_id}/versions/1/summary.json").status_code == 200
+
+    # and every collection of the current version holds what its summary counts
+    v2 = DatasetVersion.objects.get(dataset_id=dataset_id, number=2)
+    summary = json.loads(b"".join(client.get(f"/datasets/{dataset_id}/summary.json").streaming_content))
+    counts = version_document_counts(version=v2.records_key)
+    assert {file: part["rows_persisted"] for file, part in summary["files"].items()} == {
+        file: counts[file] for file in summary["files"]
+    }
+    assert counts["anomalies"] == summary["anomalies_total"] and counts["browse_nodes"] > 0
+    assert counts["columns"] == 6
+
+    # and the pages show version 2, with what changed
+    page = _html(
+        client, f"/datasets/{dataset_id}/browse/", {"namespace": "N1", "database": "fund_master", "table": "returns"}
+    )
+    assert "tr_one_year" in page and "tr_1y" not in page
+    changes = _html(client, f"/datasets/{dataset_id}/versions/2/changes/")
+    assert "tr_one_year" in changes and "C2" in changes

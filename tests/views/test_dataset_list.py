@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from uploads.models import Dataset
+from tests.factories import published_dataset
 
 pytestmark = pytest.mark.django_db
 
@@ -11,19 +11,15 @@ pytestmark = pytest.mark.django_db
 def test_the_list_is_paged_newest_first_and_shows_each_dataset_s_figures(client):
     owner = get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
     for number in range(30):
-        Dataset.objects.create(
-            name=f"dataset {number:02d}",
-            owner=owner,
-            status="done",
+        published_dataset(
+            dataset__name=f"dataset {number:02d}",
+            dataset__owner=owner,
             anomalies_total=number,
             counts={
                 "namespaces": {"rows_persisted": 3},
                 "datapoints": {"rows_persisted": 5},
                 "columns": {"rows_persisted": 7},
             },
-            namespaces_key="k",
-            datapoints_key="k",
-            columns_key="k",
         )
     client.force_login(owner)
 

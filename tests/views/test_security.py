@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from tests.factories import published_dataset
 from uploads.models import Dataset
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +23,10 @@ DATASET_PAGES = [
     "summary.json",
     "export.json?namespace=N1",
     "delete/",
+    "versions/1/anomalies/",
+    "versions/1/anomalies.csv",
+    "versions/1/changes/",
+    "versions/1/changes.json",
 ]
 
 
@@ -88,9 +93,11 @@ def test_a_missing_file_is_reported_on_the_form(client, steward):
 
 def test_unknown_ids_and_bad_parameters_answer_404_or_400_not_500(client, steward):
     client.force_login(steward)
-    dataset = Dataset.objects.create(name="d", owner=steward, namespaces_key="k", datapoints_key="k", columns_key="k")
+    dataset = published_dataset(dataset__owner=steward)
 
     assert client.get(f"/datasets/{uuid.uuid4()}/").status_code == 404
+    assert client.get(f"/datasets/{dataset.pk}/versions/9/anomalies/").status_code == 404
+    assert client.get(f"/datasets/{dataset.pk}/versions/1/changes.json").status_code == 404  # nothing compared
     assert client.get("/datasets/not-a-uuid/").status_code == 404
     assert client.get(f"/datasets/{dataset.pk}/anomalies.csv").status_code == 404  # not written yet
     assert client.get(f"/datasets/{dataset.pk}/export.json").status_code == 400
@@ -99,10 +106,13 @@ def test_unknown_ids_and_bad_parameters_answer_404_or_400_not_500(client, stewar
 
 def test_only_the_owner_or_staff_may_delete(client, steward):
     other = get_user_model().objects.create_user(username="other", password="pw-for-tests-only")
-    dataset = Dataset.objects.create(
-        name="d", owner=other, status="done", namespaces_key="k", datapoints_key="k", columns_key="k"
-    )
+    dataset = published_dataset(dataset__owner=other)
     client.force_login(steward)
 
     assert client.post(f"/datasets/{dataset.pk}/delete/").status_code == 404
-    assert Dataset.objects.get(pk=dataset.pk).status == "done"
+    assert client.post(f"/datasets/{dataset.pk}/versions/1/retry/").status_code == 404
+    assert (
+        client.post(f"/datasets/{dataset.pk}/versions/", {"columns_file": _files()["columns_file"]}).status_code == 404
+    )
+    assert not Dataset.objects.get(pk=dataset.pk).deleting
+    assert dataset.versions.count() == 1

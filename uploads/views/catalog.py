@@ -1,4 +1,8 @@
-"""Pages over a dataset's records: browse, data point, anomalies, search."""
+"""Pages over a dataset's records: browse, data point, anomalies, search.
+
+They read the version `version_shown` picks (the current one unless a number is asked for), so
+a version being processed never shows before it is published.
+"""
 
 from urllib.parse import urlencode
 
@@ -10,7 +14,7 @@ from django.views.decorators.http import require_GET
 from catalog import selectors
 from engine import FILES, Code
 from uploads.models import Dataset
-from uploads.views.access import dataset_for_view, page_number
+from uploads.views.access import dataset_for_view, page_number, version_shown, version_with_records
 
 LEVELS = ("namespace", "database", "table", "column")
 
@@ -32,7 +36,7 @@ def _breadcrumbs(dataset: Dataset, path: dict[str, str]) -> list[tuple[str, str]
 def browse(request: HttpRequest, dataset_id) -> HttpResponse:
     """One page per level; the selected path lives in the query string, not in the session."""
     dataset = dataset_for_view(dataset_id)
-    key = str(dataset.pk)
+    version = version_with_records(dataset)
     path = {part: request.GET.get(part, "").strip() for part in LEVELS}
     # A deeper part without its parent is meaningless: cut the path at the first gap.
     for depth, part in enumerate(LEVELS):
@@ -43,16 +47,21 @@ def browse(request: HttpRequest, dataset_id) -> HttpResponse:
     selected = urlencode({part: path[part] for part in LEVELS if path[part]})
     context = {
         "dataset": dataset,
+        "version": version,
         "path": path,
         "crumbs": _breadcrumbs(dataset, path),
         "page_query": f"{selected}&" if selected else "",
     }
+    if version is None:
+        context.update(level="namespaces", page=selectors.Page(), items=[])
+        return render(request, "uploads/browse.html", context)
+    key = version.records_key
     if not path["namespace"]:
-        page = selectors.namespaces_for_dataset(dataset_id=key, page=requested_page)
+        page = selectors.namespaces_for_dataset(version=key, page=requested_page)
         items = [{**item, "url": _browse_url(dataset, namespace=item["namespace_id"])} for item in page.items]
         context.update(level="namespaces", page=page, items=items)
         return render(request, "uploads/browse.html", context)
-    namespace = selectors.namespace_get(dataset_id=key, namespace_id=path["namespace"])
+    namespace = selectors.namespace_get(version=key, namespace_id=path["namespace"])
     if namespace is None:
         raise Http404("No such namespace in this dataset.")
     context["namespace"] = namespace
@@ -75,9 +84,9 @@ def browse(request: HttpRequest, dataset_id) -> HttpResponse:
         if path[part]
     }
     if child:
-        page = lister(dataset_id=key, page=requested_page, **arguments)
+        page = lister(version=key, page=requested_page, **arguments)
     else:
-        mappings = lister(dataset_id=key, **arguments)
+        mappings = lister(version=key, **arguments)
         page = selectors.Page(items=mappings, total=len(mappings))
     if child:
         items = [{**item, "url": _browse_url(dataset, **{**path, child: item["name"]})} for item in page.items]
@@ -92,18 +101,19 @@ def browse(request: HttpRequest, dataset_id) -> HttpResponse:
 @require_GET
 def datapoint_detail(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = dataset_for_view(dataset_id)
+    version = version_with_records(dataset)
     data_point_id = request.GET.get("id", "")
-    datapoint = selectors.datapoint_get(dataset_id=str(dataset.pk), data_point_id=data_point_id)
+    key = version.records_key if version else None
+    datapoint = selectors.datapoint_get(version=key, data_point_id=data_point_id) if key else None
     if datapoint is None:
         raise Http404("No such data point in this dataset.")
     context = {
         "dataset": dataset,
+        "version": version,
         "datapoint": datapoint,
-        "page": selectors.columns_for_datapoint(
-            dataset_id=str(dataset.pk), data_point_id=data_point_id, page=page_number(request)
-        ),
+        "page": selectors.columns_for_datapoint(version=key, data_point_id=data_point_id, page=page_number(request)),
         "page_query": urlencode({"id": data_point_id}) + "&",
-        "anomalies": selectors.anomalies_for_datapoint(dataset_id=str(dataset.pk), line=datapoint.line),
+        "anomalies": selectors.anomalies_for_datapoint(version=key, line=datapoint.line),
     }
     return render(request, "uploads/datapoint_detail.html", context)
 
@@ -118,8 +128,9 @@ def _chart_rows(counts: list[dict]) -> list[dict]:
 
 
 @require_GET
-def anomaly_list(request: HttpRequest, dataset_id) -> HttpResponse:
+def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) -> HttpResponse:
     dataset = dataset_for_view(dataset_id)
+    version = version_shown(dataset, number)
     filters = {
         "file": request.GET.get("file", "") if request.GET.get("file", "") in FILES else "",
         "code": request.GET.get("code", "") if request.GET.get("code", "") in set(Code) else "",
@@ -127,13 +138,17 @@ def anomaly_list(request: HttpRequest, dataset_id) -> HttpResponse:
         if request.GET.get("severity", "") in {"error", "warning", "info"}
         else "",
     }
-    page = selectors.anomalies_list(dataset_id=str(dataset.pk), page=page_number(request), **filters)
-
-    counts = dataset.anomaly_counts()
+    if version is not None and version.records_kept:
+        page = selectors.anomalies_list(version=version.records_key, page=page_number(request), **filters)
+    else:
+        page = selectors.Page()
+    counts = version.anomaly_counts() if version else []
     selected = urlencode({name: value for name, value in filters.items() if value})
     context = {
         "page_query": f"{selected}&" if selected else "",
         "dataset": dataset,
+        "version": version,
+        "version_asked": number is not None,
         "page": page,
         "filters": filters,
         "files": FILES,
@@ -148,10 +163,12 @@ def anomaly_list(request: HttpRequest, dataset_id) -> HttpResponse:
 @require_GET
 def search(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = dataset_for_view(dataset_id)
+    version = version_with_records(dataset)
     query = request.GET.get("q", "").strip()[:200]
-    results = selectors.dataset_search(dataset_id=str(dataset.pk), query=query) if query else None
+    results = selectors.dataset_search(version=version.records_key, query=query) if query and version else None
     context = {
         "dataset": dataset,
+        "version": version,
         "query": query,
         "results": results,
         "export_url": reverse("uploads:search_export_json", args=[dataset.pk]) + "?" + urlencode({"q": query}),

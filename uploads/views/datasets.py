@@ -1,110 +1,180 @@
-"""Pages of the Dataset job: list and upload, overview, status, retry, delete."""
+"""Pages of a dataset and its versions: list and upload, overview, status, new version, retry, delete."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from engine import FILES
 from jobs.selectors import JobNotice, job_notice
-from uploads.forms import DatasetUploadForm
-from uploads.models import Dataset, DatasetStatus
-from uploads.services import DELETE_JOB, PROCESS_JOB, dataset_create, dataset_delete_request, dataset_retry
-from uploads.views.access import dataset_for_view, may_change
+from uploads.forms import DatasetUploadForm, VersionUploadForm
+from uploads.models import Dataset, DatasetVersion
+from uploads.services import (
+    DELETE_JOB,
+    VERSION_JOB,
+    VersionInProgress,
+    dataset_create,
+    dataset_delete_request,
+    version_create,
+    version_delete,
+    version_in_progress,
+    version_retry,
+)
+from uploads.views.access import dataset_for_view, may_change, version_shown
 
 WAITING_FOR_BROKER = (
     "The job queue cannot be reached right now: nothing is lost, it starts as soon as the queue is back."
 )
 
 
-def _notice(dataset: Dataset) -> JobNotice | None:
-    kind = DELETE_JOB if dataset.status == DatasetStatus.DELETING else PROCESS_JOB
-    return job_notice(kind=kind, object_id=str(dataset.pk))
+def _notice(dataset: Dataset, version: DatasetVersion | None) -> JobNotice | None:
+    """What the jobs app says about the dataset's delete, or else its latest version's processing."""
+    if dataset.deleting or version is None:
+        deleting = job_notice(kind=DELETE_JOB, object_id=str(dataset.pk))
+        if dataset.deleting or (deleting and deleting.note):
+            return deleting
+    return job_notice(kind=VERSION_JOB, object_id=str(version.pk)) if version else None
 
 
-def _tell_if_waiting(request: HttpRequest, dataset: Dataset) -> None:
-    notice = _notice(dataset)
+def _tell_if_waiting(request: HttpRequest, dataset: Dataset, version: DatasetVersion | None) -> None:
+    notice = _notice(dataset, version)
     if notice and notice.waiting_for_broker:
         messages.warning(request, WAITING_FOR_BROKER)
+
+
+def _too_large(request: HttpRequest) -> HttpResponse | None:
+    # Refuse an oversized body before Django spools it all to disk.
+    if int(request.META.get("CONTENT_LENGTH") or 0) > 3 * settings.UPLOAD_MAX_BYTES + 1_048_576:
+        return render(request, "uploads/too_large.html", {"limit": settings.UPLOAD_MAX_BYTES}, status=413)
+    return None
 
 
 @require_http_methods(["GET", "POST"])
 def dataset_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        # Refuse an oversized body before Django spools it all to disk.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > 3 * settings.UPLOAD_MAX_BYTES + 1_048_576:
-            return render(request, "uploads/too_large.html", {"limit": settings.UPLOAD_MAX_BYTES}, status=413)
+        if refused := _too_large(request):
+            return refused
         form = DatasetUploadForm(request.POST, request.FILES)
         if form.is_valid():
-            dataset = dataset_create(
-                name=form.cleaned_data["name"],
-                owner=request.user,
-                namespaces_file=form.cleaned_data["namespaces_file"],
-                datapoints_file=form.cleaned_data["datapoints_file"],
-                columns_file=form.cleaned_data["columns_file"],
-            )
-            messages.success(request, f"“{dataset.name}” was uploaded and is queued for processing.")
-            _tell_if_waiting(request, dataset)
-            return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
+            version = dataset_create(name=form.cleaned_data["name"], owner=request.user, files=form.files_by_name())
+            messages.success(request, f"“{version.dataset.name}” was uploaded and is queued for processing.")
+            _tell_if_waiting(request, version.dataset, version)
+            return redirect("uploads:dataset_detail", dataset_id=version.dataset_id)
     else:
         form = DatasetUploadForm()
-    page = Paginator(Dataset.objects.select_related("owner").all(), 25).get_page(request.GET.get("page"))
+    datasets = Dataset.objects.select_related("owner", "current_version").prefetch_related("versions")
+    page = Paginator(datasets, 25).get_page(request.GET.get("page"))
     return render(request, "uploads/dataset_list.html", {"form": form, "datasets": page, "page": page})
+
+
+def _detail(request: HttpRequest, dataset: Dataset, version_form: VersionUploadForm, status: int = 200) -> HttpResponse:
+    versions = list(dataset.versions.select_related("created_by"))
+    shown = version_shown(dataset)
+    context = {
+        "dataset": dataset,
+        "version": shown,
+        "latest": versions[0] if versions else None,
+        "in_progress": version_in_progress(dataset=dataset),
+        "versions": versions,
+        "files": FILES,
+        "anomaly_counts": shown.anomaly_counts() if shown else [],
+        "may_change": may_change(request, dataset) and not dataset.deleting,
+        "version_form": version_form,
+        "job_notice": _notice(dataset, versions[0] if versions else None),
+        "waiting_for_broker": WAITING_FOR_BROKER,
+    }
+    return render(request, "uploads/dataset_detail.html", context, status=status)
 
 
 @require_GET
 def dataset_detail(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
-    context = {
-        "dataset": dataset,
-        "files": FILES,
-        "anomaly_counts": dataset.anomaly_counts(),
-        "may_change": may_change(request, dataset),
-        "job_notice": _notice(dataset),
-        "waiting_for_broker": WAITING_FOR_BROKER,
-    }
-    return render(request, "uploads/dataset_detail.html", context)
+    return _detail(request, dataset_for_view(dataset_id), VersionUploadForm())
 
 
 @require_GET
 def dataset_status(request: HttpRequest, dataset_id) -> JsonResponse:
+    """The latest version's progress, and which version the pages show."""
     dataset = dataset_for_view(dataset_id)
-    notice = _notice(dataset)
+    latest = dataset.versions.first()
+    if latest is None:
+        raise Http404
+    notice = _notice(dataset, latest)
     return JsonResponse(
         {
             "note": (notice.note if notice else "") or None,
             "waiting_for_broker": bool(notice and notice.waiting_for_broker),
-            "status": dataset.status,
-            "stage": dataset.stage,
-            "percent": dataset.percent,
-            "error": dataset.error or None,
-            "counts": dataset.counts,
-            "anomalies_total": dataset.anomalies_total,
+            "version": latest.number,
+            "current_version": dataset.current_version.number if dataset.current_version else None,
+            "status": latest.status,
+            "stage": latest.stage,
+            "percent": latest.percent,
+            "error": latest.error or None,
+            "counts": latest.counts,
+            "anomalies_total": latest.anomalies_total,
         }
     )
 
 
 @require_POST
-def dataset_retry_view(request: HttpRequest, dataset_id) -> HttpResponse:
+def version_create_view(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = dataset_for_view(dataset_id)
-    if not may_change(request, dataset) or not dataset.is_finished:
+    if not may_change(request, dataset) or dataset.deleting:
         raise Http404
-    dataset_retry(dataset=dataset)
-    messages.info(request, "The dataset is queued for processing again.")
-    _tell_if_waiting(request, dataset)
-    return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
+    if refused := _too_large(request):
+        return refused
+    form = VersionUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            version = version_create(dataset=dataset, created_by=request.user, files=form.files_by_name())
+        except VersionInProgress as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Version {version.number} was uploaded and is queued for processing.")
+            _tell_if_waiting(request, dataset, version)
+            return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
+    return _detail(request, dataset, form, status=400)
+
+
+def _version_to_change(request: HttpRequest, dataset_id, number: int) -> DatasetVersion:
+    dataset = dataset_for_view(dataset_id)
+    version = get_object_or_404(DatasetVersion, dataset=dataset, number=number)
+    if not may_change(request, dataset) or dataset.deleting or not version.is_finished:
+        raise Http404
+    return version
+
+
+@require_POST
+def version_retry_view(request: HttpRequest, dataset_id, number: int) -> HttpResponse:
+    version = _version_to_change(request, dataset_id, number)
+    if version_in_progress(dataset=version.dataset) is not None:
+        messages.error(request, "Another version is being processed; try again when it is finished.")
+    else:
+        version_retry(version=version)
+        messages.info(request, f"Version {version.number} is queued for processing again.")
+        _tell_if_waiting(request, version.dataset, version)
+    return redirect("uploads:dataset_detail", dataset_id=version.dataset_id)
+
+
+@require_POST
+def version_delete_view(request: HttpRequest, dataset_id, number: int) -> HttpResponse:
+    version = _version_to_change(request, dataset_id, number)
+    if version.dataset.current_version_id == version.pk:
+        raise Http404
+    version_delete(version=version)
+    messages.success(request, f"Version {number} was deleted with its records and files.")
+    return redirect("uploads:dataset_detail", dataset_id=dataset_id)
 
 
 @require_http_methods(["GET", "POST"])
 def dataset_delete_view(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = dataset_for_view(dataset_id)
-    if not may_change(request, dataset) or not dataset.is_finished:
+    if not may_change(request, dataset) or dataset.deleting or version_in_progress(dataset=dataset):
         raise Http404
     if request.method == "POST":
         dataset_delete_request(dataset=dataset)
-        messages.success(request, f"“{dataset.name}” is being deleted with all its records and files.")
-        _tell_if_waiting(request, dataset)
+        messages.success(request, f"“{dataset.name}” is being deleted with all its versions, records and files.")
+        _tell_if_waiting(request, dataset, None)
         return redirect("uploads:dataset_list")
     return render(request, "uploads/dataset_confirm_delete.html", {"dataset": dataset})

@@ -1,4 +1,4 @@
-"""Downloads: the two anomaly reports and the JSON export of a selection."""
+"""Downloads: a version's reports (anomalies, summary, what changed) and the JSON export of a selection."""
 
 import json
 
@@ -6,26 +6,30 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.views.decorators.http import require_GET
 
 from reports.exports import export_build, export_build_for_search, export_filename
-from reports.storage import storage_exists, storage_open
-from uploads.views.access import dataset_for_view
+from uploads.views.access import dataset_for_view, version_shown
+
+REPORTS = {
+    "anomalies_csv": ("anomalies.csv", "text/csv; charset=utf-8"),
+    "summary_json": ("summary.json", "application/json"),
+    "diff_json": ("changes.json", "application/json"),
+    "diff_csv": ("changes.csv", "text/csv; charset=utf-8"),
+}
 
 
-def _report_response(key: str, filename: str, content_type: str) -> FileResponse:
-    if not storage_exists(key=key):
+@require_GET
+def report_download(request: HttpRequest, dataset_id, report: str, number: int | None = None) -> FileResponse:
+    """One of the version's report files (the shown version unless a number is asked for)."""
+    version = version_shown(dataset_for_view(dataset_id), number)
+    field = getattr(version, report) if version is not None else None
+    if not field:
         raise Http404("This report is not written yet.")
-    return FileResponse(storage_open(key=key), as_attachment=True, filename=filename, content_type=content_type)
-
-
-@require_GET
-def anomalies_csv_download(request: HttpRequest, dataset_id) -> FileResponse:
-    dataset = dataset_for_view(dataset_id)
-    return _report_response(dataset.anomalies_csv_key, "anomalies.csv", "text/csv; charset=utf-8")
-
-
-@require_GET
-def summary_json_download(request: HttpRequest, dataset_id) -> FileResponse:
-    dataset = dataset_for_view(dataset_id)
-    return _report_response(dataset.summary_json_key, "summary.json", "application/json")
+    filename, content_type = REPORTS[report]
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("This report is not written yet.") from exc
+    prefix = f"v{version.number}-" if number is not None else ""
+    return FileResponse(handle, as_attachment=True, filename=prefix + filename, content_type=content_type)
 
 
 def _json_attachment(content: dict, filename: str) -> HttpResponse:
@@ -34,22 +38,29 @@ def _json_attachment(content: dict, filename: str) -> HttpResponse:
     return response
 
 
+def _records_key(dataset_id) -> str:
+    version = version_shown(dataset_for_view(dataset_id))
+    if version is None or not version.records_kept:
+        raise Http404("No version of this dataset is published yet.")
+    return version.records_key
+
+
 @require_GET
 def export_json_download(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
     selection = {part: request.GET.get(part, "").strip() for part in ("database", "table", "column")}
     namespace_id = request.GET.get("namespace", "").strip()
     if not namespace_id:
         return JsonResponse({"error": "Choose a namespace to export (the `namespace` parameter)."}, status=400)
-    export = export_build(dataset_id=str(dataset.pk), namespace_id=namespace_id, **selection)
+    key = _records_key(dataset_id)
+    export = export_build(version=key, namespace_id=namespace_id, **selection)
     return _json_attachment(export, export_filename(namespace_id, *selection.values()))
 
 
 @require_GET
 def search_export_json_download(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
     query = request.GET.get("q", "").strip()
     if not query:
         return JsonResponse({"error": "Search for something first (the `q` parameter)."}, status=400)
-    export = export_build_for_search(dataset_id=str(dataset.pk), query=query)
+    key = _records_key(dataset_id)
+    export = export_build_for_search(version=key, query=query)
     return _json_attachment(export, export_filename("search", query))

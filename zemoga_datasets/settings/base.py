@@ -174,6 +174,11 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Versions ---------------------------------------------------------------------------
+# How many of a dataset's newest versions keep their records in MongoDB (the current one always
+# does); older versions keep their reports and their diff.
+VERSIONS_KEEP_RECORDS = env.int("VERSIONS_KEEP_RECORDS", default=3)
+
 # --- Vocabularies of the spec (overridable here, as the spec allows) ----------------------
 DATASET_VOCABULARIES: dict = {}
 

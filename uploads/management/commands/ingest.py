@@ -1,52 +1,73 @@
-"""Runs the whole pipeline synchronously on three local files (no worker needed)."""
+"""Processes a version synchronously from local files (no worker needed): a new dataset, or with
+`--dataset <id>` a new version of an existing one (file options left out are carried over)."""
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from reports.storage import storage_read
-from uploads.models import DatasetStatus
-from uploads.services import dataset_create, dataset_process
+from engine import FILES
+from uploads.models import Dataset, VersionStatus
+from uploads.processing import version_process
+from uploads.services import VersionInProgress, dataset_create, version_create
+
+
+def _read(field) -> bytes:
+    with field.open("rb") as handle:
+        return handle.read()
 
 
 class Command(BaseCommand):
-    help = "Process a dataset from three CSV files; print its summary.json as the last line."
+    help = "Process a dataset version from CSV files; print its summary.json as the last line."
 
     def add_arguments(self, parser):
-        parser.add_argument("--name", required=True)
-        parser.add_argument("--namespaces", required=True, type=Path)
-        parser.add_argument("--datapoints", required=True, type=Path)
-        parser.add_argument("--columns", required=True, type=Path)
+        parser.add_argument("--dataset", help="id of an existing dataset: add a version to it")
+        parser.add_argument("--name", help="name of a new dataset (without --dataset)")
+        for file in FILES:
+            parser.add_argument(f"--{file}", type=Path)
         parser.add_argument("--report-dir", type=Path, help="also write anomalies.csv and summary.json here")
 
     def handle(self, *args, **options):
-        paths = {file: options[file] for file in ("namespaces", "datapoints", "columns")}
+        paths = {file: options[file] for file in FILES if options[file] is not None}
         for file, path in paths.items():
             if not path.is_file():
                 raise CommandError(f"--{file}: no such file: {path}")
-        handles = {file: path.open("rb") for file, path in paths.items()}
-        try:
-            dataset = dataset_create(
-                name=options["name"],
-                owner=None,
-                namespaces_file=File(handles["namespaces"], name="namespaces.csv"),
-                datapoints_file=File(handles["datapoints"], name="datapoints.csv"),
-                columns_file=File(handles["columns"], name="columns.csv"),
-                enqueue=False,
-            )
-        finally:
-            for handle in handles.values():
-                handle.close()
-        dataset = dataset_process(dataset_id=str(dataset.pk))
-        summary = storage_read(key=dataset.summary_json_key) if dataset.summary_json_key else b"{}"
+        dataset = self._dataset(options)
+        if dataset is None and (not options["name"] or len(paths) < len(FILES)):
+            raise CommandError("a new dataset needs --name and all three files (or --dataset <id> for a new version)")
+        if dataset is not None and not paths:
+            raise CommandError("give at least one file to replace")
+        with ExitStack() as stack:
+            files = {
+                file: File(stack.enter_context(path.open("rb")), name=f"{file}.csv") for file, path in paths.items()
+            }
+            try:
+                if dataset is None:
+                    version = dataset_create(name=options["name"], owner=None, files=files, enqueue=False)
+                else:
+                    version = version_create(dataset=dataset, created_by=None, files=files, enqueue=False)
+            except VersionInProgress as exc:
+                raise CommandError(str(exc)) from exc
+        version = version_process(version_id=str(version.pk))
+        summary = _read(version.summary_json) if version.summary_json else b"{}"
         if options["report_dir"]:
             report_dir: Path = options["report_dir"]
             report_dir.mkdir(parents=True, exist_ok=True)
             (report_dir / "summary.json").write_bytes(summary)
-            if dataset.anomalies_csv_key:
-                (report_dir / "anomalies.csv").write_bytes(storage_read(key=dataset.anomalies_csv_key))
+            if version.anomalies_csv:
+                (report_dir / "anomalies.csv").write_bytes(_read(version.anomalies_csv))
+        self.stderr.write(f"dataset {version.dataset_id} version {version.number}: {version.status}")
         self.stdout.write(json.dumps(json.loads(summary), ensure_ascii=False))
-        if dataset.status != DatasetStatus.DONE:
-            raise CommandError(f"dataset failed: {dataset.error}")
+        if version.status != VersionStatus.DONE:
+            raise CommandError(f"version failed: {version.error}")
+
+    def _dataset(self, options) -> Dataset | None:
+        if not options["dataset"]:
+            return None
+        try:
+            return Dataset.objects.get(pk=options["dataset"], deleting=False)
+        except (Dataset.DoesNotExist, ValidationError) as exc:
+            raise CommandError(f"--dataset: no such dataset: {options['dataset']}") from exc

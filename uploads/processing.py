@@ -1,0 +1,314 @@
+"""The processing job of a version: a short sequence of named steps.
+
+    start → run the engine → write the collections → compare with the current version
+          → write the reports → finish (and publish when done)
+
+One place owns failure (`version_process`): whatever a step raises, the version ends `failed`
+with a readable message, its collections dropped, and both reports written whenever the
+uploads could be read. The current version is never touched by a failed run.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from botocore.exceptions import ConnectionError as StorageConnectionError
+from botocore.exceptions import HTTPClientError
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from pymongo.errors import ConnectionFailure
+
+from catalog.persistence import (
+    anomalies_persist,
+    browse_index_persist,
+    records_persist,
+    version_documents_drop,
+)
+from engine import FILES, PipelineResult, Vocabularies, pipeline_run
+from jobs.services import TransientJobError, job_heartbeat, job_may_retry
+from reports.services import reports_render
+from uploads.changes import changes_write
+from uploads.models import DatasetVersion, VersionStage, VersionStatus
+from uploads.services import version_publish
+
+logger = logging.getLogger(__name__)
+
+# Progress is written at most this often, so a large file does not hammer the database.
+PROGRESS_INTERVAL_SECONDS = 0.5
+# Where each stage starts and ends on the overall progress bar.
+STAGE_SPANS = {
+    VersionStage.READING: (0, 20),
+    VersionStage.CHECKING: (20, 40),
+    VersionStage.PERSISTING: (40, 90),
+    VersionStage.COMPARING: (90, 95),
+    VersionStage.REPORTING: (95, 100),
+}
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    error: str = ""
+
+
+def _version_update(version: DatasetVersion, **fields) -> None:
+    for name, value in fields.items():
+        setattr(version, name, value)
+    DatasetVersion.objects.filter(pk=version.pk).update(**fields)
+
+
+def _progress_reporter(version: DatasetVersion) -> Progress:
+    last = {"at": 0.0, "stage": None}
+
+    def report(stage: str, fraction: float) -> None:
+        job_heartbeat(stage=stage, fraction=fraction)  # renews the job's lease; stops a run that lost it
+        now = time.monotonic()
+        if stage == last["stage"] and now - last["at"] < PROGRESS_INTERVAL_SECONDS and fraction < 1:
+            return
+        start, end = STAGE_SPANS[VersionStage(stage)]
+        percent = int(start + (end - start) * max(0.0, min(1.0, fraction)))
+        last.update(at=now, stage=stage)
+        _version_update(version, stage=stage, percent=max(percent, version.percent))
+
+    return report
+
+
+def file_counts(result: PipelineResult) -> dict:
+    per_code = result.anomalies.groupby(["file", "code"]).size()
+    return {
+        file: {
+            "rows_read": part.rows_read,
+            "rows_persisted": part.rows_persisted,
+            "rows_rejected": part.rows_rejected,
+            "rows_duplicate": part.rows_duplicate,
+            "anomalies": {code: int(count) for (f, code), count in per_code.items() if f == file},
+        }
+        for file, part in result.files.items()
+    }
+
+
+def _transient(exc: Exception) -> bool:
+    """MongoDB or storage unreachable: another run later may well succeed."""
+    return isinstance(exc, (ConnectionFailure, StorageConnectionError, HTTPClientError))
+
+
+def _readable(exc: Exception) -> str:
+    if isinstance(exc, ConnectionFailure):
+        return "MongoDB could not be reached"
+    if isinstance(exc, (StorageConnectionError, HTTPClientError)):
+        return "the file storage could not be reached"
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "it took longer than the time limit"
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _nothing_persisted(result: PipelineResult) -> PipelineResult:
+    """The counts of a version whose records were all withdrawn, as the spec counts a failed one."""
+    files = {
+        file: replace(part, rows_persisted=0, rows_rejected=part.rows_read - part.rows_duplicate)
+        for file, part in result.files.items()
+    }
+    return replace(result, files=files)
+
+
+def engine_run_on(version: DatasetVersion, progress: Progress | None = None) -> PipelineResult:
+    """Runs the engine on the version's stored files (also used to compare with an older version)."""
+    uploads = {}
+    for file in FILES:
+        with getattr(version, file).open("rb") as handle:
+            uploads[file] = handle.read()
+    return pipeline_run(
+        files=uploads,
+        vocabularies=Vocabularies.from_settings(settings.DATASET_VOCABULARIES),
+        progress=(lambda stage, percent: progress(stage, percent / 100)) if progress else None,
+    )
+
+
+def _retry_later(version: DatasetVersion, exc: Exception) -> None:
+    """Within a job that may run again, an unreachable MongoDB or storage puts the version back in
+    the queue (its next run starts by dropping what this one wrote) instead of failing it."""
+    if _transient(exc) and job_may_retry():
+        logger.warning("version %s: %s; retried later", version.pk, _readable(exc))
+        _version_update(version, status=VersionStatus.QUEUED, stage=VersionStage.QUEUED, percent=0, error="", counts={})
+        raise TransientJobError(f"Processing stopped: {_readable(exc)}.") from exc
+
+
+# --- the steps ---
+
+
+def _start(version_id: str) -> DatasetVersion:
+    version = DatasetVersion.objects.select_related("dataset").get(pk=version_id)
+    if version.started_at is not None or version.records_kept:
+        # Processed or attempted before (a retry, or a task redelivered after a worker died):
+        # start from empty collections, so nothing is doubled and nothing partial stays.
+        try:
+            version_documents_drop(version=version.records_key)
+        except Exception as exc:
+            _retry_later(version, exc)
+            raise
+    _version_update(
+        version,
+        status=VersionStatus.PROCESSING,
+        stage=VersionStage.READING,
+        percent=0,
+        error="",
+        started_at=timezone.now(),
+        finished_at=None,
+        records_kept=False,
+    )
+    return version
+
+
+def _collections_write(version: DatasetVersion, result: PipelineResult, progress: Progress) -> None:
+    """Records (unless the engine failed the version), anomalies and the browse index."""
+    records = {file: part.records for file, part in result.files.items()}
+    key = version.records_key
+    _version_update(version, records_kept=True)  # from here on, a failure must drop them
+    progress(VersionStage.PERSISTING, 0)
+    if not result.failed:
+        # The records take about as long to write as the browse index built from them.
+        records_persist(
+            version=key,
+            records=records,
+            progress=lambda done, total: progress(VersionStage.PERSISTING, 0.5 * done / max(total, 1)),
+        )
+    anomalies_persist(version=key, anomalies=result.anomalies)
+    browse_index_persist(
+        version=key,
+        records=records,
+        anomalies=result.anomalies,
+        progress=lambda fraction: progress(VersionStage.PERSISTING, 0.5 + 0.5 * fraction),
+    )
+
+
+def _compare(version: DatasetVersion, result: PipelineResult, progress: Progress) -> None:
+    """What changed against the version that is current now (none for a first version)."""
+    progress(VersionStage.COMPARING, 0)
+    current = version.dataset.current_version
+    if current is None or current.pk == version.pk:
+        return
+    try:
+        changes_write(version=version, result=result, previous=current, previous_result=engine_run_on(current))
+    except Exception:
+        # The comparison is a view of two versions, not part of this one: without it the version
+        # is still whole (its page then says there is nothing to compare with).
+        logger.exception("version %s could not be compared with version %s", version.pk, current.pk)
+
+
+def _failed(version: DatasetVersion, exc: Exception, result: PipelineResult | None) -> tuple[Outcome, PipelineResult]:
+    logger.exception("version %s failed", version.pk)
+    error = f"Processing stopped unexpectedly ({_readable(exc)}). Nothing was saved; process the version again."
+    if result is not None:
+        result = _nothing_persisted(result)
+        _version_update(version, counts=file_counts(result))
+    try:
+        version_documents_drop(version=version.records_key)
+        _version_update(version, records_kept=False)
+    except Exception:
+        logger.exception("collections of version %s could not be dropped", version.pk)
+        error = (
+            f"Processing stopped unexpectedly ({_readable(exc)}), and what was already "
+            "saved could not be removed; process the version again once the database is back."
+        )
+    return Outcome(VersionStatus.FAILED, error), result
+
+
+def _reports_write(version: DatasetVersion, result: PipelineResult | None, outcome: Outcome) -> Outcome:
+    """Both reports into the version's FileFields; a failure here fails the version too."""
+    try:
+        rendered = reports_render(
+            dataset_id=str(version.dataset_id),
+            name=version.dataset.name,
+            status=str(outcome.status),
+            error=outcome.error or None,
+            result=result,
+            started_at=version.started_at,
+            finished_at=timezone.now(),
+        )
+        for name, content in (("anomalies_csv", rendered.anomalies_csv), ("summary_json", rendered.summary_json)):
+            field = getattr(version, name)
+            if field:
+                field.delete(save=False)  # a re-run replaces, never renames
+            field.save(name.replace("_", "."), ContentFile(content), save=False)
+        _version_update(version, anomalies_csv=version.anomalies_csv.name, summary_json=version.summary_json.name)
+        return outcome
+    except Exception as exc:
+        logger.exception("reports of version %s could not be written", version.pk)
+        _retry_later(version, exc)
+        return Outcome(VersionStatus.FAILED, f"{outcome.error} The reports could not be written ({exc}).".strip())
+
+
+def _finish(version: DatasetVersion, outcome: Outcome) -> None:
+    # One transaction: whoever sees the version done also sees it published (and the older
+    # versions' collections dropped by retention).
+    with transaction.atomic():
+        _version_update(
+            version,
+            status=outcome.status,
+            error=outcome.error,
+            stage=VersionStage.FINISHED,
+            percent=100,
+            finished_at=timezone.now(),
+        )
+        if outcome.status == VersionStatus.DONE:
+            version_publish(version=version)
+
+
+def version_process(*, version_id: str) -> DatasetVersion:
+    """Runs the whole spec on a version's files and publishes it when it is done."""
+    version = _start(version_id)
+    progress = _progress_reporter(version)
+    result: PipelineResult | None = None
+    try:
+        result = engine_run_on(version, progress)
+        _version_update(version, counts=file_counts(result), anomalies_total=len(result.anomalies))
+        _collections_write(version, result, progress)
+        _compare(version, result, progress)
+        progress(VersionStage.REPORTING, 0)
+        outcome = Outcome(VersionStatus.FAILED, result.error or "") if result.failed else Outcome(VersionStatus.DONE)
+    except Exception as exc:
+        _retry_later(version, exc)
+        outcome, result = _failed(version, exc, result)
+    outcome = _reports_write(version, result, outcome)
+    if outcome.status == VersionStatus.FAILED and version.records_kept and not (result and result.failed):
+        # The reports failed after the collections were written: withdraw them as well.
+        version_documents_drop(version=version.records_key)
+        _version_update(version, records_kept=False)
+    _finish(version, outcome)
+    return version
+
+
+def version_fail(*, version_id: str, error: str) -> None:
+    """Marks a version failed when its task could not run at all."""
+    DatasetVersion.objects.filter(pk=version_id).update(
+        status=VersionStatus.FAILED, stage=VersionStage.FINISHED, error=error, finished_at=timezone.now()
+    )
+
+
+def version_job_give_up(*, object_id: str, reason: str) -> None:
+    """A processing job stopped too many times: the version fails and keeps no collection."""
+    error = f"{reason} Nothing was saved; process the version again."
+    version = DatasetVersion.objects.filter(pk=object_id).first()
+    if version is None:
+        return
+    try:
+        version_documents_drop(version=version.records_key)
+        DatasetVersion.objects.filter(pk=object_id).update(records_kept=False)
+    except Exception:
+        logger.exception("collections of version %s could not be dropped", object_id)
+        error = f"{reason} What was saved could not be removed; process the version again once the database is back."
+    version_fail(version_id=object_id, error=error)
+
+
+def version_job_finished(*, object_id: str) -> bool:
+    return (
+        DatasetVersion.objects.filter(pk=object_id, status__in=(VersionStatus.DONE, VersionStatus.FAILED)).exists()
+        or not DatasetVersion.objects.filter(pk=object_id).exists()
+    )
