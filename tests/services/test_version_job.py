@@ -1,0 +1,117 @@
+"""The version job under the jobs app, in this process: transient errors retried, then failed
+readably; a job given up by the sweep fails its version. The broker is a recorder here; the real
+worker, beat, Redis and FerretDB faults are in `tests/e2e/test_faults.py`."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from pymongo.errors import AutoReconnect
+
+from catalog.persistence import version_document_counts
+from jobs.models import JobLease, JobRun, OutboxMessage
+from jobs.services import job_claim, jobs_sweep
+from uploads import processing
+from uploads.models import DatasetVersion, VersionStatus
+from uploads.services import VERSION_JOB, dataset_create
+from uploads.tasks import version_process_task
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
+
+
+class _Broker:
+    def __init__(self):
+        self.sent: list[tuple[str, list]] = []
+
+    def send_task(self, name, args, **options):
+        self.sent.append((name, args))
+
+    def connection_for_write(self):
+        raise ConnectionRefusedError("no broker queue to look at in these tests")
+
+
+@pytest.fixture
+def broker(monkeypatch) -> _Broker:
+    recorder = _Broker()
+    monkeypatch.setattr("jobs.services.current_app", recorder)
+    return recorder
+
+
+def _queued(files: dict[str, bytes], capture) -> DatasetVersion:
+    with capture(execute=True):
+        return dataset_create(
+            name="Job",
+            owner=None,
+            files={file: ContentFile(content, name=f"{file}.csv") for file, content in files.items()},
+        )
+
+
+def _mongodb_down(monkeypatch) -> None:
+    def unreachable(**kwargs):
+        raise AutoReconnect("127.0.0.1:27018: [Errno 111] Connection refused")
+
+    monkeypatch.setattr(processing, "records_persist", unreachable)
+
+
+def _due_now() -> None:
+    JobLease.objects.update(available_at=timezone.now())
+    OutboxMessage.objects.update(available_at=timezone.now())
+
+
+def test_mongodb_unreachable_queues_the_version_again_and_the_retry_finishes_it(
+    sample_files, broker, monkeypatch, django_capture_on_commit_callbacks
+):
+    version = _queued(sample_files, django_capture_on_commit_callbacks)
+    _mongodb_down(monkeypatch)
+
+    assert version_process_task.apply(args=[str(version.pk)]).get() == "retrying"
+
+    version.refresh_from_db()
+    assert version.status == VersionStatus.QUEUED and not version.error
+    lease = JobLease.objects.get(kind=VERSION_JOB, object_id=str(version.pk))
+    assert lease.note == (
+        "Processing stopped: MongoDB could not be reached. Retrying automatically in 2 s (attempt 2 of 4)."
+    )
+
+    monkeypatch.undo()
+    monkeypatch.setattr("jobs.services.current_app", broker)
+    _due_now()
+    jobs_sweep()
+    assert version_process_task.apply(args=[str(version.pk)]).get() == "completed"
+    version.refresh_from_db()
+    assert version.status == VersionStatus.DONE and version_document_counts(version=version.records_key)["columns"] == 7
+    assert list(JobRun.objects.values_list("outcome", flat=True)) == ["retrying", "completed"]
+
+
+def test_mongodb_unreachable_on_the_last_attempt_fails_the_version_readably(
+    sample_files, broker, monkeypatch, django_capture_on_commit_callbacks, settings
+):
+    version = _queued(sample_files, django_capture_on_commit_callbacks)
+    _mongodb_down(monkeypatch)
+
+    outcomes = []
+    for _ in range(settings.JOB_MAX_ATTEMPTS):
+        _due_now()
+        outcomes.append(version_process_task.apply(args=[str(version.pk)]).get())
+
+    assert outcomes == ["retrying"] * (settings.JOB_MAX_ATTEMPTS - 1) + ["completed"]
+    version.refresh_from_db()
+    assert version.status == VersionStatus.FAILED and "MongoDB could not be reached" in version.error
+    assert version.summary_json  # the reports of a failed version are written
+
+
+def test_a_job_the_sweep_gives_up_fails_its_version_with_the_reason(
+    sample_files, broker, django_capture_on_commit_callbacks, settings
+):
+    version = _queued(sample_files, django_capture_on_commit_callbacks)
+    for _ in range(settings.JOB_MAX_ATTEMPTS):
+        _due_now()
+        assert job_claim(kind=VERSION_JOB, object_id=str(version.pk)) is not None
+        JobLease.objects.update(expires_at=timezone.now())
+        jobs_sweep()
+
+    version.refresh_from_db()
+    assert version.status == VersionStatus.FAILED
+    assert version.error == (
+        "The worker stopped during processing 4 times, so processing was given up. "
+        "Nothing was saved; process the version again."
+    )
