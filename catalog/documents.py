@@ -78,6 +78,7 @@ class AnomalyDocument(Document):
     severity = StringField(required=True)
     value = StringField()
     message = StringField()
+    key = StringField()  # the key of the record it is about; "" for file- and header-level anomalies
 
     meta = {
         "collection": "anomalies",

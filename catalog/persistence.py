@@ -11,6 +11,7 @@ from catalog.documents import ALL_DOCUMENTS, RECORD_DOCUMENTS, AnomalyDocument, 
 from catalog.mongo import mongo_connect
 from catalog.read_model import browse_nodes_build
 from engine import SCHEMAS
+from engine.codes import ANOMALY_FRAME_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def anomalies_persist(*, dataset_id: str, anomalies: pd.DataFrame) -> None:
     mongo_connect()
     if anomalies.empty:
         return
-    frame = anomalies[["file", "line", "field", "code", "severity", "value", "message"]].copy()
+    frame = anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS), fill_value="")
     positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
     _insert(AnomalyDocument, _frame_to_documents(frame, dataset_id=dataset_id, ids=positions), None)
 

@@ -6,7 +6,7 @@ records are read by `_id` too. Nothing here filters a collection by field (see b
 
 from dataclasses import dataclass, field
 
-from catalog.documents import BrowseNodeDocument, DataPointDocument, NamespaceDocument
+from catalog.documents import RECORD_DOCUMENTS, BrowseNodeDocument, DataPointDocument, NamespaceDocument
 from catalog.mongo import mongo_connect
 from catalog.read_model import node_id, search_tokens
 
@@ -125,6 +125,12 @@ def datapoint_get(*, dataset_id: str, data_point_id: str) -> DataPointDocument |
 def columns_for_datapoint(*, dataset_id: str, data_point_id: str, page: int = 1) -> Page:
     """Every column row mapped to a data point, with its full path."""
     return _page(dataset_id, "usages", [data_point_id], page)
+
+
+def record_get(*, dataset_id: str, file: str, key: str) -> dict | None:
+    """A persisted record of one of the three files, by its key."""
+    mongo_connect()
+    return RECORD_DOCUMENTS[file]._get_collection().find_one({"_id": f"{dataset_id}:{key}"})
 
 
 def anomalies_for_datapoint(*, dataset_id: str, line: int) -> list[dict]:

@@ -146,7 +146,7 @@ def file_read(*, name: str, data: bytes) -> FileState:
     if header_at is None:
         return _fail(result, Code.FILE_EMPTY, message(Code.FILE_EMPTY))
     header_text = str(text[starts[header_at] : ends[header_at]], "utf-8")
-    delimiter = _delimiter_detect(header_text)
+    delimiter = delimiter_detect(header_text)
     result.header = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter), [])
     _header_map(result, line=int(lines[header_at]))
     blank = blank_records(text, arr, starts, ends, delimiter)
@@ -189,7 +189,7 @@ def _first_filled(text: memoryview, starts, ends) -> int | None:
     return None
 
 
-def _delimiter_detect(header: str) -> str:
+def delimiter_detect(header: str) -> str:
     outside = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
     counts = {d: outside.count(d) for d in DELIMITERS}
     return max(DELIMITERS, key=lambda d: counts[d]) if any(counts.values()) else ","

@@ -5,6 +5,7 @@ Keys are built here from dataset ids and fixed names only: no user-supplied path
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from storages.utils import clean_name
 
 UPLOAD_FILES = ("namespaces", "datapoints", "columns")
 
@@ -13,6 +14,12 @@ def upload_key(*, dataset_id: str, file: str) -> str:
     if file not in UPLOAD_FILES:
         raise ValueError(f"unknown upload file {file!r}")
     return f"datasets/{dataset_id}/uploads/{file}.csv"
+
+
+def line_index_key(*, dataset_id: str, file: str) -> str:
+    if file not in UPLOAD_FILES:
+        raise ValueError(f"unknown upload file {file!r}")
+    return f"datasets/{dataset_id}/uploads/{file}.lines.npz"
 
 
 def report_key(*, dataset_id: str, name: str) -> str:
@@ -38,6 +45,20 @@ def storage_read(*, key: str) -> bytes:
         return handle.read()
 
 
+def storage_read_range(*, key: str, start: int, end: int) -> bytes:
+    """Bytes start..end-1 of a stored file, without reading the rest of it."""
+    if end <= start:
+        return b""
+    bucket = getattr(default_storage, "bucket", None)
+    if bucket is not None:
+        # django-storages' S3 file object downloads the whole object on first read: a ranged GET instead
+        name = default_storage._normalize_name(clean_name(key))
+        return bucket.Object(name).get(Range=f"bytes={start}-{end - 1}")["Body"].read()
+    with default_storage.open(key, "rb") as handle:
+        handle.seek(start)
+        return handle.read(end - start)
+
+
 def storage_open(*, key: str):
     return default_storage.open(key, "rb")
 
@@ -47,6 +68,7 @@ def storage_exists(*, key: str) -> bool:
 
 
 def storage_delete_dataset(*, dataset_id: str, keys: list[str]) -> None:
-    for key in keys:
+    indexes = [line_index_key(dataset_id=dataset_id, file=file) for file in UPLOAD_FILES]
+    for key in [*keys, *indexes]:
         if key and default_storage.exists(key):
             default_storage.delete(key)

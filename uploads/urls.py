@@ -1,6 +1,6 @@
 from django.urls import path
 
-from uploads.views import catalog, datasets, downloads
+from uploads.views import anomalies, catalog, datasets, downloads, help
 
 app_name = "uploads"
 
@@ -12,7 +12,9 @@ urlpatterns = [
     path("datasets/<uuid:dataset_id>/delete/", datasets.dataset_delete_view, name="dataset_delete"),
     path("datasets/<uuid:dataset_id>/browse/", catalog.browse, name="browse"),
     path("datasets/<uuid:dataset_id>/datapoint/", catalog.datapoint_detail, name="datapoint_detail"),
-    path("datasets/<uuid:dataset_id>/anomalies/", catalog.anomaly_list, name="anomaly_list"),
+    path("datasets/<uuid:dataset_id>/anomalies/", anomalies.anomaly_list, name="anomaly_list"),
+    path("datasets/<uuid:dataset_id>/files/<str:file>/lines/", anomalies.source_lines, name="source_lines"),
+    path("datasets/<uuid:dataset_id>/records/<str:file>/", anomalies.record, name="record"),
     path("datasets/<uuid:dataset_id>/anomalies.csv", downloads.anomalies_csv_download, name="anomalies_csv"),
     path("datasets/<uuid:dataset_id>/summary.json", downloads.summary_json_download, name="summary_json"),
     path("datasets/<uuid:dataset_id>/export.json", downloads.export_json_download, name="export_json"),
@@ -22,4 +24,7 @@ urlpatterns = [
         downloads.search_export_json_download,
         name="search_export_json",
     ),
+    path("help/anomalies/", help.help_anomalies, name="help_anomalies"),
+    path("help/templates/<str:file>.csv", help.template_download, name="template_download"),
+    path("help/sample-dataset.zip", help.sample_download, name="sample_download"),
 ]

@@ -1,4 +1,4 @@
-"""Pages over a dataset's records: browse, data point, anomalies, search."""
+"""Pages over a dataset's records: browse, data point, search."""
 
 from urllib.parse import urlencode
 
@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog import selectors
-from engine import FILES, Code
 from uploads.models import Dataset
 from uploads.views.access import dataset_for_view, page_number
+from uploads.views.anomalies import anomaly_links
 
 LEVELS = ("namespace", "database", "table", "column")
 
@@ -103,46 +103,12 @@ def datapoint_detail(request: HttpRequest, dataset_id) -> HttpResponse:
             dataset_id=str(dataset.pk), data_point_id=data_point_id, page=page_number(request)
         ),
         "page_query": urlencode({"id": data_point_id}) + "&",
-        "anomalies": selectors.anomalies_for_datapoint(dataset_id=str(dataset.pk), line=datapoint.line),
+        "anomalies": [
+            anomaly_links(dataset, {**item, "file": "datapoints"})
+            for item in selectors.anomalies_for_datapoint(dataset_id=str(dataset.pk), line=datapoint.line)
+        ],
     }
     return render(request, "uploads/datapoint_detail.html", context)
-
-
-def _chart_rows(counts: list[dict]) -> list[dict]:
-    """Geometry of a horizontal bar chart, rendered as SVG by the template (no script needed)."""
-    largest = max((row["count"] for row in counts), default=1)
-    return [
-        {**row, "y": 22 * index, "width": max(1, round(380 * row["count"] / largest))}
-        for index, row in enumerate(counts)
-    ]
-
-
-@require_GET
-def anomaly_list(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
-    filters = {
-        "file": request.GET.get("file", "") if request.GET.get("file", "") in FILES else "",
-        "code": request.GET.get("code", "") if request.GET.get("code", "") in set(Code) else "",
-        "severity": request.GET.get("severity", "")
-        if request.GET.get("severity", "") in {"error", "warning", "info"}
-        else "",
-    }
-    page = selectors.anomalies_list(dataset_id=str(dataset.pk), page=page_number(request), **filters)
-
-    counts = dataset.anomaly_counts()
-    selected = urlencode({name: value for name, value in filters.items() if value})
-    context = {
-        "page_query": f"{selected}&" if selected else "",
-        "dataset": dataset,
-        "page": page,
-        "filters": filters,
-        "files": FILES,
-        "codes": [code.value for code in Code],
-        "counts": counts,
-        "chart": _chart_rows(counts),
-        "chart_height": 22 * len(counts),
-    }
-    return render(request, "uploads/anomaly_list.html", context)
 
 
 @require_GET

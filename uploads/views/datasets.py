@@ -12,6 +12,7 @@ from uploads.forms import DatasetUploadForm
 from uploads.models import Dataset
 from uploads.services import dataset_create, dataset_delete_request, dataset_retry
 from uploads.views.access import dataset_for_view, may_change
+from uploads.views.help import file_guides, upload_limit_mib
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,7 +35,8 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
     else:
         form = DatasetUploadForm()
     page = Paginator(Dataset.objects.select_related("owner").all(), 25).get_page(request.GET.get("page"))
-    return render(request, "uploads/dataset_list.html", {"form": form, "datasets": page, "page": page})
+    context = {"form": form, "datasets": page, "page": page, "guides": file_guides(), "limit": upload_limit_mib()}
+    return render(request, "uploads/dataset_list.html", context)
 
 
 @require_GET

@@ -1,0 +1,157 @@
+"""Pages from an anomaly to its fix: the anomaly list, the source lines of an upload, the record."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from catalog import selectors
+from engine import FILES, Code, Severity, message_values
+from reports.source import line_index_exists, source_view
+from uploads.forms import AnomalyFilterForm, SourceLineForm
+from uploads.models import Dataset, DatasetStatus
+from uploads.views.access import dataset_for_view
+
+# Anomalies whose record is not saved: rejected by an error, or dropped as a copy.
+_NOT_SAVED = {Code.DUPLICATE_ROW}
+CHART_ROW = 22
+
+
+def line_url(dataset: Dataset, file: str, line, field: str = "", code: str = "") -> str:
+    query = {"line": line, **({"field": field} if field else {}), **({"code": code} if code else {})}
+    return reverse("uploads:source_lines", args=[dataset.pk, file]) + "?" + urlencode(query)
+
+
+def record_url(dataset: Dataset, file: str, key: str) -> str:
+    return reverse("uploads:record", args=[dataset.pk, file]) + "?" + urlencode({"key": key})
+
+
+def _search_url(dataset: Dataset, query: str) -> str:
+    return reverse("uploads:search", args=[dataset.pk]) + "?" + urlencode({"q": query})
+
+
+def anomaly_links(dataset: Dataset, item: dict) -> dict:
+    """The links of one anomaly: its source line, its record, and what its message points to."""
+    code, file, line = item.get("code", ""), item.get("file", ""), item.get("line")
+    said = message_values(code, item.get("message", ""))
+    links: list[tuple[str, str]] = []
+    if code in (Code.DUPLICATE_ROW, Code.DUPLICATE_KEY) and said.get("line"):
+        links.append((f"line {said['line']}", line_url(dataset, file, said["line"])))
+    if code == Code.UNKNOWN_REFERENCE and said.get("target") in FILES and said.get("line"):
+        links.append((f"{said['target']} line {said['line']}", line_url(dataset, said["target"], said["line"])))
+    if code == Code.NEAR_DUPLICATE and said.get("variant"):
+        links.append((f"records with “{said['value']}”", _search_url(dataset, said["value"])))
+        links.append((f"records with “{said['variant']}”", _search_url(dataset, said["variant"])))
+    if line is None and said.get("line", "").isdigit():  # file-encoding names its first bad line
+        line = int(said["line"])
+    saved = (
+        dataset.status == DatasetStatus.DONE
+        and item.get("key")
+        and item.get("severity") != Severity.ERROR
+        and code not in _NOT_SAVED
+    )
+    return {
+        **item,
+        "help_url": reverse("uploads:help_anomalies") + f"#{code}",
+        "line_url": line_url(dataset, file, line, item.get("field", ""), code) if line is not None else "",
+        "record_url": record_url(dataset, file, item["key"]) if saved else "",
+        "links": links,
+    }
+
+
+def _chart_rows(dataset: Dataset, counts: list[dict], filters: dict) -> list[dict]:
+    """Geometry of a horizontal bar chart, rendered as SVG by the template; each bar filters the list."""
+    largest = max((row["count"] for row in counts), default=1)
+    base = reverse("uploads:anomaly_list", args=[dataset.pk])
+    return [
+        {
+            **row,
+            "y": CHART_ROW * index,
+            "width": max(1, round(380 * row["count"] / largest)),
+            "url": base + "?" + urlencode({**{k: v for k, v in filters.items() if v}, "code": row["code"]}),
+        }
+        for index, row in enumerate(counts)
+    ]
+
+
+@require_GET
+def anomaly_list(request: HttpRequest, dataset_id) -> HttpResponse:
+    dataset = dataset_for_view(dataset_id)
+    form = AnomalyFilterForm(request.GET)
+    filters = form.filters()
+    page = selectors.anomalies_list(dataset_id=str(dataset.pk), page=form.page_number(), **filters)
+    counts = dataset.anomaly_counts()
+    selected = urlencode({name: value for name, value in filters.items() if value})
+    context = {
+        "page_query": f"{selected}&" if selected else "",
+        "dataset": dataset,
+        "page": page,
+        "items": [anomaly_links(dataset, item) for item in page.items],
+        "filters": filters,
+        "filtered": any(filters.values()),
+        "notes": form.unknown(),
+        "files": FILES,
+        "severities": [str(s) for s in Severity],
+        "counts": counts,
+        "chart": _chart_rows(dataset, counts, filters),
+        "chart_height": CHART_ROW * len(counts),
+    }
+    return render(request, "uploads/anomaly_list.html", context)
+
+
+@require_GET
+def source_lines(request: HttpRequest, dataset_id, file: str) -> HttpResponse:
+    """The physical lines around one line of an upload, the anomaly's cell marked."""
+    dataset = dataset_for_view(dataset_id)
+    if file not in FILES:
+        raise Http404("No such file in a dataset.")
+    form = SourceLineForm(request.GET)
+    if not form.is_valid():
+        raise Http404("Give a line number (the `line` parameter).")
+    line, field_name, code = form.cleaned_data["line"], form.cleaned_data["field"], form.cleaned_data["code"]
+    context = {"dataset": dataset, "file": file, "line": line, "field": field_name, "code": code}
+    if not line_index_exists(dataset_id=str(dataset.pk), file=file):
+        context["missing_index"] = True
+        return render(request, "uploads/source_lines.html", context)
+    view = source_view(
+        dataset_id=str(dataset.pk),
+        file=file,
+        upload_key=dataset.upload_key(file),
+        line=line,
+        field_name=field_name,
+        code=code,
+    )
+    context.update(
+        view=view,
+        help_url=reverse("uploads:help_anomalies") + f"#{code}" if code else "",
+        previous_url=line_url(dataset, file, max(1, line - 7)) if line > 1 else "",
+        next_url=line_url(dataset, file, line + 7) if line + 7 <= view.lines_total else "",
+    )
+    return render(request, "uploads/source_lines.html", context)
+
+
+@require_GET
+def record(request: HttpRequest, dataset_id, file: str) -> HttpResponse:
+    """The page of a persisted record, found by its key."""
+    dataset = dataset_for_view(dataset_id)
+    key = request.GET.get("key", "")
+    if file not in FILES or not key:
+        raise Http404("No such record.")
+    found = selectors.record_get(dataset_id=str(dataset.pk), file=file, key=key)
+    if found is None:
+        raise Http404("This record was not saved.")
+    if file == "namespaces":
+        return redirect(reverse("uploads:browse", args=[dataset.pk]) + "?" + urlencode({"namespace": key}))
+    if file == "datapoints":
+        return redirect(reverse("uploads:datapoint_detail", args=[dataset.pk]) + "?" + urlencode({"id": key}))
+    path = {
+        "namespace": found["namespace_id"],
+        "database": found["dataset_database_name"],
+        "table": found["dataset_table_name"],
+        "column": found["dataset_column_name"],
+    }
+    messages.info(request, f"Column row {key} (columns line {found['line']}) is listed below.")
+    return redirect(reverse("uploads:browse", args=[dataset.pk]) + "?" + urlencode(path))
