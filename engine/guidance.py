@@ -31,11 +31,16 @@ def vocabulary_words(field_name: str, vocabularies: Vocabularies) -> list[str]:
     return sorted(vocabularies.is_derived_true) + sorted(vocabularies.is_derived_false)
 
 
-def vocabulary_allowed(field_name: str, vocabularies: Vocabularies) -> str:
-    """The allowed words as a user reads them."""
+def vocabulary_allowed(field_name: str, vocabularies: Vocabularies, *, synonyms: bool = True) -> str:
+    """The allowed words as a user reads them; a message names the synonyms only in general."""
     if field_name == "data_type":
-        synonyms = ", ".join(f"{k}→{v}" for k, v in sorted(vocabularies.data_type_synonyms.items()))
-        return ", ".join(sorted(vocabularies.data_types)) + (f"; synonyms {synonyms}" if synonyms else "")
+        words = ", ".join(sorted(vocabularies.data_types))
+        if not vocabularies.data_type_synonyms:
+            return words
+        if not synonyms:
+            return f"{words}, and their synonyms"
+        pairs = ", ".join(f"{k}→{v}" for k, v in sorted(vocabularies.data_type_synonyms.items()))
+        return f"{words}; synonyms {pairs}"
     return (
         f"true = {', '.join(sorted(vocabularies.is_derived_true))}; "
         f"false = {', '.join(sorted(vocabularies.is_derived_false))}"

@@ -79,7 +79,7 @@ def values_check(*, state: FileState, vocabularies: Vocabularies) -> None:
 def _invalid_messages(values: np.ndarray, field_name: str, vocabularies: Vocabularies) -> list[str]:
     """One message per distinct value (a million rows hold few), naming the allowed words and the closest."""
     codes, uniques = pd.factorize(values, sort=False)
-    allowed = vocabulary_allowed(field_name, vocabularies)
+    allowed = vocabulary_allowed(field_name, vocabularies, synonyms=False)
     words = vocabulary_words(field_name, vocabularies)
     texts = []
     for value in uniques:

@@ -307,7 +307,7 @@ def test_the_count_per_code_shows_on_the_dataset_and_anomalies_pages(page, sampl
     expect(counts.get_by_role("link", name="duplicate-row")).to_be_visible()
     expect(counts.locator("li", has_text="duplicate-row")).to_contain_text("2")
     _open_tab(page, "Anomalies")
-    expect(page.get_by_role("group", name="Anomalies per code")).to_be_visible()
+    expect(page.get_by_role("list", name="Anomalies per code")).to_be_visible()
 
 
 def test_a_failed_dataset_shows_failed_and_its_error(page, page_events, worker, screenshot):

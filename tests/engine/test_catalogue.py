@@ -51,7 +51,7 @@ def test_invalid_value_lists_the_allowed_words_and_the_closest_one():
     by_field = result.anomalies[result.anomalies["code"] == "invalid-value"].groupby("field")["message"].first()
     data_type, is_derived = by_field["data_type"], by_field["is_derived"]
     assert 'did you mean "string"?' in data_type and "allowed: boolean, currency, date" in data_type
-    assert "synonyms bool→boolean" in data_type
+    assert "percentage, string, and their synonyms)" in data_type
     assert "did you mean" not in is_derived and "true = 1, t, true, y, yes; false = 0, f, false, n, no" in is_derived
 
 

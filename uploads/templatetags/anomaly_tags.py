@@ -10,6 +10,7 @@ register = template.Library()
 
 _SIGNS = {" ": ("·", "space"), "\t": ("→", "tab"), "\r": ("␍", "carriage return"), "\u00a0": ("⍽", "no-break space")}
 _EDGES = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
+_BREAKS = re.compile(r"([,;|])")
 
 
 def _signs(text: str) -> str:
@@ -28,7 +29,10 @@ def visible_whitespace(value) -> str:
 def visible_edges(value) -> str:
     """Only the whitespace around a value shown as signs: the value stays readable (anomaly lists)."""
     lead, middle, trail = _EDGES.match("" if value is None else str(value)).groups()
-    return mark_safe(_signs(lead) + escape(middle) + _signs(trail))
+    # a raw line may break after its delimiters, never inside a word
+    parts = _BREAKS.split(middle)
+    middle = "".join(escape(part) + ("<wbr>" if position % 2 else "") for position, part in enumerate(parts))
+    return mark_safe(_signs(lead) + middle + _signs(trail))
 
 
 @register.simple_tag

@@ -17,7 +17,6 @@ from uploads.views.access import dataset_for_view
 
 # Anomalies whose record is not saved: rejected by an error, or dropped as a copy.
 _NOT_SAVED = {Code.DUPLICATE_ROW}
-CHART_ROW = 22
 
 
 def line_url(dataset: Dataset, file: str, line, field: str = "", code: str = "") -> str:
@@ -63,17 +62,16 @@ def anomaly_links(dataset: Dataset, item: dict) -> dict:
 
 
 def _chart_rows(dataset: Dataset, counts: list[dict], filters: dict) -> list[dict]:
-    """Geometry of a horizontal bar chart, rendered as SVG by the template; each bar filters the list."""
+    """A horizontal bar per code (HTML, so it reads on a phone too); each bar filters the list."""
     largest = max((row["count"] for row in counts), default=1)
     base = reverse("uploads:anomaly_list", args=[dataset.pk])
     return [
         {
             **row,
-            "y": CHART_ROW * index,
-            "width": max(1, round(380 * row["count"] / largest)),
+            "percent": max(1, round(100 * row["count"] / largest)),
             "url": base + "?" + urlencode({**{k: v for k, v in filters.items() if v}, "code": row["code"]}),
         }
-        for index, row in enumerate(counts)
+        for row in counts
     ]
 
 
@@ -97,7 +95,6 @@ def anomaly_list(request: HttpRequest, dataset_id) -> HttpResponse:
         "severities": [str(s) for s in Severity],
         "counts": counts,
         "chart": _chart_rows(dataset, counts, filters),
-        "chart_height": CHART_ROW * len(counts),
     }
     return render(request, "uploads/anomaly_list.html", context)
 
