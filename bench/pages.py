@@ -46,10 +46,13 @@ def main() -> None:
     table = selectors.tables_for_database(dataset_id=dataset, namespace_id=namespace, database=database).items[0][
         "name"
     ]
-    column_item = selectors.columns_for_table(
+    column_items = selectors.columns_for_table(
         dataset_id=dataset, namespace_id=namespace, database=database, table=table
-    ).items[0]
-    data_point = next(m["data_point_id"] for m in column_item["mappings"] if m["data_point_id"])
+    ).items
+    # a column mapped to a data point (at small scales the first one may map to none)
+    column_item, data_point = next(
+        (item, m["data_point_id"]) for item in column_items for m in item["mappings"] if m["data_point_id"]
+    )
     path = {"namespace": namespace, "database": database, "table": table}
     from uploads.models import Dataset
 
