@@ -153,6 +153,8 @@ def test_a_record_link_leads_to_the_record_s_page(client, steward, sample):
     assert column["Location"].endswith("/browse/?namespace=N1&database=fund_master&table=returns&column=tr_3y")
     assert namespace["Location"].endswith("/browse/?namespace=N1")
     assert rejected.status_code == 404
+    with_line = client.get(f"/datasets/{sample.pk}/records/namespaces/", {"key": "N4", "line": "6"})
+    assert with_line["Location"].endswith("/files/namespaces/lines/?line=6")
 
 
 def test_the_help_page_explains_every_code(client, steward):

@@ -24,8 +24,9 @@ def line_url(dataset: Dataset, file: str, line, field: str = "", code: str = "")
     return reverse("uploads:source_lines", args=[dataset.pk, file]) + "?" + urlencode(query)
 
 
-def record_url(dataset: Dataset, file: str, key: str) -> str:
-    return reverse("uploads:record", args=[dataset.pk, file]) + "?" + urlencode({"key": key})
+def record_url(dataset: Dataset, file: str, key: str, line=None) -> str:
+    query = {"key": key, **({"line": line} if line is not None else {})}
+    return reverse("uploads:record", args=[dataset.pk, file]) + "?" + urlencode(query)
 
 
 def _search_url(dataset: Dataset, query: str) -> str:
@@ -56,7 +57,7 @@ def anomaly_links(dataset: Dataset, item: dict) -> dict:
         **item,
         "help_url": reverse("uploads:help_anomalies") + f"#{code}",
         "line_url": line_url(dataset, file, line, item.get("field", ""), code) if line is not None else "",
-        "record_url": record_url(dataset, file, item["key"]) if saved else "",
+        "record_url": record_url(dataset, file, item["key"], line) if saved else "",
         "links": links,
     }
 
@@ -132,14 +133,19 @@ def source_lines(request: HttpRequest, dataset_id, file: str) -> HttpResponse:
 
 @require_GET
 def record(request: HttpRequest, dataset_id, file: str) -> HttpResponse:
-    """The page of a persisted record, found by its key."""
+    """The page of a persisted record, found by its key; its source line when it was not saved
+    (a later error rejected it)."""
     dataset = dataset_for_view(dataset_id)
     key = request.GET.get("key", "")
     if file not in FILES or not key:
         raise Http404("No such record.")
     found = selectors.record_get(dataset_id=str(dataset.pk), file=file, key=key)
     if found is None:
-        raise Http404("This record was not saved.")
+        line = request.GET.get("line", "")
+        if not line.isdigit():
+            raise Http404("This record was not saved.")
+        messages.info(request, f"The record {key} was not saved: another anomaly rejected it. Here is its line.")
+        return redirect(line_url(dataset, file, int(line)))
     if file == "namespaces":
         return redirect(reverse("uploads:browse", args=[dataset.pk]) + "?" + urlencode({"namespace": key}))
     if file == "datapoints":
