@@ -20,7 +20,7 @@ STRUCTURAL = {Code.MISSING_CELL, Code.EXTRA_CELL, Code.HEADER_UNKNOWN_COLUMN, Co
 @dataclass
 class SourceLine:
     number: int
-    segments: list[dict]  # text, cell (0-based or None), marked, position (1-based, shown) or None
+    segments: list[dict]  # text, cell (0-based or None), marked, position (1-based, shown) or None, blank
     in_record: bool
 
 
@@ -106,7 +106,15 @@ def _pieces(text: str, spans, marked: set[int], show_positions: bool, whole: boo
         if start > at:
             pieces.append({"text": text[at:start], "cell": None, "marked": whole, "position": None})
         position = cell + 1 if show_positions else None
-        pieces.append({"text": text[start:end], "cell": cell, "marked": whole or cell in marked, "position": position})
+        pieces.append(
+            {
+                "text": text[start:end],
+                "cell": cell,
+                "marked": whole or cell in marked,
+                "position": position,
+                "blank": cell in marked and start == end,  # shown as "(blank)", else nothing would be marked
+            }
+        )
         at = end
     return pieces
 
@@ -119,7 +127,7 @@ def _split_lines(pieces: list[dict], count: int) -> list[list[dict]]:
         for number, part in enumerate(parts):
             if number:
                 lines.append([])
-            if part or (number == 0 and piece["position"]):
+            if part or (number == 0 and (piece["position"] or piece.get("blank"))):
                 lines[-1].append({**piece, "text": part, "position": piece["position"] if number == 0 else None})
     lines.extend([] for _ in range(count - len(lines)))
     return lines[:count] if count else lines

@@ -94,7 +94,7 @@ def test_swapped_files_are_named_as_swapped(page, page_events, worker):
     assert page_events.errors == []
 
 
-def test_the_form_says_what_each_file_holds_and_offers_templates(page, page_events, worker):
+def test_the_form_says_what_each_file_holds_and_offers_templates(page, page_events, worker, screenshot):
     _log_in(page)
 
     expect(page.get_by_label("Columns CSV")).to_have_attribute("accept", re.compile(r"^\.csv,\.txt,\.tsv,text/csv"))
@@ -108,6 +108,13 @@ def test_the_form_says_what_each_file_holds_and_offers_templates(page, page_even
     assert download.suggested_filename == "columns.csv"
     header = Path(download.path()).read_text(encoding="utf-8").strip()
     assert header.startswith("column_id,namespace_id,dataset_database_name")
+    screenshot("upload-guide", phone=True)
+
+    # and the help page explains every code, readable on a phone too
+    page.get_by_role("link", name="Anomaly codes explained").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Anomaly codes")
+    expect(page.locator("#near-duplicate")).to_contain_text("How to fix")
+    screenshot("help-anomalies", phone=True)
     assert page_events.errors == []
 
 

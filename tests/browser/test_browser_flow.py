@@ -304,7 +304,7 @@ def test_the_anomalies_page_lists_the_sample_and_filters_by_code(page, page_even
 
 def test_the_count_per_code_shows_on_the_dataset_and_anomalies_pages(page, sample_dataset):
     counts = page.locator("ul.code-counts")
-    expect(counts.get_by_role("link", name="duplicate-row")).to_be_visible()
+    expect(counts.get_by_role("link", name="duplicate-row", exact=True)).to_be_visible()
     expect(counts.locator("li", has_text="duplicate-row")).to_contain_text("2")
     _open_tab(page, "Anomalies")
     expect(page.get_by_role("list", name="Anomalies per code")).to_be_visible()

@@ -100,6 +100,15 @@ def test_the_source_view_numbers_the_cells_of_an_extra_cell_line_and_marks_the_e
     assert "cells 8–8 (past the 7 header columns)" in html
 
 
+def test_a_blank_required_cell_is_marked_as_blank(client, steward, sample):
+    html = client.get(
+        f"/datasets/{sample.pk}/files/namespaces/lines/",
+        {"line": 6, "field": "namespace_option_name", "code": "required-blank"},
+    ).content.decode()
+
+    assert 'N4,<mark class="blank">(blank)</mark>,ORPHAN' in html
+
+
 def test_a_record_spanning_two_lines_is_shown_whole(client, steward, sample):
     html = client.get(
         f"/datasets/{sample.pk}/files/datapoints/lines/", {"line": 4, "field": "is_derived", "code": "invalid-value"}
