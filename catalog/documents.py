@@ -66,6 +66,7 @@ class AnomalyDocument(Document):
     severity = StringField(required=True)
     value = StringField()
     message = StringField()
+    key = StringField()  # the key of the record it is about; "" for file- and header-level anomalies
 
     meta = {"collection": "anomalies", "auto_create_index": False}
 

@@ -14,6 +14,7 @@ from catalog.documents import RECORD_DOCUMENTS, AnomalyDocument, BrowseNodeDocum
 from catalog.mongo import VERSION_COLLECTIONS, mongo_connect, version_collection
 from catalog.read_model import browse_nodes_build
 from engine import SCHEMAS
+from engine.codes import ANOMALY_FRAME_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def records_persist(
 def anomalies_persist(*, version: str, anomalies: pd.DataFrame) -> None:
     if anomalies.empty:
         return
-    frame = anomalies[["file", "line", "field", "code", "severity", "value", "message"]].copy()
+    frame = anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS), fill_value="")
     positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
     documents = _frame_to_documents(frame, ids=positions)
     _insert(AnomalyDocument, version=version, kind="anomalies", batches=documents, progress=None)

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from engine.codes import ANOMALY_FRAME_COLUMNS
+
 PAGE_SIZE = 50
 SEARCH_LIMIT = 200
 ANOMALY_FILTERS = ("file", "code", "severity")
@@ -168,7 +170,7 @@ def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
     if anomalies.empty:
         yield from _nodes("anomalies", ["", "", ""], [])
         return
-    frame = anomalies[["file", "line", "field", "code", "severity", "value", "message"]].copy()
+    frame = anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS), fill_value="")
     frame["line"] = frame["line"].astype(object).where(frame["line"].notna(), None)
     frame["position"] = np.arange(len(frame))
     for mask in range(2 ** len(ANOMALY_FILTERS)):

@@ -129,6 +129,13 @@ def columns_for_datapoint(*, version: str, data_point_id: str, page: int = 1) ->
     return _page(version, "usages", [data_point_id], page)
 
 
+def record_get(*, version: str, file: str, key: str) -> dict | None:
+    """A persisted record of one of the three files of a version, by its key."""
+    if file not in RECORD_DOCUMENTS:
+        return None
+    return version_collection(version=version, kind=file).find_one({"_id": key})
+
+
 def anomalies_for_datapoint(*, version: str, line: int) -> list[dict]:
     node = _node(version, "record_anomalies", [str(line)])
     return node["items"] if node else []

@@ -11,7 +11,7 @@ from .keys import keys_check
 from .memory import memory_release
 from .persisted import near_duplicate_check, unused_check
 from .read import FileState, column_array, file_read
-from .references import references_check
+from .references import references_check, rejected_keys
 from .schema import FILES, SCHEMAS
 from .structure import structure_check
 from .values import records_clean, values_check
@@ -62,8 +62,11 @@ def pipeline_run(
     if not failed:
         report("checking", 60)
         namespaces, datapoints, columns = (states[name] for name in FILES)
+        targets = ("namespaces", "datapoints")
         references_check(
-            state=columns, known={name: _persisted_keys(states[name]) for name in ("namespaces", "datapoints")}
+            state=columns,
+            known={name: _persisted_keys(states[name]) for name in targets},
+            rejected={name: rejected_keys(states[name]) for name in targets},
         )
         memory_release()
         report("checking", 80)

@@ -10,7 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from engine import SEVERITY, Code
+from engine import FILES, SEVERITY, Code
 
 
 class VersionStatus(models.TextChoices):
@@ -69,6 +69,11 @@ def columns_upload_to(instance: "DatasetVersion", filename: str) -> str:
     return f"{_version_prefix(instance)}/uploads/columns.csv"
 
 
+def line_index_upload_to(instance: "DatasetVersion", filename: str) -> str:
+    # `filename` is one this code gives (see `DatasetVersion.line_index_field`), never a user's.
+    return f"{_version_prefix(instance)}/uploads/{filename}"
+
+
 def anomalies_csv_upload_to(instance: "DatasetVersion", filename: str) -> str:
     return f"{_version_prefix(instance)}/reports/anomalies.csv"
 
@@ -113,6 +118,11 @@ class DatasetVersion(models.Model):
     namespaces = models.FileField(upload_to=namespaces_upload_to, max_length=500)
     datapoints = models.FileField(upload_to=datapoints_upload_to, max_length=500)
     columns = models.FileField(upload_to=columns_upload_to, max_length=500)
+    # The sampled line index of each upload (`engine.lines`), built by this version's processing,
+    # so its source-line view reads only the byte ranges it shows.
+    namespaces_lines = models.FileField(upload_to=line_index_upload_to, max_length=500, blank=True)
+    datapoints_lines = models.FileField(upload_to=line_index_upload_to, max_length=500, blank=True)
+    columns_lines = models.FileField(upload_to=line_index_upload_to, max_length=500, blank=True)
     anomalies_csv = models.FileField(upload_to=anomalies_csv_upload_to, max_length=500, blank=True)
     summary_json = models.FileField(upload_to=summary_json_upload_to, max_length=500, blank=True)
     # What changed against the version that was current when this one was processed.
@@ -130,6 +140,13 @@ class DatasetVersion(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (VersionStatus.DONE, VersionStatus.FAILED)
+
+    @staticmethod
+    def line_index_field(file: str) -> str:
+        """The name of the FileField holding the line index of upload `file`."""
+        if file not in FILES:
+            raise ValueError(f"unknown upload file {file!r}")
+        return f"{file}_lines"
 
     @property
     def records_key(self) -> str:

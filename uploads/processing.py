@@ -31,6 +31,7 @@ from catalog.persistence import (
 from engine import FILES, PipelineResult, Vocabularies, pipeline_run
 from jobs.services import TransientJobError, job_heartbeat, job_may_retry
 from reports.services import reports_render
+from reports.source import line_index_render
 from uploads.changes import changes_write
 from uploads.models import DatasetVersion, VersionStage, VersionStatus
 from uploads.services import version_publish
@@ -118,12 +119,31 @@ def _nothing_persisted(result: PipelineResult) -> PipelineResult:
     return replace(result, files=files)
 
 
-def engine_run_on(version: DatasetVersion, progress: Progress | None = None) -> PipelineResult:
-    """Runs the engine on the version's stored files (also used to compare with an older version)."""
+def _uploads_read(version: DatasetVersion) -> dict[str, bytes]:
     uploads = {}
     for file in FILES:
         with getattr(version, file).open("rb") as handle:
             uploads[file] = handle.read()
+    return uploads
+
+
+def _line_indexes_write(version: DatasetVersion, uploads: dict[str, bytes]) -> None:
+    """The line index of each upload, for the source-line view of this version's anomalies."""
+    names = {}
+    for file, data in uploads.items():
+        field = getattr(version, DatasetVersion.line_index_field(file))
+        if field:
+            field.delete(save=False)  # a re-run replaces, never renames
+        field.save(f"{file}.lines.npz", ContentFile(line_index_render(data)), save=False)
+        names[field.field.name] = field.name
+    _version_update(version, **names)
+
+
+def engine_run_on(
+    version: DatasetVersion, progress: Progress | None = None, uploads: dict[str, bytes] | None = None
+) -> PipelineResult:
+    """Runs the engine on the version's stored files (also used to compare with an older version)."""
+    uploads = uploads if uploads is not None else _uploads_read(version)
     return pipeline_run(
         files=uploads,
         vocabularies=Vocabularies.from_settings(settings.DATASET_VOCABULARIES),
@@ -267,7 +287,9 @@ def version_process(*, version_id: str) -> DatasetVersion:
     progress = _progress_reporter(version)
     result: PipelineResult | None = None
     try:
-        result = engine_run_on(version, progress)
+        uploads = _uploads_read(version)
+        _line_indexes_write(version, uploads)
+        result = engine_run_on(version, progress, uploads)
         _version_update(version, counts=file_counts(result), anomalies_total=len(result.anomalies))
         _collections_write(version, result, progress)
         _compare(version, result, progress)

@@ -133,8 +133,8 @@ def versions_retain(*, dataset: Dataset, keep: int | None = None) -> list[int]:
 
 
 def _files_delete(version: DatasetVersion) -> None:
-    """Deletes the version's reports, and each upload no other version references."""
-    for name in REPORT_FIELDS:
+    """Deletes the version's reports and line indexes, and each upload no other version references."""
+    for name in (*REPORT_FIELDS, *(DatasetVersion.line_index_field(file) for file in FILES)):
         field = getattr(version, name)
         if field:
             field.delete(save=False)

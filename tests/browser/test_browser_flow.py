@@ -243,8 +243,11 @@ def test_the_anomalies_page_lists_the_sample_and_filters_by_code(page, page_even
     expect(page.get_by_label("Code", exact=True)).to_have_value("duplicate-row")
     expect(page.locator("main")).to_contain_text("2 anomalies")
 
-    # and a code with no anomaly says so
-    page.get_by_label("Code", exact=True).select_option("header-missing-column")
+    # and only codes that occur are offered, with their counts
+    options = page.get_by_label("Code", exact=True).locator("option").all_inner_texts()
+    assert "duplicate-row (2)" in options and not any(o.startswith("header-missing-column") for o in options)
+    # and a file holding none of the chosen code says so
+    page.get_by_label("File", exact=True).select_option("datapoints")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("table.anomalies tbody")).to_contain_text("No anomaly matches.")
     assert page_events.errors == []
@@ -252,10 +255,10 @@ def test_the_anomalies_page_lists_the_sample_and_filters_by_code(page, page_even
 
 def test_the_count_per_code_shows_on_the_dataset_and_anomalies_pages(page, sample_dataset):
     counts = page.locator("ul.code-counts")
-    expect(counts.get_by_role("link", name="duplicate-row")).to_be_visible()
+    expect(counts.get_by_role("link", name="duplicate-row", exact=True)).to_be_visible()
     expect(counts.locator("li", has_text="duplicate-row")).to_contain_text("2")
     open_tab(page, "Anomalies")
-    expect(page.get_by_role("img", name="Anomalies per code")).to_be_visible()
+    expect(page.get_by_role("list", name="Anomalies per code")).to_be_visible()
 
 
 def test_a_failed_dataset_shows_failed_and_its_error(page, page_events, worker, screenshot):

@@ -23,6 +23,7 @@ from uploads.services import (
     version_retry,
 )
 from uploads.views.access import dataset_for_view, may_change, version_shown
+from uploads.views.help import file_guides, upload_limit_mib
 
 WAITING_FOR_BROKER = (
     "The job queue cannot be reached right now: nothing is lost, it starts as soon as the queue is back."
@@ -66,7 +67,8 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         form = DatasetUploadForm()
     datasets = Dataset.objects.select_related("owner", "current_version").prefetch_related("versions")
     page = Paginator(datasets, 25).get_page(request.GET.get("page"))
-    return render(request, "uploads/dataset_list.html", {"form": form, "datasets": page, "page": page})
+    context = {"form": form, "datasets": page, "page": page, "guides": file_guides(), "limit": upload_limit_mib()}
+    return render(request, "uploads/dataset_list.html", context)
 
 
 def _detail(request: HttpRequest, dataset: Dataset, version_form: VersionUploadForm, status: int = 200) -> HttpResponse:
