@@ -145,15 +145,31 @@ def anomaly_list(request: HttpRequest, dataset_id) -> HttpResponse:
     return render(request, "uploads/anomaly_list.html", context)
 
 
+def _page_param(request: HttpRequest, name: str) -> int:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
+
+
 @require_GET
 def search(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = dataset_for_view(dataset_id)
     query = request.GET.get("q", "").strip()[:200]
-    results = selectors.dataset_search(dataset_id=str(dataset.pk), query=query) if query else None
+    results = None
+    if query:
+        results = selectors.dataset_search(
+            dataset_id=str(dataset.pk),
+            query=query,
+            datapoints_page=_page_param(request, "dpage"),
+            columns_page=_page_param(request, "cpage"),
+        )
+    pages = {"dpage": results.datapoints.number, "cpage": results.columns.number} if results else {}
     context = {
         "dataset": dataset,
         "query": query,
         "results": results,
+        # each list pages on its own and keeps the other's page
+        "datapoints_query": urlencode({"q": query, "cpage": pages.get("cpage", 1)}) + "&",
+        "columns_query": urlencode({"q": query, "dpage": pages.get("dpage", 1)}) + "&",
         "export_url": reverse("uploads:search_export_json", args=[dataset.pk]) + "?" + urlencode({"q": query}),
         "column_urls": [
             (
@@ -166,7 +182,7 @@ def search(request: HttpRequest, dataset_id) -> HttpResponse:
                     column=item["column"],
                 ),
             )
-            for item in (results.columns if results else [])
+            for item in (results.columns.items if results else [])
         ],
     }
     return render(request, "uploads/search.html", context)
