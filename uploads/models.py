@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from engine import SEVERITY, Code
+from engine.codes import FILE_LEVEL_ERRORS
 
 
 class DatasetStatus(models.TextChoices):
@@ -17,12 +18,14 @@ class DatasetStatus(models.TextChoices):
 
 
 class DatasetStage(models.TextChoices):
-    QUEUED = "queued"
-    READING = "reading"
-    CHECKING = "checking"
-    PERSISTING = "persisting"
-    REPORTING = "reporting"
-    FINISHED = "finished"
+    # The labels are what people read on the pages.
+    QUEUED = "queued", "Waiting in the queue"
+    READING = "reading", "Reading the files"
+    CHECKING = "checking", "Checking the records"
+    PERSISTING = "persisting", "Saving the records"
+    INDEXING = "indexing", "Building the browse and search pages"
+    REPORTING = "reporting", "Writing the reports"
+    FINISHED = "finished", "Finished"
 
 
 class Dataset(models.Model):
@@ -40,6 +43,11 @@ class Dataset(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     anomalies_total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Units of work done and to do in the current stage (records saved, index entries written).
+    progress_done = models.PositiveBigIntegerField(default=0)
+    progress_total = models.PositiveBigIntegerField(default=0)
+    # Per file: the uploaded file's name and size, then how it was written (delimiter, encoding, line ends).
+    sources = models.JSONField(default=dict, blank=True)
 
     namespaces_key = models.CharField(max_length=500)
     datapoints_key = models.CharField(max_length=500)
@@ -60,6 +68,20 @@ class Dataset(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (DatasetStatus.DONE, DatasetStatus.FAILED)
+
+    @property
+    def failed_by_its_files(self) -> bool:
+        """Failed because of an error at file level in the data: processing it again cannot help."""
+        return self.status == DatasetStatus.FAILED and any(
+            (file_counts.get("anomalies") or {}).get(code.value)
+            for file_counts in (self.counts or {}).values()
+            for code in FILE_LEVEL_ERRORS
+        )
+
+    @property
+    def may_retry(self) -> bool:
+        """A retry helps only after an infrastructure failure (database, storage, a worker lost)."""
+        return self.status == DatasetStatus.FAILED and not self.failed_by_its_files
 
     def upload_key(self, file: str) -> str:
         return getattr(self, f"{file}_key")

@@ -28,10 +28,11 @@ logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL_SECONDS = 0.5
 # Where each stage starts and ends on the overall progress bar.
 STAGE_SPANS = {
-    DatasetStage.READING: (0, 20),
-    DatasetStage.CHECKING: (20, 45),
-    DatasetStage.PERSISTING: (45, 95),
-    DatasetStage.REPORTING: (95, 100),
+    DatasetStage.READING: (0, 15),
+    DatasetStage.CHECKING: (15, 35),
+    DatasetStage.PERSISTING: (35, 65),
+    DatasetStage.INDEXING: (65, 97),
+    DatasetStage.REPORTING: (97, 100),
 }
 
 
@@ -54,6 +55,7 @@ def dataset_create(
     """Saves the three uploads to storage and queues the processing; never parses the CSVs."""
     dataset = Dataset(name=name, owner=owner)
     uploads = {"namespaces": namespaces_file, "datapoints": datapoints_file, "columns": columns_file}
+    dataset.sources = {file: {"name": upload.name, "size": upload.size} for file, upload in uploads.items()}
     for file, upload in uploads.items():
         key = storage_save(key=upload_key(dataset_id=str(dataset.id), file=file), content=upload)
         setattr(dataset, f"{file}_key", key)
@@ -73,6 +75,8 @@ def dataset_retry(*, dataset: Dataset) -> Dataset:
             status=DatasetStatus.QUEUED,
             stage=DatasetStage.QUEUED,
             percent=0,
+            progress_done=0,
+            progress_total=0,
             error="",
             counts={},
             anomalies_total=0,
@@ -115,17 +119,24 @@ def _dataset_update(dataset: Dataset, **fields) -> None:
     Dataset.objects.filter(pk=dataset.pk).update(**fields)
 
 
-def _progress_reporter(dataset: Dataset) -> Callable[[str, float], None]:
+def _progress_reporter(dataset: Dataset) -> Callable[..., None]:
+    """`report(stage, fraction, done=0, total=0)`: `done` of `total` units of the stage's work."""
     last = {"at": 0.0, "stage": None}
 
-    def report(stage: str, fraction: float) -> None:
+    def report(stage: str, fraction: float, done: int = 0, total: int = 0) -> None:
         now = time.monotonic()
         if stage == last["stage"] and now - last["at"] < PROGRESS_INTERVAL_SECONDS and fraction < 1:
             return
         start, end = STAGE_SPANS[DatasetStage(stage)]
         percent = int(start + (end - start) * max(0.0, min(1.0, fraction)))
         last.update(at=now, stage=stage)
-        _dataset_update(dataset, stage=stage, percent=max(percent, dataset.percent))
+        _dataset_update(
+            dataset,
+            stage=stage,
+            percent=max(percent, dataset.percent),
+            progress_done=min(done, total),
+            progress_total=total,
+        )
 
     return report
 
@@ -142,10 +153,16 @@ def _file_counts(result: PipelineResult) -> dict:
             "rows_persisted": part.rows_persisted,
             "rows_rejected": part.rows_rejected,
             "rows_duplicate": part.rows_duplicate,
+            "rows_with_errors": part.rows_with_errors,
+            "rows_unread": part.rows_unread,
             "anomalies": {code: int(count) for (f, code), count in per_code.items() if f == file},
         }
         for file, part in result.files.items()
     }
+
+
+def _sources_with_dialects(dataset: Dataset, result: PipelineResult) -> dict:
+    return {file: {**(dataset.sources or {}).get(file, {}), **part.dialect} for file, part in result.files.items()}
 
 
 def _readable(exc: Exception) -> str:
@@ -181,6 +198,8 @@ def dataset_process(*, dataset_id: str) -> Dataset:
         status=DatasetStatus.PROCESSING,
         stage=DatasetStage.READING,
         percent=0,
+        progress_done=0,
+        progress_total=0,
         error="",
         started_at=started_at,
         finished_at=None,
@@ -190,22 +209,28 @@ def dataset_process(*, dataset_id: str) -> Dataset:
     try:
         uploads = {file: storage_read(key=dataset.upload_key(file)) for file in FILES}
         result = pipeline_run(files=uploads, vocabularies=_vocabularies(), progress=lambda s, p: progress(s, p / 100))
-        _dataset_update(dataset, counts=_file_counts(result), anomalies_total=len(result.anomalies))
+        _dataset_update(
+            dataset,
+            counts=_file_counts(result),
+            anomalies_total=len(result.anomalies),
+            sources=_sources_with_dialects(dataset, result),
+        )
         records = {file: part.records for file, part in result.files.items()}
-        progress(DatasetStage.PERSISTING, 0)
+        total = sum(len(frame) for frame in records.values())
+        progress(DatasetStage.PERSISTING, 0, 0, total)
         if not result.failed:
-            # The records take about as long to write as the browse index built from them.
             records_persist(
                 dataset_id=dataset_id,
                 records=records,
-                progress=lambda done, total: progress(DatasetStage.PERSISTING, 0.5 * done / max(total, 1)),
+                progress=lambda done, total: progress(DatasetStage.PERSISTING, done / max(total, 1), done, total),
             )
         anomalies_persist(dataset_id=dataset_id, anomalies=result.anomalies)
+        progress(DatasetStage.INDEXING, 0)
         browse_index_persist(
             dataset_id=dataset_id,
             records=records,
             anomalies=result.anomalies,
-            progress=lambda fraction: progress(DatasetStage.PERSISTING, 0.5 + 0.5 * fraction),
+            progress=lambda done, total: progress(DatasetStage.INDEXING, done / max(total, 1), done, total),
         )
         progress(DatasetStage.REPORTING, 0)
         status = DatasetStatus.FAILED if result.failed else DatasetStatus.DONE
@@ -231,6 +256,8 @@ def dataset_process(*, dataset_id: str) -> Dataset:
         "error": error,
         "stage": DatasetStage.FINISHED,
         "percent": 100,
+        "progress_done": 0,
+        "progress_total": 0,
         "finished_at": finished_at,
     }
     try:

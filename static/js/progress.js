@@ -1,69 +1,72 @@
-// Polls status.json while a dataset is processed; keeps going through failed requests.
+// Follows datasets that are not finished: the progress box of a dataset page, and the rows of
+// the datasets list. Polls each one's status.json, keeps going through failed requests, and
+// reloads the page once a dataset is final so the server renders its counts and reports.
 (function () {
   "use strict";
-  var box = document.getElementById("progress");
-  if (!box) return;
-  var url = box.dataset.statusUrl;
-  var finished = ["done", "failed", "deleting"];
-  if (finished.indexOf(box.dataset.status) !== -1) return;
-  var delay = 1000;
-  var failures = 0;
+  var FINAL = ["done", "failed"];
 
-  function text(id, value) {
-    var node = document.getElementById(id);
+  function follow(box, render) {
+    var url = box.dataset.statusUrl;
+    var failures = 0;
+    function poll() {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
+        .then(function (response) {
+          if (response.status === 404) return null; // deleted meanwhile
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (data) {
+          failures = 0;
+          if (data === null) { window.location.reload(); return; }
+          render(box, data, "");
+          if (FINAL.indexOf(data.status) !== -1) {
+            window.setTimeout(function () { window.location.reload(); }, 300);
+            return;
+          }
+          window.setTimeout(poll, 1000);
+        })
+        .catch(function () {
+          failures += 1;
+          render(box, null, "(connection lost, retrying…)");
+          window.setTimeout(poll, Math.min(10000, 1000 * Math.pow(2, failures)));
+        });
+    }
+    window.setTimeout(poll, 500);
+  }
+
+  function setText(root, selector, value) {
+    var node = root.querySelector(selector);
     if (node) node.textContent = value;
   }
 
-  function render(data) {
-    var bar = document.getElementById("progress-bar");
-    bar.style.width = data.percent + "%";
-    bar.parentElement.setAttribute("aria-valuenow", data.percent);
-    text("percent-text", data.percent);
-    text("stage-text", data.stage);
-    var status = document.getElementById("status-text");
-    status.textContent = data.status;
-    status.className = "badge status-" + data.status;
-    var error = document.getElementById("error-text");
-    if (data.error) { error.textContent = data.error; error.hidden = false; }
-    var body = document.querySelector("#counts-table tbody");
-    if (data.counts && Object.keys(data.counts).length) {
-      body.textContent = "";
-      Object.keys(data.counts).forEach(function (file) {
-        var c = data.counts[file];
-        var row = document.createElement("tr");
-        row.dataset.file = file;
-        [file, c.rows_read, c.rows_persisted, c.rows_rejected, c.rows_duplicate || 0].forEach(function (v, i) {
-          var cell = document.createElement(i === 0 ? "th" : "td");
-          cell.textContent = v;
-          row.appendChild(cell);
-        });
-        body.appendChild(row);
-      });
-    }
+  function badge(node, data) {
+    if (!node) return;
+    node.textContent = data.status_label;
+    node.className = "badge status-" + data.status;
   }
 
-  function poll() {
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
-      .then(function (data) {
-        failures = 0;
-        text("connection-text", "");
-        render(data);
-        if (finished.indexOf(data.status) !== -1) {
-          // Reload once to show the reports and the final counts rendered by the server.
-          window.setTimeout(function () { window.location.reload(); }, 300);
-          return;
-        }
-        window.setTimeout(poll, delay);
-      })
-      .catch(function () {
-        failures += 1;
-        text("connection-text", "(connection lost, retrying…)");
-        window.setTimeout(poll, Math.min(10000, delay * Math.pow(2, failures)));
-      });
+  function renderPage(box, data, connection) {
+    setText(box, "#connection-text", connection);
+    if (!data) return;
+    var bar = box.querySelector("#progress-bar");
+    if (bar) { bar.value = data.percent; bar.textContent = data.percent + "%"; }
+    setText(box, "#percent-text", data.percent);
+    setText(box, "#detail-text", data.detail);
+    badge(box.querySelector("#status-text"), data);
   }
-  window.setTimeout(poll, 500);
+
+  function renderRow(row, data, connection) {
+    setText(row, ".row-connection", connection);
+    if (!data) return;
+    badge(row.querySelector(".badge"), data);
+    setText(row, ".row-detail", data.detail + (data.final ? "" : " (" + data.percent + "%)"));
+  }
+
+  var box = document.getElementById("progress");
+  if (box && FINAL.indexOf(box.dataset.status) === -1 && box.dataset.status !== "deleting") {
+    follow(box, renderPage);
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("tr[data-status-url]"), function (row) {
+    if (FINAL.indexOf(row.dataset.status) === -1) follow(row, renderRow);
+  });
 })();

@@ -73,6 +73,8 @@ def test_a_crash_while_persisting_leaves_no_partial_data_and_a_readable_failure(
     summary = json.loads(storage_read(key=dataset.summary_json_key))
     assert summary["status"] == "failed" and summary["error"] == dataset.error
     assert summary["files"]["columns"] == {**summary["files"]["columns"], "rows_persisted": 0, "rows_rejected": 9}
+    # a failure on the server side is worth a retry: the files are not at fault
+    assert dataset.may_retry and not dataset.failed_by_its_files
 
 
 def test_an_empty_file_fails_the_dataset_and_persists_nothing(sample_files):
@@ -87,6 +89,8 @@ def test_an_empty_file_fails_the_dataset_and_persists_nothing(sample_files):
     assert "datapoints,,,file-empty,error" in report
     # the uploads are kept, so nothing the user sent is lost
     assert storage_read(key=dataset.namespaces_key) == sample_files["namespaces"]
+    # and since the file itself is at fault, processing it again cannot help
+    assert dataset.failed_by_its_files and not dataset.may_retry
 
 
 def test_delete_removes_documents_files_and_the_job(sample_files):

@@ -8,8 +8,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from engine import FILES
+from engine.codes import FILE_LEVEL_ERRORS
 from uploads.forms import DatasetUploadForm
 from uploads.models import Dataset
+from uploads.selectors import dataset_file_rows, dataset_progress
 from uploads.services import dataset_create, dataset_delete_request, dataset_retry
 from uploads.views.access import dataset_for_view, may_change
 
@@ -34,7 +36,29 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
     else:
         form = DatasetUploadForm()
     page = Paginator(Dataset.objects.select_related("owner").all(), 25).get_page(request.GET.get("page"))
-    return render(request, "uploads/dataset_list.html", {"form": form, "datasets": page, "page": page})
+    rows = [(dataset, None if dataset.is_finished else dataset_progress(dataset=dataset)) for dataset in page]
+    return render(request, "uploads/dataset_list.html", {"form": form, "rows": rows, "page": page})
+
+
+def _duration(dataset: Dataset) -> str:
+    if not (dataset.started_at and dataset.finished_at):
+        return ""
+    seconds = round((dataset.finished_at - dataset.started_at).total_seconds())
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} h"] if hours else []
+    parts += [f"{minutes} min"] if hours or minutes else []
+    return " ".join([*parts, f"{seconds} s"])
+
+
+def _file_level_errors(dataset: Dataset) -> list[dict]:
+    """The errors at file level that failed the dataset, per file and code."""
+    return [
+        {"file": file, "code": code.value, "count": counts["anomalies"][code.value]}
+        for file, counts in (dataset.counts or {}).items()
+        for code in FILE_LEVEL_ERRORS
+        if (counts.get("anomalies") or {}).get(code.value)
+    ]
 
 
 @require_GET
@@ -43,6 +67,10 @@ def dataset_detail(request: HttpRequest, dataset_id) -> HttpResponse:
     context = {
         "dataset": dataset,
         "files": FILES,
+        "progress": dataset_progress(dataset=dataset),
+        "file_rows": dataset_file_rows(dataset=dataset),
+        "file_level_errors": _file_level_errors(dataset),
+        "duration": _duration(dataset),
         "anomaly_counts": dataset.anomaly_counts(),
         "may_change": may_change(request, dataset),
     }
@@ -52,16 +80,7 @@ def dataset_detail(request: HttpRequest, dataset_id) -> HttpResponse:
 @require_GET
 def dataset_status(request: HttpRequest, dataset_id) -> JsonResponse:
     dataset = dataset_for_view(dataset_id)
-    return JsonResponse(
-        {
-            "status": dataset.status,
-            "stage": dataset.stage,
-            "percent": dataset.percent,
-            "error": dataset.error or None,
-            "counts": dataset.counts,
-            "anomalies_total": dataset.anomalies_total,
-        }
-    )
+    return JsonResponse(dataset_progress(dataset=dataset))
 
 
 @require_POST
@@ -69,6 +88,10 @@ def dataset_retry_view(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = dataset_for_view(dataset_id)
     if not may_change(request, dataset) or not dataset.is_finished:
         raise Http404
+    if not dataset.may_retry:
+        # the files themselves are at fault: the same files would fail the same way
+        messages.error(request, "Processing these files again would fail the same way: fix them and upload again.")
+        return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
     dataset_retry(dataset=dataset)
     messages.info(request, "The dataset is queued for processing again.")
     return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
