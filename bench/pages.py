@@ -68,6 +68,12 @@ def main() -> None:
         "data point": (f"{base}/datapoint/", {"id": data_point}),
         "search one word": (f"{base}/search/", {"q": "return"}),
         "search two words": (f"{base}/search/", {"q": "total return"}),
+        "search prefix": (f"{base}/search/", {"q": "ret"}),
+        "search accents folded": (f"{base}/search/", {"q": "zurich"}),
+        "search accents page 3": (f"{base}/search/", {"q": "zurich", "cpage": 3}),
+        "search exact value": (f"{base}/search/", {"q": "rixk_warehouse"}),
+        "search column id": (f"{base}/search/", {"q": "COL0000123"}),
+        "search common owner": (f"{base}/search/", {"q": "risk management"}),
         "export column": (f"{base}/export.json", {**path, "column": column_item["name"]}),
         "export namespace": (f"{base}/export.json", {"namespace": namespace}),
     }
