@@ -109,9 +109,9 @@ def _node_batches(nodes: Iterable[dict]) -> Iterator[list[dict]]:
 
 
 def _node_weight(node: dict) -> int:
-    """Entries a node holds: its items, or the rows of a search-rows chunk (stored columnwise)."""
+    """Entries a node holds: its items, or the rows of a search-rows chunk (packed in its data)."""
     if node["kind"] == "search_rows":
-        return len(next(iter(node["items"][0].values()), []))
+        return node["items"][0]["rows"]
     return len(node["items"])
 
 
