@@ -12,6 +12,7 @@ SQLite backend indexes). Tokenising works on distinct values, never row by row. 
 
 import bisect
 import json
+import zlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -150,7 +151,7 @@ def search_nodes_build(*, make_node: Callable, datapoints: pd.DataFrame, columns
             data=offsets[start : start + len(block) + 1].tobytes(),
         )
     for number, start in enumerate(range(0, postings.size, POSTINGS_CHUNK)):
-        yield make_node("search_postings", [str(number)], data=postings[start : start + POSTINGS_CHUNK].tobytes())
+        yield make_node("search_postings", [str(number)], data=_postings_pack(postings[start : start + POSTINGS_CHUNK]))
     yield from _rows_nodes(make_node, "datapoint", datapoints, DATAPOINT_SHOWN)
     yield from _rows_nodes(make_node, "column", columns, COLUMN_SHOWN)
 
@@ -176,10 +177,20 @@ def _word_bound(fetch: Callable, directory: list[str], word: str) -> int:
     return int(offsets[at])
 
 
+def _postings_pack(chunk: np.ndarray) -> bytes:
+    """Differences between neighbours (small within a word's sorted run), deflated: a chunk of a
+    frequent word shrinks several times, and reading bytes is what a query pays for."""
+    return zlib.compress(np.diff(chunk, prepend=np.int32(0)).astype("<i4").tobytes(), 1)
+
+
+def _postings_unpack(data: bytes) -> np.ndarray:
+    return np.cumsum(np.frombuffer(zlib.decompress(data), dtype="<i4"), dtype=np.int64)
+
+
 def _postings(fetch: Callable, start: int, end: int) -> np.ndarray:
     parts = []
     for number in range(start // POSTINGS_CHUNK, (end - 1) // POSTINGS_CHUNK + 1):
-        chunk = np.frombuffer(fetch("search_postings", [str(number)])["data"], dtype="<i4")
+        chunk = _postings_unpack(fetch("search_postings", [str(number)])["data"])
         low = max(start - number * POSTINGS_CHUNK, 0)
         parts.append(chunk[low : end - number * POSTINGS_CHUNK])
     return np.concatenate(parts)
@@ -196,9 +207,22 @@ def _entities_for_word(fetch: Callable, directory: list[str], word: str) -> np.n
     return _sorted_unique(found)  # several words of one prefix may hold the same entity
 
 
+def _cached(fetch: Callable) -> Callable:
+    nodes: dict[tuple, dict | None] = {}
+
+    def cached(kind: str, path: list) -> dict | None:
+        key = (kind, *path)
+        if key not in nodes:
+            nodes[key] = fetch(kind, path)
+        return nodes[key]
+
+    return cached
+
+
 def search_match(*, fetch: Callable, query: str) -> SearchMatches:
     """The entities holding every word of the query (each word as a prefix), in entity order."""
     words = search_words(query)[:QUERY_WORDS_MAX]
+    fetch = _cached(fetch)  # both bounds of a word usually sit in one block
     root = fetch("search", [])
     if root is None or not words:
         return SearchMatches(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), words)
