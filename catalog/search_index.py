@@ -12,15 +12,15 @@ SQLite backend indexes). Tokenising works on distinct values, never row by row. 
 
 import bisect
 import json
-import zlib
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-# Sizes keep every document far below MongoDB's 16 MB: 65,536 postings are 256 KB.
+# Sizes keep every document far below MongoDB's 16 MB: 65,536 postings are 256 KB before deflating.
 POSTINGS_CHUNK = 1 << 16
 WORDS_BLOCK = 2_000
 ROWS_CHUNK = 100
