@@ -16,6 +16,7 @@ from .cells import cells_factorize, cells_parse, column_join
 from .codes import Code, anomaly_frame
 from .guidance import closest, header_owner, undecodable_line
 from .scan import (
+    LF,
     QUOTE,
     blank_records,
     byte_positions,
@@ -29,6 +30,7 @@ from .schema import SCHEMAS, FileSchema
 
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 @dataclass
@@ -50,6 +52,10 @@ class FileState:
     alive: np.ndarray | None = None  # not blank
     rejected: np.ndarray | None = None  # by an error
     duplicate: np.ndarray | None = None  # dropped as a duplicate row
+    # How the file was written (shown to the user, never an anomaly): delimiter, encoding, line ends.
+    dialect: dict[str, str] = field(default_factory=dict)
+    # Non-blank records below the header, counted even when a header error stops the reading.
+    records_found: int = 0
 
     def persisted(self) -> np.ndarray:
         return self.alive & ~self.rejected & ~self.duplicate
@@ -121,8 +127,10 @@ def file_read(*, name: str, data: bytes) -> FileState:
     # `data` keeps its BOM (pandas' parser skips it); `text` is a view past it: no copy of the file
     skip = len(BOM) if data.startswith(BOM) else 0
     text = memoryview(data)[skip:]
+    result.dialect["encoding"] = "UTF-8 with byte-order mark" if skip else "UTF-8"
     if not utf8_valid(text if skip else data):
         bad_line = undecodable_line(text)
+        result.dialect["encoding"] = "cp1252 (not UTF-8)"
         data, skip = bytes(text).decode("cp1252", errors="replace").encode("utf-8"), 0
         text = memoryview(data)
         result.anomalies.append(
@@ -137,6 +145,7 @@ def file_read(*, name: str, data: bytes) -> FileState:
     arr = np.frombuffer(text, dtype=np.uint8)
     # `in` on bytes is a fast byte search: the scans for absent bytes are skipped
     break_starts, break_ends = line_breaks(arr, cr_present=b"\r" in data)
+    result.dialect["line_ends"] = _line_ends_name(arr, break_starts, break_ends)
     quotes = byte_positions(arr, QUOTE) if b'"' in data else np.zeros(0, dtype=np.intp)
     starts, ends = record_spans(arr.size, break_starts, break_ends, quotes)
     # without quotes every line end ends a record
@@ -147,9 +156,11 @@ def file_read(*, name: str, data: bytes) -> FileState:
         return _fail(result, Code.FILE_EMPTY, message(Code.FILE_EMPTY))
     header_text = str(text[starts[header_at] : ends[header_at]], "utf-8")
     delimiter = delimiter_detect(header_text)
+    result.dialect["delimiter"] = DELIMITER_NAMES[delimiter]
     result.header = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter), [])
     _header_map(result, line=int(lines[header_at]))
     blank = blank_records(text, arr, starts, ends, delimiter)
+    result.records_found = int(np.count_nonzero(~blank[header_at + 1 :]))
     if result.error:
         return result
     for position in np.flatnonzero(blank[:header_at]):  # blank lines above the header
@@ -180,6 +191,18 @@ def _fail(result: FileState, code: Code, text: str) -> FileState:
     result.error = f"{result.name}: {text}"
     result.anomalies.append(anomaly_frame(file=result.name, code=code, lines=[None], values="", message=text))
     return result
+
+
+def _line_ends_name(arr: np.ndarray, break_starts: np.ndarray, break_ends: np.ndarray) -> str:
+    """`LF`, `CRLF`, `CR`, several of them (`mixed: LF, CRLF`) or `none` (a single line)."""
+    two = break_ends - break_starts == 2
+    single = arr[break_starts[~two]]
+    counts = {"LF": int(np.count_nonzero(single == LF)), "CRLF": int(np.count_nonzero(two))}
+    counts["CR"] = int(single.size) - counts["LF"]
+    present = [name for name, count in counts.items() if count]
+    if not present:
+        return "none"
+    return present[0] if len(present) == 1 else "mixed: " + ", ".join(present)
 
 
 def _first_filled(text: memoryview, starts, ends) -> int | None:

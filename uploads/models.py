@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 
 from engine import FILES, SEVERITY, Code
+from engine.codes import FILE_LEVEL_ERRORS
 
 
 class VersionStatus(models.TextChoices):
@@ -21,13 +22,15 @@ class VersionStatus(models.TextChoices):
 
 
 class VersionStage(models.TextChoices):
-    QUEUED = "queued"
-    READING = "reading"
-    CHECKING = "checking"
-    PERSISTING = "persisting"
-    COMPARING = "comparing"
-    REPORTING = "reporting"
-    FINISHED = "finished"
+    # The labels are what people read on the pages.
+    QUEUED = "queued", "Waiting in the queue"
+    READING = "reading", "Reading the files"
+    CHECKING = "checking", "Checking the records"
+    PERSISTING = "persisting", "Saving the records"
+    INDEXING = "indexing", "Building the browse and search pages"
+    COMPARING = "comparing", "Comparing with the current version"
+    REPORTING = "reporting", "Writing the reports"
+    FINISHED = "finished", "Finished"
 
 
 class Dataset(models.Model):
@@ -108,6 +111,11 @@ class DatasetVersion(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     anomalies_total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Units of work done and to do in the current stage (records saved, index entries written).
+    progress_done = models.PositiveBigIntegerField(default=0)
+    progress_total = models.PositiveBigIntegerField(default=0)
+    # Per file: the uploaded file's name and size, then how it was written (delimiter, encoding, line ends).
+    sources = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Whether the version's MongoDB collections exist (retention drops those of older versions).
@@ -140,6 +148,20 @@ class DatasetVersion(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (VersionStatus.DONE, VersionStatus.FAILED)
+
+    @property
+    def failed_by_its_files(self) -> bool:
+        """Failed because of an error at file level in the data: processing it again cannot help."""
+        return self.status == VersionStatus.FAILED and any(
+            (file_counts.get("anomalies") or {}).get(code.value)
+            for file_counts in (self.counts or {}).values()
+            for code in FILE_LEVEL_ERRORS
+        )
+
+    @property
+    def may_retry(self) -> bool:
+        """A retry helps only after an infrastructure failure (database, storage, a worker lost)."""
+        return self.status == VersionStatus.FAILED and not self.failed_by_its_files
 
     @staticmethod
     def line_index_field(file: str) -> str:

@@ -121,17 +121,33 @@ def datapoint_detail(request: HttpRequest, dataset_id) -> HttpResponse:
     return render(request, "uploads/datapoint_detail.html", context)
 
 
+def _page_param(request: HttpRequest, name: str) -> int:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
+
+
 @require_GET
 def search(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = dataset_for_view(dataset_id)
     version = version_with_records(dataset)
     query = request.GET.get("q", "").strip()[:200]
-    results = selectors.dataset_search(version=version.records_key, query=query) if query and version else None
+    results = None
+    if query and version:
+        results = selectors.dataset_search(
+            version=version.records_key,
+            query=query,
+            datapoints_page=_page_param(request, "dpage"),
+            columns_page=_page_param(request, "cpage"),
+        )
+    pages = {"dpage": results.datapoints.number, "cpage": results.columns.number} if results else {}
     context = {
         "dataset": dataset,
         "version": version,
         "query": query,
         "results": results,
+        # each list pages on its own and keeps the other's page
+        "datapoints_query": urlencode({"q": query, "cpage": pages.get("cpage", 1)}) + "&",
+        "columns_query": urlencode({"q": query, "dpage": pages.get("dpage", 1)}) + "&",
         "export_url": reverse("uploads:search_export_json", args=[dataset.pk]) + "?" + urlencode({"q": query}),
         "column_urls": [
             (
@@ -144,7 +160,7 @@ def search(request: HttpRequest, dataset_id) -> HttpResponse:
                     column=item["column"],
                 ),
             )
-            for item in (results.columns if results else [])
+            for item in (results.columns.items if results else [])
         ],
     }
     return render(request, "uploads/search.html", context)
