@@ -12,7 +12,7 @@ ARGS ?=
 run: install .env
 	@devservices/run.sh
 
-test: install browser .env
+test: install browser node_modules/.installed .env
 	@devservices/test.sh $(ARGS)
 
 # The engine and the ground truth alone: no service, no Django database, a few seconds to a minute.
@@ -48,6 +48,13 @@ install: .venv/.installed var/bin/ferretdb-dev
 var/bin/ferretdb-dev: $(wildcard devservices/ferretdb/*.go) devservices/ferretdb/go.mod devservices/ferretdb/go.sum
 	@echo "Building the FerretDB launcher (go build, a minute the first time)…"
 	cd devservices/ferretdb && go build -o ../../var/bin/ferretdb-dev .
+
+# axe-core, which the browser tests inject into every page (package-lock.json pins it); reinstalled
+# only when the lock file changes.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || devservices/apt-install.sh npm
+	npm ci --no-audit --no-fund
+	@touch $@
 
 # Debian's Chromium for the browser tests (Playwright's own browser download does not work here).
 browser:

@@ -8,7 +8,7 @@ backend an index costs about 60% more insert time and is never used by a query, 
 backend filters on nothing but `_id`.
 """
 
-from mongoengine import BooleanField, DictField, Document, DynamicField, IntField, ListField, StringField
+from mongoengine import BinaryField, DictField, Document, DynamicField, IntField, ListField, StringField
 
 
 class NamespaceDocument(Document):
@@ -66,6 +66,7 @@ class AnomalyDocument(Document):
     severity = StringField(required=True)
     value = StringField()
     message = StringField()
+    key = StringField()  # the key of the record it is about; "" for file- and header-level anomalies
 
     meta = {"collection": "anomalies", "auto_create_index": False}
 
@@ -80,7 +81,9 @@ class BrowseNodeDocument(Document):
     pages = IntField(required=True)
     total = IntField(required=True)
     items = ListField(DictField())
-    limited = BooleanField()  # search nodes: more matches exist than the node keeps
+    # search index nodes (see `catalog.search_index`): sorted words, and packed numbers
+    words = ListField(StringField())
+    data = BinaryField()
 
     meta = {"collection": "browse_nodes", "auto_create_index": False}
 

@@ -14,11 +14,13 @@ from catalog.documents import RECORD_DOCUMENTS, AnomalyDocument, BrowseNodeDocum
 from catalog.mongo import VERSION_COLLECTIONS, mongo_connect, version_collection
 from catalog.read_model import browse_nodes_build
 from engine import SCHEMAS
+from engine.codes import ANOMALY_FRAME_COLUMNS
 
 logger = logging.getLogger(__name__)
 
 INSERT_BATCH_SIZE = 5_000
 NODE_BATCH_SIZE = 500  # nodes hold up to 50 items each
+NODE_BATCH_BYTES = 8 << 20  # search postings are packed in 256 KB nodes
 
 
 def _frame_to_documents(frame: pd.DataFrame, *, ids: pd.Series) -> Iterator[list[dict]]:
@@ -89,10 +91,30 @@ def records_persist(
 def anomalies_persist(*, version: str, anomalies: pd.DataFrame) -> None:
     if anomalies.empty:
         return
-    frame = anomalies[["file", "line", "field", "code", "severity", "value", "message"]].copy()
+    frame = anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS), fill_value="")
     positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
     documents = _frame_to_documents(frame, ids=positions)
     _insert(AnomalyDocument, version=version, kind="anomalies", batches=documents, progress=None)
+
+
+def _node_batches(nodes: Iterable[dict]) -> Iterator[list[dict]]:
+    """Batches of NODE_BATCH_SIZE nodes, cut earlier once their packed data passes NODE_BATCH_BYTES."""
+    batch, size = [], 0
+    for node in nodes:
+        batch.append(node)
+        size += len(node.get("data") or b"")
+        if len(batch) == NODE_BATCH_SIZE or size >= NODE_BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _node_weight(node: dict) -> int:
+    """Entries a node holds: its items, or the rows of a search-rows chunk (packed in its data)."""
+    if node["kind"] == "search_rows":
+        return node["items"][0]["rows"]
+    return len(node["items"])
 
 
 def browse_index_persist(
@@ -100,25 +122,30 @@ def browse_index_persist(
     version: str,
     records: dict[str, pd.DataFrame],
     anomalies: pd.DataFrame,
-    progress: Callable[[float], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Builds and writes the browse index of a version; returns the number of nodes.
 
-    `progress(fraction)` follows the items written against an estimate (each column row appears
-    about twice, each anomaly under eight filter combinations), capped at 1."""
+    `progress(written, expected)` follows the entries written against an estimate: each column row
+    appears about three times (its table's page, its data point's page, the search index), each
+    data point once, each anomaly under eight filter combinations."""
     nodes = browse_nodes_build(records=records, anomalies=anomalies)
-    expected = 2 * len(records["columns"]) + 8 * len(anomalies) + 1
+    expected = len(records["namespaces"]) + 3 * len(records["columns"]) + len(records["datapoints"])
+    expected += 8 * len(anomalies) + 1
     written = 0
 
     def batches() -> Iterator[list[dict]]:
         nonlocal written
-        for batch in _batches(nodes, NODE_BATCH_SIZE):
+        for batch in _node_batches(nodes):
             yield batch  # resumed once the batch is inserted
-            written += sum(len(node["items"]) for node in batch)
+            written += sum(_node_weight(node) for node in batch)
             if progress:
-                progress(min(1.0, written / expected))
+                progress(min(written, expected - 1), expected)
 
-    return _insert(BrowseNodeDocument, version=version, kind="browse_nodes", batches=batches(), progress=None)
+    inserted = _insert(BrowseNodeDocument, version=version, kind="browse_nodes", batches=batches(), progress=None)
+    if progress:
+        progress(expected, expected)
+    return inserted
 
 
 def version_documents_drop(*, version: str) -> None:

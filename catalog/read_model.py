@@ -7,25 +7,20 @@ Real MongoDB serves these lookups just as well. No Django import here.
 """
 
 import json
-import re
 from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
+from catalog.search_index import search_nodes_build
+from engine.codes import ANOMALY_FRAME_COLUMNS
+
 PAGE_SIZE = 50
-SEARCH_LIMIT = 200
 ANOMALY_FILTERS = ("file", "code", "severity")
-_TOKEN = re.compile(r"[0-9a-z]+")
 
 
 def node_id(kind: str, path: list, page: int = 1) -> str:
     return f"{kind}|{json.dumps(path, ensure_ascii=False)}|{page}"
-
-
-def search_tokens(text: str) -> list[str]:
-    """Lower-case words of ASCII letters and digits: `Total_Return 1Y` gives `total`, `return`, `1y`."""
-    return _TOKEN.findall(text.lower())
 
 
 class _Rows:
@@ -168,7 +163,7 @@ def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
     if anomalies.empty:
         yield from _nodes("anomalies", ["", "", ""], [])
         return
-    frame = anomalies[["file", "line", "field", "code", "severity", "value", "message"]].copy()
+    frame = anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS), fill_value="")
     frame["line"] = frame["line"].astype(object).where(frame["line"].notna(), None)
     frame["position"] = np.arange(len(frame))
     for mask in range(2 ** len(ANOMALY_FILTERS)):
@@ -184,58 +179,29 @@ def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
     yield from _grouped_nodes("record_anomalies", per_line.drop(columns=["file"]), ["line_key"])
 
 
-def _first_positions_per_word(values: pd.Series) -> dict[str, np.ndarray]:
-    """Word → the first SEARCH_LIMIT + 1 row positions whose value holds it, tokenising each
-    distinct value once (a million rows hold far fewer distinct names)."""
-    codes, uniques = pd.factorize(values)
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    starts = np.searchsorted(sorted_codes, np.arange(len(uniques)))
-    ends = np.minimum(np.searchsorted(sorted_codes, np.arange(len(uniques)), side="right"), starts + SEARCH_LIMIT + 1)
-    found: dict[str, list[np.ndarray]] = {}
-    for code, value in enumerate(uniques):
-        for word in set(search_tokens(str(value))):
-            found.setdefault(word, []).append(order[starts[code] : ends[code]])
-    return {word: np.concatenate(parts) for word, parts in found.items()}
-
-
-def _word_hits(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Word → sorted positions of the rows of `frame` holding it in any of `fields`, capped."""
-    merged: dict[str, list[np.ndarray]] = {}
-    for field in fields:
-        for word, positions in _first_positions_per_word(frame[field]).items():
-            merged.setdefault(word, []).append(positions)
-    return {word: np.unique(np.concatenate(parts))[: SEARCH_LIMIT + 1] for word, parts in merged.items()}
+def _search_node(kind: str, path: list, *, items=(), words=None, data=None) -> dict:
+    node = {
+        "_id": node_id(kind, path),
+        "kind": kind,
+        "path": path,
+        "page": 1,
+        "pages": 1,
+        "total": len(items),
+        "items": list(items),
+    }
+    if words is not None:
+        node["words"] = words
+    if data is not None:
+        node["data"] = data
+    return node
 
 
 def _search_nodes(datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[dict]:
-    """Word → matching data points and physical columns, the first SEARCH_LIMIT of each per word."""
+    """The search index (see `catalog.search_index`): data points, then column rows in browse order."""
     path = ["namespace_id", "database", "table", "column"]
-    physical = columns.drop_duplicates(path)[path].reset_index(drop=True)
-    datapoint_fields = ("data_point_id", "data_point_name", "data_point_standard_name", "data_point_definition")
-    kinds = [
-        (
-            "datapoint",
-            _word_hits(datapoints, datapoint_fields),
-            _Rows(datapoints[["data_point_id", "data_point_name", "data_type"]].reset_index(drop=True)),
-        ),
-        ("column", _word_hits(physical, ("database", "table", "column")), _Rows(physical)),
-    ]
-    for word in sorted(set(kinds[0][1]) | set(kinds[1][1])):
-        items, limited = [], False
-        for kind, hits, rows in kinds:
-            positions = hits.get(word, ())
-            limited = limited or len(positions) > SEARCH_LIMIT
-            for position in positions[:SEARCH_LIMIT]:
-                item = {"kind": kind, **rows.dicts(position, position + 1)[0]}
-                items.append({key: value for key, value in item.items() if value is not None})
-        yield {
-            "_id": node_id("search", [word]),
-            "kind": "search",
-            "path": [word],
-            "page": 1,
-            "pages": 1,
-            "total": len(items),
-            "limited": limited,
-            "items": items,
-        }
+    ordered = columns.sort_values([*path, "line"], kind="stable")
+    yield from search_nodes_build(
+        make_node=lambda kind, node_path, **fields: _search_node(kind, node_path, **fields),
+        datapoints=datapoints,
+        columns=ordered,
+    )

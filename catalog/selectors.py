@@ -6,10 +6,12 @@ by `_id` (their key) too. Nothing here filters a collection by field (see browse
 """
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from catalog.documents import RECORD_DOCUMENTS, DataPointDocument, NamespaceDocument
 from catalog.mongo import version_collection
-from catalog.read_model import node_id, search_tokens
+from catalog.read_model import node_id
+from catalog.search_index import search_match, search_rows
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,13 @@ def columns_for_datapoint(*, version: str, data_point_id: str, page: int = 1) ->
     return _page(version, "usages", [data_point_id], page)
 
 
+def record_get(*, version: str, file: str, key: str) -> dict | None:
+    """A persisted record of one of the three files of a version, by its key."""
+    if file not in RECORD_DOCUMENTS:
+        return None
+    return version_collection(version=version, kind=file).find_one({"_id": key})
+
+
 def anomalies_for_datapoint(*, version: str, line: int) -> list[dict]:
     node = _node(version, "record_anomalies", [str(line)])
     return node["items"] if node else []
@@ -138,35 +147,46 @@ def anomalies_list(*, version: str, file: str = "", code: str = "", severity: st
     return _page(version, "anomalies", [file, code, severity], page)
 
 
+SEARCH_PAGE_SIZE = 25
+
+
 @dataclass(frozen=True)
 class SearchResults:
     query: str
-    datapoints: list
-    columns: list
-    limited: bool
+    words: list[str]
+    datapoints: Page  # items: data_point_id, data_point_name, data_type
+    columns: Page  # items: column_id, namespace_id, database, table, column, owner, data_point_id
 
 
-def dataset_search(*, version: str, query: str, limit: int = 200) -> SearchResults:
-    """Data points (by id, name, standard name, definition) and columns (by database, table or
-    column name) that hold every word of the query."""
-    hits: dict | None = None
-    limited = False
-    for word in dict.fromkeys(search_tokens(query)):
-        node = _node(version, "search", [word])
-        items = node["items"] if node else []
-        limited = limited or bool(node and node.get("limited"))
-        found = {_search_key(item): item for item in items}
-        hits = found if hits is None else {key: item for key, item in hits.items() if key in found}
-    results = list((hits or {}).values())
+def _search_page(version: str, kind: str, positions, page: int, size: int) -> Page:
+    """One page of matches; the total is every match, never a capped count."""
+    total = len(positions)
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    shown = positions[(page - 1) * size : page * size]
+    fetch = partial(_search_fetch, version)
+    return Page(items=search_rows(fetch=fetch, kind=kind, positions=shown), number=page, pages=pages, total=total)
+
+
+def _search_fetch(version: str, kind: str, path: list) -> dict | None:
+    return _node(version, kind, path)
+
+
+def dataset_search(
+    *,
+    version: str,
+    query: str,
+    datapoints_page: int = 1,
+    columns_page: int = 1,
+    page_size: int = SEARCH_PAGE_SIZE,
+) -> SearchResults:
+    """Data points (by id, name, standard name, definition) and column rows (by column id,
+    namespace, database, table, column name, owner) holding every word of the query, each word
+    as the start of a word, ignoring case and accents."""
+    matches = search_match(fetch=partial(_search_fetch, version), query=query)
     return SearchResults(
         query=query,
-        datapoints=[item for item in results if item["kind"] == "datapoint"][:limit],
-        columns=[item for item in results if item["kind"] == "column"][:limit],
-        limited=limited,
+        words=matches.words,
+        datapoints=_search_page(version, "datapoint", matches.datapoints, datapoints_page, page_size),
+        columns=_search_page(version, "column", matches.columns, columns_page, page_size),
     )
-
-
-def _search_key(item: dict) -> tuple:
-    if item["kind"] == "datapoint":
-        return ("datapoint", item["data_point_id"])
-    return ("column", item["namespace_id"], item["database"], item["table"], item["column"])

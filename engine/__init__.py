@@ -1,6 +1,6 @@
 """The processing pipeline: three CSV files in, records to persist and anomalies out (no Django here)."""
 
-from .codes import SEVERITY, Code, Severity
+from .catalogue import CATALOGUE, SEVERITY, Code, Severity, message, message_values
 from .run import FileResult, PipelineResult, pipeline_run
 from .schema import FILES, SCHEMAS
 from .vocabularies import Vocabularies
@@ -13,6 +13,9 @@ __all__ = [
     "Code",
     "Severity",
     "SEVERITY",
+    "CATALOGUE",
+    "message",
+    "message_values",
     "FILES",
     "SCHEMAS",
 ]

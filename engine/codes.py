@@ -1,60 +1,14 @@
-"""Anomaly codes and severities from the spec, and the one shape every anomaly takes."""
+"""The one shape every anomaly takes, and the registry of checks (codes and severities live in the catalogue)."""
 
 from collections.abc import Callable
-from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 
+from .catalogue import SEVERITY, Code
+
 Check = Callable[..., np.ndarray]
 
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-
-class Code(StrEnum):
-    # Declared in the spec's table order, which is also the order checks run in.
-    FILE_EMPTY = "file-empty"
-    FILE_NOT_CSV = "file-not-csv"
-    FILE_ENCODING = "file-encoding"
-    HEADER_MISSING_COLUMN = "header-missing-column"
-    HEADER_UNKNOWN_COLUMN = "header-unknown-column"
-    HEADER_DUPLICATE_COLUMN = "header-duplicate-column"
-    BLANK_ROW = "blank-row"
-    MISSING_CELL = "missing-cell"
-    EXTRA_CELL = "extra-cell"
-    WHITESPACE = "whitespace"
-    REQUIRED_BLANK = "required-blank"
-    INVALID_VALUE = "invalid-value"
-    DUPLICATE_ROW = "duplicate-row"
-    DUPLICATE_KEY = "duplicate-key"
-    UNKNOWN_REFERENCE = "unknown-reference"
-    UNUSED_RECORD = "unused-record"
-    NEAR_DUPLICATE = "near-duplicate"
-
-
-SEVERITY: dict[Code, Severity] = {
-    Code.FILE_EMPTY: Severity.ERROR,
-    Code.FILE_NOT_CSV: Severity.ERROR,
-    Code.FILE_ENCODING: Severity.WARNING,
-    Code.HEADER_MISSING_COLUMN: Severity.ERROR,
-    Code.HEADER_UNKNOWN_COLUMN: Severity.WARNING,
-    Code.HEADER_DUPLICATE_COLUMN: Severity.WARNING,
-    Code.BLANK_ROW: Severity.INFO,
-    Code.MISSING_CELL: Severity.WARNING,
-    Code.EXTRA_CELL: Severity.WARNING,
-    Code.WHITESPACE: Severity.INFO,
-    Code.REQUIRED_BLANK: Severity.ERROR,
-    Code.INVALID_VALUE: Severity.WARNING,
-    Code.DUPLICATE_ROW: Severity.WARNING,
-    Code.DUPLICATE_KEY: Severity.ERROR,
-    Code.UNKNOWN_REFERENCE: Severity.ERROR,
-    Code.UNUSED_RECORD: Severity.INFO,
-    Code.NEAR_DUPLICATE: Severity.INFO,
-}
 
 # Errors at file level reject the whole dataset.
 FILE_LEVEL_ERRORS = frozenset({Code.FILE_EMPTY, Code.FILE_NOT_CSV, Code.HEADER_MISSING_COLUMN})

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from .catalogue import message
 from .codes import Code, check_registry
 from .read import FileState, column_array
 
@@ -33,8 +34,8 @@ def keys_check(*, state: FileState) -> None:
     copies = CHECKS[Code.DUPLICATE_ROW](values)
     first_line = _first_lines(values, state.lines(candidates))
     positions = candidates[copies]
-    message = [f"same values as line {line}; dropped" for line in first_line[copies]]
-    state.add(code=Code.DUPLICATE_ROW, positions=positions, message=message)
+    texts = [message(Code.DUPLICATE_ROW, line=line) for line in first_line[copies]]
+    state.add(code=Code.DUPLICATE_ROW, positions=positions, message=texts)
     state.duplicate[positions] = True
 
     kept = candidates[~copies]
@@ -42,13 +43,13 @@ def keys_check(*, state: FileState) -> None:
     reused = CHECKS[Code.DUPLICATE_KEY](keys)
     first_line = _first_lines(keys.to_frame(), state.lines(kept))
     positions = kept[reused]
-    message = [f"key already used on line {line} with other values; record rejected" for line in first_line[reused]]
+    texts = [message(Code.DUPLICATE_KEY, line=line) for line in first_line[reused]]
     state.add(
         code=Code.DUPLICATE_KEY,
         field_name=schema.key,
         positions=positions,
         values=state.values(positions, schema.key).tolist(),
-        message=message,
+        message=texts,
     )
     state.rejected[positions] = True
 

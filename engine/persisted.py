@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein
 
+from .catalogue import message
 from .codes import Code, check_registry
 from .read import FileState
 
@@ -34,7 +35,7 @@ def unused_check(*, state: FileState, used: pd.Index) -> None:
         code=Code.UNUSED_RECORD,
         positions=persisted[unused],
         values=keys[unused].tolist(),
-        message="no persisted column names it",
+        message=message(Code.UNUSED_RECORD),
     )
 
 
@@ -51,16 +52,13 @@ def near_duplicate_check(*, state: FileState) -> None:
             continue
         found = CHECKS[Code.NEAR_DUPLICATE](values, variants=variants)
         positions = persisted[found]
-        message = [
-            f'"{v}" looks like a variant of "{variants[v][0]}" (used by {variants[v][1]} records)'
-            for v in values[found]
-        ]
+        texts = {v: message(Code.NEAR_DUPLICATE, value=v, variant=w, count=n) for v, (w, n) in variants.items()}
         state.add(
             code=Code.NEAR_DUPLICATE,
             field_name=field_name,
             positions=positions,
             values=state.raw_values(positions, field_name),
-            message=message,
+            message=[texts[v] for v in values[found]],
         )
 
 

@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .catalogue import message
 from .cells import cells_factorize, cells_parse, column_join
 from .codes import Code, anomaly_frame
+from .guidance import closest, header_owner, undecodable_line
 from .scan import (
+    LF,
     QUOTE,
     blank_records,
     byte_positions,
@@ -27,6 +30,7 @@ from .schema import SCHEMAS, FileSchema
 
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 @dataclass
@@ -48,6 +52,10 @@ class FileState:
     alive: np.ndarray | None = None  # not blank
     rejected: np.ndarray | None = None  # by an error
     duplicate: np.ndarray | None = None  # dropped as a duplicate row
+    # How the file was written (shown to the user, never an anomaly): delimiter, encoding, line ends.
+    dialect: dict[str, str] = field(default_factory=dict)
+    # Non-blank records below the header, counted even when a header error stops the reading.
+    records_found: int = 0
 
     def persisted(self) -> np.ndarray:
         return self.alive & ~self.rejected & ~self.duplicate
@@ -115,21 +123,29 @@ class RecordTexts:
 def file_read(*, name: str, data: bytes) -> FileState:
     result = FileState(name=name, schema=SCHEMAS[name])
     if b"\x00" in data:
-        return _fail(result, Code.FILE_NOT_CSV, "holds NUL bytes: not a CSV file")
+        return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "nul"))
     # `data` keeps its BOM (pandas' parser skips it); `text` is a view past it: no copy of the file
     skip = len(BOM) if data.startswith(BOM) else 0
     text = memoryview(data)[skip:]
+    result.dialect["encoding"] = "UTF-8 with byte-order mark" if skip else "UTF-8"
     if not utf8_valid(text if skip else data):
+        bad_line = undecodable_line(text)
+        result.dialect["encoding"] = "cp1252 (not UTF-8)"
         data, skip = bytes(text).decode("cp1252", errors="replace").encode("utf-8"), 0
         text = memoryview(data)
         result.anomalies.append(
             anomaly_frame(
-                file=name, code=Code.FILE_ENCODING, lines=[None], values="", message="not UTF-8; read as cp1252"
+                file=name,
+                code=Code.FILE_ENCODING,
+                lines=[None],
+                values="",
+                message=message(Code.FILE_ENCODING, "line", line=bad_line),
             )
         )
     arr = np.frombuffer(text, dtype=np.uint8)
     # `in` on bytes is a fast byte search: the scans for absent bytes are skipped
     break_starts, break_ends = line_breaks(arr, cr_present=b"\r" in data)
+    result.dialect["line_ends"] = _line_ends_name(arr, break_starts, break_ends)
     quotes = byte_positions(arr, QUOTE) if b'"' in data else np.zeros(0, dtype=np.intp)
     starts, ends = record_spans(arr.size, break_starts, break_ends, quotes)
     # without quotes every line end ends a record
@@ -137,23 +153,29 @@ def file_read(*, name: str, data: bytes) -> FileState:
     del break_starts, break_ends
     header_at = _first_filled(text, starts, ends)
     if header_at is None:
-        return _fail(result, Code.FILE_EMPTY, "has no header line")
+        return _fail(result, Code.FILE_EMPTY, message(Code.FILE_EMPTY))
     header_text = str(text[starts[header_at] : ends[header_at]], "utf-8")
-    delimiter = _delimiter_detect(header_text)
+    delimiter = delimiter_detect(header_text)
+    result.dialect["delimiter"] = DELIMITER_NAMES[delimiter]
     result.header = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter), [])
     _header_map(result, line=int(lines[header_at]))
     blank = blank_records(text, arr, starts, ends, delimiter)
+    result.records_found = int(np.count_nonzero(~blank[header_at + 1 :]))
     if result.error:
         return result
     for position in np.flatnonzero(blank[:header_at]):  # blank lines above the header
         result.anomalies.append(
             anomaly_frame(
-                file=name, code=Code.BLANK_ROW, lines=[lines[position]], values="", message="blank line; skipped"
+                file=name,
+                code=Code.BLANK_ROW,
+                lines=[lines[position]],
+                values="",
+                message=message(Code.BLANK_ROW),
             )
         )
     if quotes_regular(arr, quotes, ord(delimiter)):
         if quotes.size % 2:
-            return _fail(result, Code.FILE_NOT_CSV, "a quote is left open at the end of the file")
+            return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "open-quote"))
         kept = slice(header_at + 1, None)
         frame = _cells_fast(data, arr, starts, ends, quotes, delimiter, result, kept=kept)
         if frame is not None:
@@ -165,10 +187,22 @@ def file_read(*, name: str, data: bytes) -> FileState:
     return _read_slow(result, bytes(text), delimiter)
 
 
-def _fail(result: FileState, code: Code, message: str) -> FileState:
-    result.error = f"{result.name}: {message}"
-    result.anomalies.append(anomaly_frame(file=result.name, code=code, lines=[None], values="", message=message))
+def _fail(result: FileState, code: Code, text: str) -> FileState:
+    result.error = f"{result.name}: {text}"
+    result.anomalies.append(anomaly_frame(file=result.name, code=code, lines=[None], values="", message=text))
     return result
+
+
+def _line_ends_name(arr: np.ndarray, break_starts: np.ndarray, break_ends: np.ndarray) -> str:
+    """`LF`, `CRLF`, `CR`, several of them (`mixed: LF, CRLF`) or `none` (a single line)."""
+    two = break_ends - break_starts == 2
+    single = arr[break_starts[~two]]
+    counts = {"LF": int(np.count_nonzero(single == LF)), "CRLF": int(np.count_nonzero(two))}
+    counts["CR"] = int(single.size) - counts["LF"]
+    present = [name for name, count in counts.items() if count]
+    if not present:
+        return "none"
+    return present[0] if len(present) == 1 else "mixed: " + ", ".join(present)
 
 
 def _first_filled(text: memoryview, starts, ends) -> int | None:
@@ -178,7 +212,7 @@ def _first_filled(text: memoryview, starts, ends) -> int | None:
     return None
 
 
-def _delimiter_detect(header: str) -> str:
+def delimiter_detect(header: str) -> str:
     outside = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
     counts = {d: outside.count(d) for d in DELIMITERS}
     return max(DELIMITERS, key=lambda d: counts[d]) if any(counts.values()) else ","
@@ -187,33 +221,59 @@ def _delimiter_detect(header: str) -> str:
 def _header_map(result: FileState, *, line: int) -> None:
     schema, name = result.schema, result.name
     result.header_width = len(result.header)
+    unknown: list[tuple[int, str]] = []  # 1-based position and text of each unknown header cell
+    noted: list[tuple[int, pd.DataFrame]] = []
     for position, cell in enumerate(result.header):
         wanted = cell.strip().lower()
         if wanted not in schema.fields:
-            message = f'column "{cell.strip()}" is no field of {name}; ignored'
-            code, field_name = Code.HEADER_UNKNOWN_COLUMN, cell.strip()
+            unknown.append((position + 1, cell))
         elif wanted in result.columns:
-            message, code, field_name = (
-                f'field "{wanted}" named twice; this column ignored',
-                Code.HEADER_DUPLICATE_COLUMN,
-                wanted,
+            text = message(Code.HEADER_DUPLICATE_COLUMN, field=wanted)
+            frame = anomaly_frame(
+                file=name, code=Code.HEADER_DUPLICATE_COLUMN, field=wanted, lines=[line], values=cell, message=text
             )
+            noted.append((position, frame))
         else:
             result.columns[wanted] = position
-            continue
-        result.anomalies.append(
-            anomaly_frame(file=name, code=code, field=field_name, lines=[line], values=cell, message=message)
+    free = [f for f in schema.fields if f not in result.columns]
+    owner = header_owner(result.header, name)  # a swapped file: a field-by-field hint would mislead
+    for position, cell in unknown:
+        suggestion = None if owner else closest(cell, free)
+        column = cell.strip()
+        text = (
+            message(Code.HEADER_UNKNOWN_COLUMN, "closest", column=column, file=name, closest=suggestion)
+            if suggestion
+            else message(Code.HEADER_UNKNOWN_COLUMN, column=column, file=name)
         )
+        frame = anomaly_frame(
+            file=name, code=Code.HEADER_UNKNOWN_COLUMN, field=column, lines=[line], values=cell, message=text
+        )
+        noted.append((position - 1, frame))
+    result.anomalies.extend(frame for _, frame in sorted(noted, key=lambda pair: pair[0]))
+    cells = {cell.strip(): position for position, cell in reversed(unknown)}
     missing = [f for f in schema.fields if f in schema.required and f not in result.columns]
     for field_name in missing:
-        message = f'required field "{field_name}" has no column'
+        suggestion = closest(field_name, cells)
+        if owner:
+            text = message(Code.HEADER_MISSING_COLUMN, "swapped", field=field_name, other=owner)
+        elif suggestion:
+            text = message(
+                Code.HEADER_MISSING_COLUMN,
+                "closest",
+                field=field_name,
+                closest=suggestion,
+                position=cells[suggestion],
+            )
+        else:
+            text = message(Code.HEADER_MISSING_COLUMN, field=field_name)
         result.anomalies.append(
             anomaly_frame(
-                file=name, code=Code.HEADER_MISSING_COLUMN, field=field_name, lines=[line], values="", message=message
+                file=name, code=Code.HEADER_MISSING_COLUMN, field=field_name, lines=[line], values="", message=text
             )
         )
     if missing:
-        result.error = f"{name}: required column(s) missing: {', '.join(missing)}"
+        hint = f"; the header looks like the {owner} file: were the files swapped?" if owner else ""
+        result.error = f"{name}: required column(s) missing: {', '.join(missing)}{hint}"
 
 
 def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileState, *, kept: slice):
@@ -256,7 +316,7 @@ def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:
         lines.append(line)
         line = reader.line_num + 1
     if texts and _quote_open(texts[-1], delimiter):
-        return _fail(result, Code.FILE_NOT_CSV, "a quote is left open at the end of the file")
+        return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "open-quote"))
     header_at = next(i for i, t in enumerate(texts) if t.strip())
     rows, texts, lines = rows[header_at + 1 :], texts[header_at + 1 :], lines[header_at + 1 :]
     frame = pd.DataFrame(

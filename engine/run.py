@@ -1,7 +1,7 @@
 """`pipeline_run`: the spec's stages over the three files, in order, with progress and counts."""
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,7 @@ from .keys import keys_check
 from .memory import memory_release
 from .persisted import near_duplicate_check, unused_check
 from .read import FileState, column_array, file_read
-from .references import references_check
+from .references import references_check, rejected_keys
 from .schema import FILES, SCHEMAS
 from .structure import structure_check
 from .values import records_clean, values_check
@@ -28,6 +28,12 @@ class FileResult:
     rows_persisted: int = 0
     rows_rejected: int = 0
     rows_duplicate: int = 0
+    # Beyond the spec's counts, for people: records rejected by their own errors (also when the
+    # dataset failed, where the spec counts every record not persisted as rejected), records a
+    # header error left unread, and how the file was written.
+    rows_with_errors: int = 0
+    rows_unread: int = 0
+    dialect: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -62,8 +68,11 @@ def pipeline_run(
     if not failed:
         report("checking", 60)
         namespaces, datapoints, columns = (states[name] for name in FILES)
+        targets = ("namespaces", "datapoints")
         references_check(
-            state=columns, known={name: _persisted_keys(states[name]) for name in ("namespaces", "datapoints")}
+            state=columns,
+            known={name: _persisted_keys(states[name]) for name in targets},
+            rejected={name: rejected_keys(states[name]) for name in targets},
         )
         memory_release()
         report("checking", 80)
@@ -100,12 +109,20 @@ def _file_result(state: FileState, *, failed: bool, vocabularies: Vocabularies) 
         {**{f: pd.Series(dtype=object) for f in state.schema.fields}, "line": pd.Series(dtype=np.int64)}
     )
     if state.records is None or state.alive is None:
-        return FileResult(name=state.name, records=empty)  # only file or header anomalies: no record was read
+        # only file or header anomalies: no record was read
+        return FileResult(name=state.name, records=empty, rows_unread=state.records_found, dialect=state.dialect)
     read = int(state.alive.sum())
     duplicate = int(state.duplicate.sum())
+    with_errors = int(np.count_nonzero(state.alive & state.rejected))
     if failed:
         return FileResult(
-            name=state.name, records=empty, rows_read=read, rows_rejected=read - duplicate, rows_duplicate=duplicate
+            name=state.name,
+            records=empty,
+            rows_read=read,
+            rows_rejected=read - duplicate,
+            rows_duplicate=duplicate,
+            rows_with_errors=with_errors,
+            dialect=state.dialect,
         )
     persisted = state.persisted()
     records = records_clean(state=state, vocabularies=vocabularies, persisted=persisted)
@@ -116,6 +133,8 @@ def _file_result(state: FileState, *, failed: bool, vocabularies: Vocabularies) 
         rows_persisted=int(persisted.sum()),
         rows_rejected=int(state.rejected.sum()),
         rows_duplicate=duplicate,
+        rows_with_errors=with_errors,
+        dialect=state.dialect,
     )
 
 

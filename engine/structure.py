@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from .catalogue import message
 from .codes import Code, check_registry
 from .read import FileState
 
@@ -24,21 +25,15 @@ def extra_cell(records: pd.DataFrame, *, header_width: int) -> np.ndarray:
     return ~records["blank"].to_numpy() & (records["cells"].to_numpy() > header_width)
 
 
-MESSAGES = {
-    Code.BLANK_ROW: lambda cells, width: "blank line; skipped",
-    Code.MISSING_CELL: lambda cells, width: f"{cells} cells for {width} header columns; the missing ones are blank",
-    Code.EXTRA_CELL: lambda cells, width: f"{cells} cells for {width} header columns; the extra ones dropped",
-}
-
-
 def structure_check(*, state: FileState) -> None:
     """Marks blank records as gone; a missing cell is already blank and an extra one was never read."""
     records, width = state.records, state.header_width
     for code, function in CHECKS.items():
         positions = np.flatnonzero(function(records, header_width=width))
         cells = records["cells"].to_numpy()[positions]
-        message = [MESSAGES[code](c, width) for c in cells]
-        state.add(code=code, positions=positions, message=message)
+        # few distinct cell counts: one message each
+        texts = {c: message(code, cells=c, width=width) for c in set(cells.tolist())}
+        state.add(code=code, positions=positions, message=[texts[c] for c in cells.tolist()])
     state.alive = ~records["blank"].to_numpy()
     state.rejected = np.zeros(len(records), dtype=bool)
     state.duplicate = np.zeros(len(records), dtype=bool)

@@ -3,7 +3,9 @@
 import numpy as np
 import pandas as pd
 
+from .catalogue import message
 from .codes import Code, check_registry
+from .guidance import closest, vocabulary_allowed, vocabulary_words
 from .read import FileState, column_array, column_take
 from .vocabularies import Vocabularies
 
@@ -44,7 +46,7 @@ def values_check(*, state: FileState, vocabularies: Vocabularies) -> None:
             field_name=field_name,
             positions=positions,
             values=state.raw[field_name].reindex(positions).tolist(),
-            message="surrounding whitespace trimmed",
+            message=message(Code.WHITESPACE),
         )
         changed = (raw != trimmed).to_numpy()
         if changed.any():
@@ -57,7 +59,7 @@ def values_check(*, state: FileState, vocabularies: Vocabularies) -> None:
             field_name=field_name,
             positions=positions,
             values=state.raw_values(positions, field_name),
-            message=f"required field {field_name} is blank; record rejected",
+            message=message(Code.REQUIRED_BLANK, field=field_name),
         )
         state.rejected |= mask
     for field_name in (f for f in fields if f in schema.vocabulary_fields):
@@ -70,8 +72,24 @@ def values_check(*, state: FileState, vocabularies: Vocabularies) -> None:
             field_name=field_name,
             positions=positions,
             values=state.raw_values(positions, field_name),
-            message=f"not in the {field_name} vocabulary; stored as given",
+            message=_invalid_messages(state.values(positions, field_name), field_name, vocabularies),
         )
+
+
+def _invalid_messages(values: np.ndarray, field_name: str, vocabularies: Vocabularies) -> list[str]:
+    """One message per distinct value (a million rows hold few), naming the allowed words and the closest."""
+    codes, uniques = pd.factorize(values, sort=False)
+    allowed = vocabulary_allowed(field_name, vocabularies, synonyms=False)
+    words = vocabulary_words(field_name, vocabularies)
+    texts = []
+    for value in uniques:
+        suggestion = closest(str(value), words)
+        texts.append(
+            message(Code.INVALID_VALUE, "closest", field=field_name, closest=suggestion, allowed=allowed)
+            if suggestion
+            else message(Code.INVALID_VALUE, field=field_name, allowed=allowed)
+        )
+    return list(np.asarray(texts, dtype=object)[codes]) if len(uniques) else []
 
 
 def records_clean(*, state: FileState, vocabularies: Vocabularies, persisted: np.ndarray) -> pd.DataFrame:

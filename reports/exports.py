@@ -66,11 +66,15 @@ def export_build(*, version: str, namespace_id: str, database: str = "", table: 
     return _export_tree(version=version, rows=[{**row, "namespace_id": namespace_id} for row in rows])
 
 
+# A search export holds at most this many data points (the first ones, in file order).
+SEARCH_EXPORT_LIMIT = 500
+
+
 def export_build_for_search(*, version: str, query: str) -> dict:
     """The data points a search finds, placed under every namespace and database that maps them."""
-    results = dataset_search(version=version, query=query)
+    results = dataset_search(version=version, query=query, page_size=SEARCH_EXPORT_LIMIT)
     rows = []
-    for item in results.datapoints:
+    for item in results.datapoints.items:
         page = 1
         while True:
             usages = columns_for_datapoint(version=version, data_point_id=item["data_point_id"], page=page)

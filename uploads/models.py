@@ -10,7 +10,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from engine import SEVERITY, Code
+from engine import FILES, SEVERITY, Code
+from engine.codes import FILE_LEVEL_ERRORS
 
 
 class VersionStatus(models.TextChoices):
@@ -21,13 +22,15 @@ class VersionStatus(models.TextChoices):
 
 
 class VersionStage(models.TextChoices):
-    QUEUED = "queued"
-    READING = "reading"
-    CHECKING = "checking"
-    PERSISTING = "persisting"
-    COMPARING = "comparing"
-    REPORTING = "reporting"
-    FINISHED = "finished"
+    # The labels are what people read on the pages.
+    QUEUED = "queued", "Waiting in the queue"
+    READING = "reading", "Reading the files"
+    CHECKING = "checking", "Checking the records"
+    PERSISTING = "persisting", "Saving the records"
+    INDEXING = "indexing", "Building the browse and search pages"
+    COMPARING = "comparing", "Comparing with the current version"
+    REPORTING = "reporting", "Writing the reports"
+    FINISHED = "finished", "Finished"
 
 
 class Dataset(models.Model):
@@ -69,6 +72,11 @@ def columns_upload_to(instance: "DatasetVersion", filename: str) -> str:
     return f"{_version_prefix(instance)}/uploads/columns.csv"
 
 
+def line_index_upload_to(instance: "DatasetVersion", filename: str) -> str:
+    # `filename` is one this code gives (see `DatasetVersion.line_index_field`), never a user's.
+    return f"{_version_prefix(instance)}/uploads/{filename}"
+
+
 def anomalies_csv_upload_to(instance: "DatasetVersion", filename: str) -> str:
     return f"{_version_prefix(instance)}/reports/anomalies.csv"
 
@@ -103,6 +111,11 @@ class DatasetVersion(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     anomalies_total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Units of work done and to do in the current stage (records saved, index entries written).
+    progress_done = models.PositiveBigIntegerField(default=0)
+    progress_total = models.PositiveBigIntegerField(default=0)
+    # Per file: the uploaded file's name and size, then how it was written (delimiter, encoding, line ends).
+    sources = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Whether the version's MongoDB collections exist (retention drops those of older versions).
@@ -113,6 +126,11 @@ class DatasetVersion(models.Model):
     namespaces = models.FileField(upload_to=namespaces_upload_to, max_length=500)
     datapoints = models.FileField(upload_to=datapoints_upload_to, max_length=500)
     columns = models.FileField(upload_to=columns_upload_to, max_length=500)
+    # The sampled line index of each upload (`engine.lines`), built by this version's processing,
+    # so its source-line view reads only the byte ranges it shows.
+    namespaces_lines = models.FileField(upload_to=line_index_upload_to, max_length=500, blank=True)
+    datapoints_lines = models.FileField(upload_to=line_index_upload_to, max_length=500, blank=True)
+    columns_lines = models.FileField(upload_to=line_index_upload_to, max_length=500, blank=True)
     anomalies_csv = models.FileField(upload_to=anomalies_csv_upload_to, max_length=500, blank=True)
     summary_json = models.FileField(upload_to=summary_json_upload_to, max_length=500, blank=True)
     # What changed against the version that was current when this one was processed.
@@ -130,6 +148,27 @@ class DatasetVersion(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (VersionStatus.DONE, VersionStatus.FAILED)
+
+    @property
+    def failed_by_its_files(self) -> bool:
+        """Failed because of an error at file level in the data: processing it again cannot help."""
+        return self.status == VersionStatus.FAILED and any(
+            (file_counts.get("anomalies") or {}).get(code.value)
+            for file_counts in (self.counts or {}).values()
+            for code in FILE_LEVEL_ERRORS
+        )
+
+    @property
+    def may_retry(self) -> bool:
+        """A retry helps only after an infrastructure failure (database, storage, a worker lost)."""
+        return self.status == VersionStatus.FAILED and not self.failed_by_its_files
+
+    @staticmethod
+    def line_index_field(file: str) -> str:
+        """The name of the FileField holding the line index of upload `file`."""
+        if file not in FILES:
+            raise ValueError(f"unknown upload file {file!r}")
+        return f"{file}_lines"
 
     @property
     def records_key(self) -> str:

@@ -31,6 +31,7 @@ from catalog.persistence import (
 from engine import FILES, PipelineResult, Vocabularies, pipeline_run
 from jobs.services import TransientJobError, job_heartbeat, job_may_retry
 from reports.services import reports_render
+from reports.source import line_index_render
 from uploads.changes import changes_write
 from uploads.models import DatasetVersion, VersionStage, VersionStatus
 from uploads.services import version_publish
@@ -41,14 +42,16 @@ logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL_SECONDS = 0.5
 # Where each stage starts and ends on the overall progress bar.
 STAGE_SPANS = {
-    VersionStage.READING: (0, 20),
-    VersionStage.CHECKING: (20, 40),
-    VersionStage.PERSISTING: (40, 90),
-    VersionStage.COMPARING: (90, 95),
-    VersionStage.REPORTING: (95, 100),
+    VersionStage.READING: (0, 15),
+    VersionStage.CHECKING: (15, 35),
+    VersionStage.PERSISTING: (35, 65),
+    VersionStage.INDEXING: (65, 93),
+    VersionStage.COMPARING: (93, 97),
+    VersionStage.REPORTING: (97, 100),
 }
 
-Progress = Callable[[str, float], None]
+# `progress(stage, fraction, done=0, total=0)`: `done` of `total` units of the stage's work.
+Progress = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def _version_update(version: DatasetVersion, **fields) -> None:
 def _progress_reporter(version: DatasetVersion) -> Progress:
     last = {"at": 0.0, "stage": None}
 
-    def report(stage: str, fraction: float) -> None:
+    def report(stage: str, fraction: float, done: int = 0, total: int = 0) -> None:
         job_heartbeat(stage=stage, fraction=fraction)  # renews the job's lease; stops a run that lost it
         now = time.monotonic()
         if stage == last["stage"] and now - last["at"] < PROGRESS_INTERVAL_SECONDS and fraction < 1:
@@ -74,7 +77,13 @@ def _progress_reporter(version: DatasetVersion) -> Progress:
         start, end = STAGE_SPANS[VersionStage(stage)]
         percent = int(start + (end - start) * max(0.0, min(1.0, fraction)))
         last.update(at=now, stage=stage)
-        _version_update(version, stage=stage, percent=max(percent, version.percent))
+        _version_update(
+            version,
+            stage=stage,
+            percent=max(percent, version.percent),
+            progress_done=min(done, total),
+            progress_total=total,
+        )
 
     return report
 
@@ -87,10 +96,16 @@ def file_counts(result: PipelineResult) -> dict:
             "rows_persisted": part.rows_persisted,
             "rows_rejected": part.rows_rejected,
             "rows_duplicate": part.rows_duplicate,
+            "rows_with_errors": part.rows_with_errors,
+            "rows_unread": part.rows_unread,
             "anomalies": {code: int(count) for (f, code), count in per_code.items() if f == file},
         }
         for file, part in result.files.items()
     }
+
+
+def _sources_with_dialects(version: DatasetVersion, result: PipelineResult) -> dict:
+    return {file: {**(version.sources or {}).get(file, {}), **part.dialect} for file, part in result.files.items()}
 
 
 def _transient(exc: Exception) -> bool:
@@ -118,12 +133,31 @@ def _nothing_persisted(result: PipelineResult) -> PipelineResult:
     return replace(result, files=files)
 
 
-def engine_run_on(version: DatasetVersion, progress: Progress | None = None) -> PipelineResult:
-    """Runs the engine on the version's stored files (also used to compare with an older version)."""
+def _uploads_read(version: DatasetVersion) -> dict[str, bytes]:
     uploads = {}
     for file in FILES:
         with getattr(version, file).open("rb") as handle:
             uploads[file] = handle.read()
+    return uploads
+
+
+def _line_indexes_write(version: DatasetVersion, uploads: dict[str, bytes]) -> None:
+    """The line index of each upload, for the source-line view of this version's anomalies."""
+    names = {}
+    for file, data in uploads.items():
+        field = getattr(version, DatasetVersion.line_index_field(file))
+        if field:
+            field.delete(save=False)  # a re-run replaces, never renames
+        field.save(f"{file}.lines.npz", ContentFile(line_index_render(data)), save=False)
+        names[field.field.name] = field.name
+    _version_update(version, **names)
+
+
+def engine_run_on(
+    version: DatasetVersion, progress: Progress | None = None, uploads: dict[str, bytes] | None = None
+) -> PipelineResult:
+    """Runs the engine on the version's stored files (also used to compare with an older version)."""
+    uploads = uploads if uploads is not None else _uploads_read(version)
     return pipeline_run(
         files=uploads,
         vocabularies=Vocabularies.from_settings(settings.DATASET_VOCABULARIES),
@@ -158,6 +192,8 @@ def _start(version_id: str) -> DatasetVersion:
         status=VersionStatus.PROCESSING,
         stage=VersionStage.READING,
         percent=0,
+        progress_done=0,
+        progress_total=0,
         error="",
         started_at=timezone.now(),
         finished_at=None,
@@ -171,20 +207,20 @@ def _collections_write(version: DatasetVersion, result: PipelineResult, progress
     records = {file: part.records for file, part in result.files.items()}
     key = version.records_key
     _version_update(version, records_kept=True)  # from here on, a failure must drop them
-    progress(VersionStage.PERSISTING, 0)
+    progress(VersionStage.PERSISTING, 0, 0, sum(len(frame) for frame in records.values()))
     if not result.failed:
-        # The records take about as long to write as the browse index built from them.
         records_persist(
             version=key,
             records=records,
-            progress=lambda done, total: progress(VersionStage.PERSISTING, 0.5 * done / max(total, 1)),
+            progress=lambda done, total: progress(VersionStage.PERSISTING, done / max(total, 1), done, total),
         )
     anomalies_persist(version=key, anomalies=result.anomalies)
+    progress(VersionStage.INDEXING, 0)
     browse_index_persist(
         version=key,
         records=records,
         anomalies=result.anomalies,
-        progress=lambda fraction: progress(VersionStage.PERSISTING, 0.5 + 0.5 * fraction),
+        progress=lambda done, total: progress(VersionStage.INDEXING, done / max(total, 1), done, total),
     )
 
 
@@ -255,6 +291,8 @@ def _finish(version: DatasetVersion, outcome: Outcome) -> None:
             error=outcome.error,
             stage=VersionStage.FINISHED,
             percent=100,
+            progress_done=0,
+            progress_total=0,
             finished_at=timezone.now(),
         )
         if outcome.status == VersionStatus.DONE:
@@ -267,8 +305,15 @@ def version_process(*, version_id: str) -> DatasetVersion:
     progress = _progress_reporter(version)
     result: PipelineResult | None = None
     try:
-        result = engine_run_on(version, progress)
-        _version_update(version, counts=file_counts(result), anomalies_total=len(result.anomalies))
+        uploads = _uploads_read(version)
+        _line_indexes_write(version, uploads)
+        result = engine_run_on(version, progress, uploads)
+        _version_update(
+            version,
+            counts=file_counts(result),
+            anomalies_total=len(result.anomalies),
+            sources=_sources_with_dialects(version, result),
+        )
         _collections_write(version, result, progress)
         _compare(version, result, progress)
         progress(VersionStage.REPORTING, 0)

@@ -68,6 +68,13 @@ def version_create(
         created_by=created_by,
         replaced_files=replaced,
     )
+    # What the steward uploaded (name and size), for the overview; the engine adds the dialect.
+    version.sources = {
+        file: {"name": files[file].name, "size": files[file].size}
+        if file in replaced
+        else {key: value for key, value in (latest.sources or {}).get(file, {}).items() if key in ("name", "size")}
+        for file in FILES
+    }
     for file in FILES:
         if file in replaced:
             getattr(version, file).save(f"{file}.csv", files[file], save=False)
@@ -88,6 +95,8 @@ def version_retry(*, version: DatasetVersion) -> DatasetVersion:
             "status": VersionStatus.QUEUED,
             "stage": VersionStage.QUEUED,
             "percent": 0,
+            "progress_done": 0,
+            "progress_total": 0,
             "error": "",
             "counts": {},
             "anomalies_total": 0,
@@ -133,8 +142,8 @@ def versions_retain(*, dataset: Dataset, keep: int | None = None) -> list[int]:
 
 
 def _files_delete(version: DatasetVersion) -> None:
-    """Deletes the version's reports, and each upload no other version references."""
-    for name in REPORT_FIELDS:
+    """Deletes the version's reports and line indexes, and each upload no other version references."""
+    for name in (*REPORT_FIELDS, *(DatasetVersion.line_index_field(file) for file in FILES)):
         field = getattr(version, name)
         if field:
             field.delete(save=False)

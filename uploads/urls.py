@@ -1,12 +1,13 @@
 from django.urls import include, path
 
-from uploads.views import catalog, changes, datasets, downloads
+from uploads.views import anomalies, catalog, changes, datasets, downloads, help
 
 app_name = "uploads"
 
 # Pages and reports of one version, by its number: `datasets/<id>/versions/<number>/...`.
 version_patterns = [
-    path("anomalies/", catalog.anomaly_list, name="version_anomaly_list"),
+    path("anomalies/", anomalies.anomaly_list, name="version_anomaly_list"),
+    path("files/<str:file>/lines/", anomalies.source_lines, name="version_source_lines"),
     path("anomalies.csv", downloads.report_download, {"report": "anomalies_csv"}, name="version_anomalies_csv"),
     path("summary.json", downloads.report_download, {"report": "summary_json"}, name="version_summary_json"),
     path("changes/", changes.version_changes, name="version_changes"),
@@ -25,7 +26,9 @@ urlpatterns = [
     path("datasets/<uuid:dataset_id>/versions/<int:number>/", include(version_patterns)),
     path("datasets/<uuid:dataset_id>/browse/", catalog.browse, name="browse"),
     path("datasets/<uuid:dataset_id>/datapoint/", catalog.datapoint_detail, name="datapoint_detail"),
-    path("datasets/<uuid:dataset_id>/anomalies/", catalog.anomaly_list, name="anomaly_list"),
+    path("datasets/<uuid:dataset_id>/anomalies/", anomalies.anomaly_list, name="anomaly_list"),
+    path("datasets/<uuid:dataset_id>/files/<str:file>/lines/", anomalies.source_lines, name="source_lines"),
+    path("datasets/<uuid:dataset_id>/records/<str:file>/", anomalies.record, name="record"),
     path(
         "datasets/<uuid:dataset_id>/anomalies.csv",
         downloads.report_download,
@@ -45,4 +48,7 @@ urlpatterns = [
         downloads.search_export_json_download,
         name="search_export_json",
     ),
+    path("help/anomalies/", help.help_anomalies, name="help_anomalies"),
+    path("help/templates/<str:file>.csv", help.template_download, name="template_download"),
+    path("help/sample-dataset.zip", help.sample_download, name="sample_download"),
 ]

@@ -73,26 +73,29 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
         expect(page.get_by_role("status")).to_contain_text("queued for processing")
         with page.expect_response(re.compile(r"/status\.json$")):
             pass
-        expect(page.locator("#status-text")).to_have_text("queued")
-        expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "0")
+        expect(page.locator("#status-text")).to_have_text("Queued")
+        expect(page.locator("#detail-text")).to_have_text("Waiting in the queue: next in line.")
+        expect(page.get_by_role("progressbar")).to_have_attribute("value", "0")
     finally:
         worker.process.send_signal(signal.SIGCONT)
 
     # and once the worker runs, the page follows it until the bar is full and the status is done
     assert wait_finished(page) == "done"
-    expect(page.locator("#status-text")).to_have_text("done")
-    expect(page.locator("#stage-text")).to_have_text("finished")
-    expect(page.locator("#progress-bar")).to_have_attribute("style", re.compile(r"width:\s*100%"))
-    expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
-    expect(page.locator("#percent-text")).to_have_text("100")
+    # (a finished dataset shows its outcome, not a bar)
+    expect(page.locator("#status-text")).to_have_text("Done")
+    expect(page.get_by_role("heading", name="Processed")).to_be_visible()
+    expect(page.get_by_role("progressbar")).to_have_count(0)
     expect(page.locator("#error-text")).to_be_hidden()
     seen = [(status["status"], status["percent"]) for status in statuses]
     assert seen[0] == ("queued", 0) and seen[-1] == ("done", 100), seen
     assert [percent for _, percent in seen] == sorted(percent for _, percent in seen), f"the bar went backwards: {seen}"
+    assert "persisting" not in " ".join(status["detail"] for status in statuses)  # people's words only
     rows = page.locator("#counts-table tbody tr")
     expect(rows).to_have_count(3)
-    persisted = {row.get_attribute("data-file"): row.locator("td").nth(1).inner_text() for row in rows.all()}
-    assert persisted == {"namespaces": "3", "datapoints": "5", "columns": "7"}
+    saved = {row.get_attribute("data-file"): row.locator("td").nth(6).inner_text() for row in rows.all()}
+    assert saved == {"namespaces": "3", "datapoints": "5", "columns": "7"}
+    expect(rows.first).to_contain_text("namespaces.csv")
+    expect(rows.first).to_contain_text("comma")
     screenshot("dataset-done")
     screenshot("dataset-done", phone=True)
 
@@ -100,14 +103,15 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download anomalies.csv").click()
     download = download_info.value
-    assert download.suggested_filename == "anomalies.csv"
-    text = Path(download.path()).read_text(encoding="utf-8")
+    assert download.suggested_filename == "sample-anomalies.csv"
+    assert Path(download.path()).read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[0] == "file,line,field,code,severity,value,message"
     assert len(text.splitlines()) == 11
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download summary.json").click()
     download = download_info.value
-    assert download.suggested_filename == "summary.json"
+    assert download.suggested_filename == "sample-summary.json"
     summary = json.loads(Path(download.path()).read_text(encoding="utf-8"))
     assert summary["dataset_id"] == dataset_id and summary["status"] == "done" and summary["anomalies_total"] == 10
 
@@ -115,7 +119,7 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
     page.get_by_role("link", name="zemoga datasets").click()
     page.wait_for_url("/")
     row = page.locator("main table tbody tr", has=page.get_by_role("link", name="Sample", exact=True))
-    expect(row).to_contain_text("done")
+    expect(row).to_contain_text("Done")
     expect(row).to_contain_text("3 / 5 / 7")
     screenshot("list")
     screenshot("list", phone=True)
@@ -243,8 +247,11 @@ def test_the_anomalies_page_lists_the_sample_and_filters_by_code(page, page_even
     expect(page.get_by_label("Code", exact=True)).to_have_value("duplicate-row")
     expect(page.locator("main")).to_contain_text("2 anomalies")
 
-    # and a code with no anomaly says so
-    page.get_by_label("Code", exact=True).select_option("header-missing-column")
+    # and only codes that occur are offered, with their counts
+    options = page.get_by_label("Code", exact=True).locator("option").all_inner_texts()
+    assert "duplicate-row (2)" in options and not any(o.startswith("header-missing-column") for o in options)
+    # and a file holding none of the chosen code says so
+    page.get_by_label("File", exact=True).select_option("datapoints")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("table.anomalies tbody")).to_contain_text("No anomaly matches.")
     assert page_events.errors == []
@@ -252,13 +259,13 @@ def test_the_anomalies_page_lists_the_sample_and_filters_by_code(page, page_even
 
 def test_the_count_per_code_shows_on_the_dataset_and_anomalies_pages(page, sample_dataset):
     counts = page.locator("ul.code-counts")
-    expect(counts.get_by_role("link", name="duplicate-row")).to_be_visible()
+    expect(counts.get_by_role("link", name="duplicate-row", exact=True)).to_be_visible()
     expect(counts.locator("li", has_text="duplicate-row")).to_contain_text("2")
     open_tab(page, "Anomalies")
-    expect(page.get_by_role("img", name="Anomalies per code")).to_be_visible()
+    expect(page.get_by_role("list", name="Anomalies per code")).to_be_visible()
 
 
-def test_a_failed_dataset_shows_failed_and_its_error(page, page_events, worker, screenshot):
+def test_a_failed_dataset_looks_failed_and_shows_the_way_forward(page, page_events, worker, screenshot):
     log_in(page)
     files = sample_files()
     files["columns"] = b"column_id,namespace_id\nC1,N1\n"
@@ -266,19 +273,33 @@ def test_a_failed_dataset_shows_failed_and_its_error(page, page_events, worker, 
     upload(page, "Broken", files)
 
     assert wait_finished(page) == "failed"
-    expect(page.locator("#status-text")).to_have_text("failed")
+    expect(page.locator("#status-text")).to_have_text("Failed")
+    expect(page.get_by_role("heading", name="Processing failed")).to_be_visible()
+    expect(page.get_by_role("progressbar")).to_have_count(0)  # no full bar, as for a success
     error = page.locator("#error-text")
     expect(error).to_be_visible()
     expect(error).to_contain_text("columns")
     expect(error).to_contain_text("dataset_database_name")
+    # the files are at fault: no retry, but what to fix and where to upload again
+    expect(page.get_by_role("button", name="Process again")).to_have_count(0)
+    way_forward = page.locator("#way-forward")
+    expect(way_forward).to_contain_text("processing them again would fail the same way")
+    expect(way_forward.get_by_role("link", name="upload the three files again")).to_be_visible()
+    # the counts say what happened: columns not read, healthy data points not saved
+    rows = page.locator("#counts-table tbody tr")
+    expect(page.locator("#counts-table thead")).to_contain_text("Not saved (version failed)")
+    expect(rows.filter(has_text="columns")).to_contain_text("not read (1 in the file)")
+    datapoints = rows.filter(has=page.get_by_role("rowheader", name="datapoints"))
+    expect(datapoints.locator("td").nth(6)).to_have_text("0")  # with errors
+    expect(datapoints.locator("td").nth(7)).to_have_text("5")  # healthy, not saved (never "rejected")
     screenshot("dataset-failed")
+    screenshot("dataset-failed", phone=True)
 
-    # and it can be processed again from its stored uploads (and fails again, for the same reason)
-    page.get_by_role("button", name="Process again").click()
-    page.wait_for_load_state()
-    expect(page.get_by_role("status")).to_contain_text("queued for processing again")
-    assert wait_finished(page) == "failed"
-    expect(page.locator("#error-text")).to_contain_text("dataset_database_name")
+    # and the link to the anomaly that failed it lists it
+    way_forward.get_by_role("link", name=re.compile("header-missing-column")).click()
+    page.wait_for_url(re.compile(r"code=header-missing-column"))
+    # the database, table and column names have no column
+    expect(page.locator("table.anomalies tbody tr")).to_have_count(3)
     assert page_events.errors == []
 
 

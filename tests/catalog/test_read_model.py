@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from catalog.read_model import PAGE_SIZE, browse_nodes_build, node_id, search_tokens
+from catalog.read_model import PAGE_SIZE, browse_nodes_build, node_id
+from catalog.search_index import search_match, search_rows
 from engine import SCHEMAS, pipeline_run
 
 
@@ -53,11 +54,18 @@ def test_anomaly_pages_exist_for_every_filter_combination(nodes):
     assert nodes[node_id("record_anomalies", ["4"])]["items"][0]["code"] == "invalid-value"
 
 
-def test_search_nodes_hold_data_points_and_columns_per_word(nodes):
-    carbon = nodes[node_id("search", ["carbon"])]["items"]
-    assert {item["kind"] for item in carbon} == {"datapoint", "column"}
-    assert [item["data_point_id"] for item in carbon if item["kind"] == "datapoint"] == ["DP3"]
-    assert search_tokens("Total_Return 1Y") == ["total", "return", "1y"]
+def test_the_search_index_finds_data_points_and_column_rows_in_browse_order(nodes):
+    def fetch(kind, path):
+        return nodes.get(node_id(kind, path))
+
+    found = search_match(fetch=fetch, query="carbon")
+    assert [d["data_point_id"] for d in search_rows(fetch=fetch, kind="datapoint", positions=found.datapoints)] == [
+        "DP3"
+    ]
+    columns = search_rows(fetch=fetch, kind="column", positions=found.columns)
+    assert [(c["table"], c["column"]) for c in columns] == [("carbon", "intensity"), ("carbon", "intensity_wavg")]
+    by_id = search_match(fetch=fetch, query="c1")
+    assert [c["column_id"] for c in search_rows(fetch=fetch, kind="column", positions=by_id.columns)][0] == "C1"
 
 
 def test_long_lists_are_paged():

@@ -91,7 +91,10 @@ def test_sample_goes_through_a_worker_to_reports_and_browse_pages(
     # and both reports are in storage, exactly as the spec says
     report = client.get(f"/datasets/{dataset_id}/anomalies.csv")
     assert report.status_code == 200
-    text = b"".join(report.streaming_content).decode("utf-8")
+    content = b"".join(report.streaming_content)
+    assert content.startswith(b"\xef\xbb\xbf")  # a byte-order mark, so that Excel reads it as UTF-8
+    assert report["Content-Disposition"] == 'attachment; filename="sample-anomalies.csv"'
+    text = content.decode("utf-8-sig")
     assert text.splitlines()[0] == "file,line,field,code,severity,value,message"
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {(r["file"], r["line"], r["field"], r["code"]) for r in rows} == _expected_sample()
@@ -162,7 +165,7 @@ def test_a_file_level_error_fails_the_dataset_with_a_message_and_reports(client,
 
     assert status["status"] == "failed"
     assert "columns" in status["error"] and "dataset_database_name" in status["error"]
-    text = b"".join(client.get(f"/datasets/{dataset_id}/anomalies.csv").streaming_content).decode()
+    text = b"".join(client.get(f"/datasets/{dataset_id}/anomalies.csv").streaming_content).decode("utf-8-sig")
     assert "header-missing-column" in text
     page = _html(client, f"/datasets/{dataset_id}/")
     assert status["error"].split(":")[0] in page

@@ -108,3 +108,35 @@ def test_each_anomaly_carries_the_key_of_its_record():
     keyed = {(row.file, row.code): row.key for row in anomalies.itertuples()}
     assert keyed[("datapoints", "invalid-value")] == "DP1"
     assert keyed[("columns", "unknown-reference")] == "C2"
+
+
+def test_each_file_tells_how_it_was_written():
+    result = pipeline_run(
+        files={
+            "namespaces": b"\xef\xbb\xbfnamespace_id;namespace_option_name\r\nN1;One\r\nN2;Two\r\n",
+            "datapoints": "data_point_id|data_point_name|data_type\nDP1|Zürich|string\rDP2|x|string".encode("cp1252"),
+            "columns": COLUMNS.replace(b",", b"\t"),
+        }
+    )
+    assert result.files["namespaces"].dialect == {
+        "encoding": "UTF-8 with byte-order mark",
+        "line_ends": "CRLF",
+        "delimiter": "semicolon",
+    }
+    assert result.files["datapoints"].dialect == {
+        "encoding": "cp1252 (not UTF-8)",
+        "line_ends": "mixed: LF, CR",
+        "delimiter": "pipe",
+    }
+    assert result.files["columns"].dialect["delimiter"] == "tab"
+
+
+def test_a_failed_dataset_says_which_rows_had_errors_and_which_were_never_read():
+    datapoints = b"data_point_id,data_point_nam,data_type\nDP1,One,string\nDP2,Two,string\n\nDP3,Three,string\n"
+    namespaces = NAMESPACES + b",Blank key\n"
+    result = pipeline_run(files={"namespaces": namespaces, "datapoints": datapoints, "columns": COLUMNS})
+    assert result.failed
+    unread = result.files["datapoints"]
+    assert (unread.rows_read, unread.rows_unread) == (0, 3)  # the spec's count, and what the file holds
+    healthy = result.files["namespaces"]
+    assert (healthy.rows_read, healthy.rows_rejected, healthy.rows_with_errors) == (3, 3, 1)

@@ -120,6 +120,8 @@ def test_a_crash_while_persisting_drops_what_was_written_and_fails_readably(samp
     summary = json.loads(_read(version.summary_json))
     assert summary["status"] == "failed" and summary["error"] == version.error
     assert summary["files"]["columns"] == {**summary["files"]["columns"], "rows_persisted": 0, "rows_rejected": 9}
+    # a failure on the server side is worth a retry: the files are not at fault
+    assert version.may_retry and not version.failed_by_its_files
 
 
 def test_an_empty_file_fails_the_version_keeps_its_anomalies_and_the_uploads(sample_files):
@@ -131,6 +133,8 @@ def test_an_empty_file_fails_the_version_keeps_its_anomalies_and_the_uploads(sam
     assert counts["anomalies"] > 0  # its anomaly pages still work
     assert "datapoints,,,file-empty,error" in _read(version.anomalies_csv).decode()
     assert _read(version.namespaces) == sample_files["namespaces"]  # nothing the user sent is lost
+    # and since the file itself is at fault, processing it again cannot help
+    assert version.failed_by_its_files and not version.may_retry
 
 
 def test_a_new_version_carries_the_other_files_over_and_becomes_current_only_when_done(sample_files):

@@ -1,4 +1,4 @@
-"""Pages over a dataset's records: browse, data point, anomalies, search.
+"""Pages over a dataset's records: browse, data point, search.
 
 They read the version `version_shown` picks (the current one unless a number is asked for), so
 a version being processed never shows before it is published.
@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog import selectors
-from engine import FILES, Code
 from uploads.models import Dataset
-from uploads.views.access import dataset_for_view, page_number, version_shown, version_with_records
+from uploads.views.access import dataset_for_view, page_number, version_with_records
+from uploads.views.anomalies import anomaly_links
 
 LEVELS = ("namespace", "database", "table", "column")
 
@@ -113,51 +113,17 @@ def datapoint_detail(request: HttpRequest, dataset_id) -> HttpResponse:
         "datapoint": datapoint,
         "page": selectors.columns_for_datapoint(version=key, data_point_id=data_point_id, page=page_number(request)),
         "page_query": urlencode({"id": data_point_id}) + "&",
-        "anomalies": selectors.anomalies_for_datapoint(version=key, line=datapoint.line),
+        "anomalies": [
+            anomaly_links(dataset, version, {**item, "file": "datapoints"})
+            for item in selectors.anomalies_for_datapoint(version=key, line=datapoint.line)
+        ],
     }
     return render(request, "uploads/datapoint_detail.html", context)
 
 
-def _chart_rows(counts: list[dict]) -> list[dict]:
-    """Geometry of a horizontal bar chart, rendered as SVG by the template (no script needed)."""
-    largest = max((row["count"] for row in counts), default=1)
-    return [
-        {**row, "y": 22 * index, "width": max(1, round(380 * row["count"] / largest))}
-        for index, row in enumerate(counts)
-    ]
-
-
-@require_GET
-def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
-    version = version_shown(dataset, number)
-    filters = {
-        "file": request.GET.get("file", "") if request.GET.get("file", "") in FILES else "",
-        "code": request.GET.get("code", "") if request.GET.get("code", "") in set(Code) else "",
-        "severity": request.GET.get("severity", "")
-        if request.GET.get("severity", "") in {"error", "warning", "info"}
-        else "",
-    }
-    if version is not None and version.records_kept:
-        page = selectors.anomalies_list(version=version.records_key, page=page_number(request), **filters)
-    else:
-        page = selectors.Page()
-    counts = version.anomaly_counts() if version else []
-    selected = urlencode({name: value for name, value in filters.items() if value})
-    context = {
-        "page_query": f"{selected}&" if selected else "",
-        "dataset": dataset,
-        "version": version,
-        "version_asked": number is not None,
-        "page": page,
-        "filters": filters,
-        "files": FILES,
-        "codes": [code.value for code in Code],
-        "counts": counts,
-        "chart": _chart_rows(counts),
-        "chart_height": 22 * len(counts),
-    }
-    return render(request, "uploads/anomaly_list.html", context)
+def _page_param(request: HttpRequest, name: str) -> int:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
 
 
 @require_GET
@@ -165,12 +131,23 @@ def search(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = dataset_for_view(dataset_id)
     version = version_with_records(dataset)
     query = request.GET.get("q", "").strip()[:200]
-    results = selectors.dataset_search(version=version.records_key, query=query) if query and version else None
+    results = None
+    if query and version:
+        results = selectors.dataset_search(
+            version=version.records_key,
+            query=query,
+            datapoints_page=_page_param(request, "dpage"),
+            columns_page=_page_param(request, "cpage"),
+        )
+    pages = {"dpage": results.datapoints.number, "cpage": results.columns.number} if results else {}
     context = {
         "dataset": dataset,
         "version": version,
         "query": query,
         "results": results,
+        # each list pages on its own and keeps the other's page
+        "datapoints_query": urlencode({"q": query, "cpage": pages.get("cpage", 1)}) + "&",
+        "columns_query": urlencode({"q": query, "dpage": pages.get("dpage", 1)}) + "&",
         "export_url": reverse("uploads:search_export_json", args=[dataset.pk]) + "?" + urlencode({"q": query}),
         "column_urls": [
             (
@@ -183,7 +160,7 @@ def search(request: HttpRequest, dataset_id) -> HttpResponse:
                     column=item["column"],
                 ),
             )
-            for item in (results.columns if results else [])
+            for item in (results.columns.items if results else [])
         ],
     }
     return render(request, "uploads/search.html", context)

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from engine import FILES
 from jobs.selectors import JobNotice, job_notice
 from uploads.forms import DatasetUploadForm, VersionUploadForm
-from uploads.models import Dataset, DatasetVersion
+from uploads.models import Dataset, DatasetVersion, VersionStatus
+from uploads.selectors import version_duration, version_file_level_errors, version_file_rows, version_progress
 from uploads.services import (
     DELETE_JOB,
     VERSION_JOB,
@@ -23,6 +24,7 @@ from uploads.services import (
     version_retry,
 )
 from uploads.views.access import dataset_for_view, may_change, version_shown
+from uploads.views.help import file_guides, upload_limit_mib
 
 WAITING_FOR_BROKER = (
     "The job queue cannot be reached right now: nothing is lost, it starts as soon as the queue is back."
@@ -66,16 +68,33 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         form = DatasetUploadForm()
     datasets = Dataset.objects.select_related("owner", "current_version").prefetch_related("versions")
     page = Paginator(datasets, 25).get_page(request.GET.get("page"))
-    return render(request, "uploads/dataset_list.html", {"form": form, "datasets": page, "page": page})
+    rows = []
+    for dataset in page:
+        latest = next(iter(dataset.versions.all()), None)  # prefetched, newest first
+        following = latest is not None and not latest.is_finished and not dataset.deleting
+        rows.append((dataset, latest, version_progress(version=latest) if following else None))
+    context = {
+        "form": form,
+        "rows": rows,
+        "page": page,
+        "guides": file_guides(),
+        "limit": upload_limit_mib(),
+    }
+    return render(request, "uploads/dataset_list.html", context)
 
 
 def _detail(request: HttpRequest, dataset: Dataset, version_form: VersionUploadForm, status: int = 200) -> HttpResponse:
     versions = list(dataset.versions.select_related("created_by"))
     shown = version_shown(dataset)
+    latest = versions[0] if versions else None
     context = {
         "dataset": dataset,
         "version": shown,
-        "latest": versions[0] if versions else None,
+        "latest": latest,
+        "progress": version_progress(version=latest) if latest else None,
+        "file_level_errors": version_file_level_errors(version=latest),
+        "latest_duration": version_duration(version=latest),
+        "file_rows": version_file_rows(version=shown),
         "in_progress": version_in_progress(dataset=dataset),
         "versions": versions,
         "files": FILES,
@@ -103,16 +122,11 @@ def dataset_status(request: HttpRequest, dataset_id) -> JsonResponse:
     notice = _notice(dataset, latest)
     return JsonResponse(
         {
+            **version_progress(version=latest),
             "note": (notice.note if notice else "") or None,
             "waiting_for_broker": bool(notice and notice.waiting_for_broker),
             "version": latest.number,
             "current_version": dataset.current_version.number if dataset.current_version else None,
-            "status": latest.status,
-            "stage": latest.stage,
-            "percent": latest.percent,
-            "error": latest.error or None,
-            "counts": latest.counts,
-            "anomalies_total": latest.anomalies_total,
         }
     )
 
@@ -148,7 +162,10 @@ def _version_to_change(request: HttpRequest, dataset_id, number: int) -> Dataset
 @require_POST
 def version_retry_view(request: HttpRequest, dataset_id, number: int) -> HttpResponse:
     version = _version_to_change(request, dataset_id, number)
-    if version_in_progress(dataset=version.dataset) is not None:
+    if version.status == VersionStatus.FAILED and not version.may_retry:
+        # the files themselves are at fault: the same files would fail the same way
+        messages.error(request, "Processing these files again would fail the same way: fix them and upload again.")
+    elif version_in_progress(dataset=version.dataset) is not None:
         messages.error(request, "Another version is being processed; try again when it is finished.")
     else:
         version_retry(version=version)

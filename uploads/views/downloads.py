@@ -1,11 +1,15 @@
 """Downloads: a version's reports (anomalies, summary, what changed) and the JSON export of a selection."""
 
 import json
+from collections.abc import Iterator
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from reports.exports import export_build, export_build_for_search, export_filename
+from uploads.models import Dataset
 from uploads.views.access import dataset_for_view, version_shown
 
 REPORTS = {
@@ -14,12 +18,32 @@ REPORTS = {
     "diff_json": ("changes.json", "application/json"),
     "diff_csv": ("changes.csv", "text/csv; charset=utf-8"),
 }
+# Reports served with a UTF-8 byte-order mark in front (see `_with_bom`).
+WITH_BOM = ("anomalies_csv",)
+
+UTF8_BOM = b"\xef\xbb\xbf"
+CHUNK_SIZE = 1 << 16
+
+
+def _download_name(dataset: Dataset, report: str) -> str:
+    """`<dataset name>-anomalies.csv`: several downloads stay told apart in a downloads folder."""
+    return f"{slugify(dataset.name)[:80] or 'dataset'}-{report}"
+
+
+def _with_bom(handle) -> Iterator[bytes]:
+    # Excel reads a CSV as the system's code page unless it starts with a UTF-8 byte-order mark.
+    yield UTF8_BOM
+    with handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            yield chunk
 
 
 @require_GET
-def report_download(request: HttpRequest, dataset_id, report: str, number: int | None = None) -> FileResponse:
-    """One of the version's report files (the shown version unless a number is asked for)."""
-    version = version_shown(dataset_for_view(dataset_id), number)
+def report_download(request: HttpRequest, dataset_id, report: str, number: int | None = None) -> HttpResponse:
+    """One of the version's report files (the shown version unless a number is asked for), named
+    after the dataset; anomalies.csv (stored as the spec says) gets a byte-order mark for spreadsheets."""
+    dataset = dataset_for_view(dataset_id)
+    version = version_shown(dataset, number)
     field = getattr(version, report) if version is not None else None
     if not field:
         raise Http404("This report is not written yet.")
@@ -28,8 +52,12 @@ def report_download(request: HttpRequest, dataset_id, report: str, number: int |
         handle = field.open("rb")
     except FileNotFoundError as exc:
         raise Http404("This report is not written yet.") from exc
-    prefix = f"v{version.number}-" if number is not None else ""
-    return FileResponse(handle, as_attachment=True, filename=prefix + filename, content_type=content_type)
+    name = _download_name(dataset, (f"v{version.number}-" if number is not None else "") + filename)
+    if report in WITH_BOM:
+        response = StreamingHttpResponse(_with_bom(handle), content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(True, name)
+        return response
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
 
 
 def _json_attachment(content: dict, filename: str) -> HttpResponse:

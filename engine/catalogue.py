@@ -1,0 +1,269 @@
+"""The anomaly catalogue: for every code of the spec its severity, its messages, how to fix it and
+an example. Every message the engine writes and the app's help page come from here (one source)."""
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from string import Formatter
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Code(StrEnum):
+    # Declared in the spec's table order, which is also the order checks run in.
+    FILE_EMPTY = "file-empty"
+    FILE_NOT_CSV = "file-not-csv"
+    FILE_ENCODING = "file-encoding"
+    HEADER_MISSING_COLUMN = "header-missing-column"
+    HEADER_UNKNOWN_COLUMN = "header-unknown-column"
+    HEADER_DUPLICATE_COLUMN = "header-duplicate-column"
+    BLANK_ROW = "blank-row"
+    MISSING_CELL = "missing-cell"
+    EXTRA_CELL = "extra-cell"
+    WHITESPACE = "whitespace"
+    REQUIRED_BLANK = "required-blank"
+    INVALID_VALUE = "invalid-value"
+    DUPLICATE_ROW = "duplicate-row"
+    DUPLICATE_KEY = "duplicate-key"
+    UNKNOWN_REFERENCE = "unknown-reference"
+    UNUSED_RECORD = "unused-record"
+    NEAR_DUPLICATE = "near-duplicate"
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: Code
+    severity: Severity
+    when: str  # what the check finds, in one line
+    effect: str  # what happens to the record or the dataset
+    messages: dict[str, str]  # variant -> template; "default" always present
+    fix: str  # plain "how to fix"
+    example: str  # an example of an input that gets this anomaly
+
+    def placeholders(self, variant: str = "default") -> list[str]:
+        return [name for _, name, _, _ in Formatter().parse(self.messages[variant]) if name]
+
+
+_E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+ENTRIES = (
+    Entry(
+        Code.FILE_EMPTY,
+        _E,
+        "The file has no header line (it is empty or holds blank lines only).",
+        "The whole dataset fails; nothing is saved.",
+        {"default": "has no header line"},
+        "Export the sheet again with its first line holding the column names; check that the right file was chosen.",
+        "a 0-byte namespaces.csv",
+    ),
+    Entry(
+        Code.FILE_NOT_CSV,
+        _E,
+        "The file is binary or cannot be read as CSV.",
+        "The whole dataset fails; nothing is saved.",
+        {
+            "default": "not a CSV file",
+            "nul": "holds NUL bytes: not a CSV file",
+            "open-quote": "a quote is left open at the end of the file",
+        },
+        "Save the sheet as CSV (not .xlsx or .numbers). A quote left open usually means a cell starts with "
+        '" but never closes it: close it, or double every quote inside a quoted cell ("").',
+        'an Excel workbook renamed to .csv; or a last line `C9,N1,"fund_master`',
+    ),
+    Entry(
+        Code.FILE_ENCODING,
+        _W,
+        "The file is not UTF-8; it is read as Windows-1252 (cp1252).",
+        "The records are kept; accented letters may be wrong if the file used another encoding.",
+        {
+            "default": "not UTF-8; read as cp1252",
+            "line": "not UTF-8 (the first undecodable byte is on line {line}); read as cp1252",
+        },
+        "Save the file as UTF-8: in Excel choose File › Save As › “CSV UTF-8 (Comma delimited)”; in "
+        "LibreOffice tick “Edit filter settings” and choose “Unicode (UTF-8)”; in a text editor choose the "
+        "UTF-8 encoding when saving.",
+        "`N3,Zürich` saved by Excel as “CSV (Comma delimited)” on Windows",
+    ),
+    Entry(
+        Code.HEADER_MISSING_COLUMN,
+        _E,
+        "A required field has no column in the header.",
+        "The whole dataset fails; nothing is saved.",
+        {
+            "default": 'required field "{field}" has no column',
+            "closest": 'required field "{field}" has no column; did you mean "{closest}" (header column {position})?',
+            "swapped": 'required field "{field}" has no column; this header looks like the {other} file: '
+            "were the files swapped?",
+        },
+        "Add the column (the header names are listed in the format document), or rename the misspelt one. "
+        "If the header belongs to another of the three files, choose the files again in the right fields.",
+        "namespaces.csv with the header `namespace_idd,namespace_option_name`",
+    ),
+    Entry(
+        Code.HEADER_UNKNOWN_COLUMN,
+        _W,
+        "A header column names no field of this file.",
+        "The column is ignored; the records are kept.",
+        {
+            "default": 'column "{column}" is no field of {file}; ignored',
+            "closest": 'column "{column}" is no field of {file}; ignored. Did you mean "{closest}"?',
+        },
+        "Rename the column to the field it holds, or remove it if it is not needed.",
+        "a `comment` column in columns.csv",
+    ),
+    Entry(
+        Code.HEADER_DUPLICATE_COLUMN,
+        _W,
+        "A field is named twice in the header.",
+        "The later column is ignored.",
+        {"default": 'field "{field}" named twice; this column ignored'},
+        "Remove one of the two columns, or rename it to the field it really holds.",
+        "`data_point_id,data_point_name,Data_Point_Name`",
+    ),
+    Entry(
+        Code.BLANK_ROW,
+        _I,
+        "An empty line (or whitespace only).",
+        "The line is skipped; nothing else is reported for it.",
+        {"default": "blank line; skipped"},
+        "Nothing to do; delete the empty line to silence the note.",
+        "an empty line between two records",
+    ),
+    Entry(
+        Code.MISSING_CELL,
+        _W,
+        "A record has fewer cells than the header has columns.",
+        "The missing cells are blank; the record may then be rejected for a blank required field.",
+        {"default": "{cells} cells for {width} header columns; the missing ones are blank"},
+        "Add the missing delimiters so that every record has as many cells as the header; a value that "
+        "holds the delimiter must be quoted.",
+        "`N1,Fund Performance` under a three-column header",
+    ),
+    Entry(
+        Code.EXTRA_CELL,
+        _W,
+        "A record has more cells than the header has columns.",
+        "The extra cells are dropped; the record is kept.",
+        {"default": "{cells} cells for {width} header columns; the extra ones dropped"},
+        'Quote values that hold the delimiter (`"Smith, J."`), or remove the stray delimiter.',
+        "`C9,N2,fund_master,holdings,weight,DP2,Equity Research,extra`",
+    ),
+    Entry(
+        Code.WHITESPACE,
+        _I,
+        "A value starts or ends with spaces or tabs.",
+        "The value is trimmed and stored; one note per record and field.",
+        {"default": "surrounding whitespace trimmed"},
+        "Nothing to do; trim the cell in the source to silence the note.",
+        "`C7,N1,fund_master,returns, tr_3y ,DP1`",
+    ),
+    Entry(
+        Code.REQUIRED_BLANK,
+        _E,
+        "A required field is blank.",
+        "The record is rejected.",
+        {"default": "required field {field} is blank; record rejected"},
+        "Fill the cell; if the record is not needed, delete the line.",
+        "`N4,,ORPHAN` (no namespace_option_name)",
+    ),
+    Entry(
+        Code.INVALID_VALUE,
+        _W,
+        "A vocabulary field (data_type, is_derived) holds a word outside its vocabulary.",
+        "The record is kept and the value stored as given.",
+        {
+            "default": "not in the {field} vocabulary (allowed: {allowed}); stored as given",
+            "closest": 'not in the {field} vocabulary; did you mean "{closest}"? (allowed: {allowed}); stored as given',
+        },
+        "Replace the value by one of the allowed words (case does not matter); the allowed words are "
+        "listed in the message and in the format document.",
+        "`data_type` = `strnig`; `is_derived` = `maybe`",
+    ),
+    Entry(
+        Code.DUPLICATE_ROW,
+        _W,
+        "The same values as an earlier record of the file, after trimming.",
+        "The copy is dropped; the first record is kept.",
+        {"default": "same values as line {line}; dropped"},
+        "Delete the repeated line.",
+        "`N2,Portfolio Holdings,PORTFOLIO_HOLDINGS` twice",
+    ),
+    Entry(
+        Code.DUPLICATE_KEY,
+        _E,
+        "The same key as an earlier kept record, with other values.",
+        "This record is rejected; the earlier one is kept.",
+        {"default": "key already used on line {line} with other values; record rejected"},
+        "Give this record its own key, or merge the two records into one.",
+        "`DP2,Net Asset Value` and later `DP2,NAV per share`",
+    ),
+    Entry(
+        Code.UNKNOWN_REFERENCE,
+        _E,
+        "A columns record names a namespace or data point that is not saved.",
+        "The record is rejected.",
+        {
+            "default": "names no persisted record of {target}; record rejected",
+            "rejected": '"{value}" is on {target} line {line} but that record was rejected ({rejected_code}); '
+            "record rejected",
+        },
+        "Add the namespace or data point to its file, or fix the one that was rejected (see its line), or "
+        "correct the reference.",
+        "`C6,N9,…` where no namespace N9 exists",
+    ),
+    Entry(
+        Code.UNUSED_RECORD,
+        _I,
+        "A saved namespace or data point that no saved column names.",
+        "The record is kept.",
+        {"default": "no persisted column names it"},
+        "Nothing to do if the record is new; otherwise map a column to it or remove it.",
+        "data point DP5 that no line of columns.csv names",
+    ),
+    Entry(
+        Code.NEAR_DUPLICATE,
+        _I,
+        "A database or owner name that is a rarer variant of a more frequent one (case, spaces, _ - . or "
+        "one typing error).",
+        "The record is kept with the value as given.",
+        {"default": '"{value}" looks like a variant of "{variant}" (used by {count} records)'},
+        "If both names mean the same, use the frequent spelling everywhere.",
+        "`rixk_warehouse` in 3 records beside `risk_warehouse` in 900",
+    ),
+)
+
+CATALOGUE: dict[Code, Entry] = {entry.code: entry for entry in ENTRIES}
+SEVERITY: dict[Code, Severity] = {entry.code: entry.severity for entry in ENTRIES}
+
+
+def message(code: Code, variant: str = "default", /, **values) -> str:
+    """The message of one anomaly, from its template."""
+    return CATALOGUE[code].messages[variant].format(**values)
+
+
+def _pattern(template: str) -> re.Pattern:
+    parts = []
+    for literal, name, _, _ in Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name:
+            parts.append(f"(?P<{name}>.*?)")
+    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+
+
+_PATTERNS = {code: [_pattern(t) for t in entry.messages.values()] for code, entry in CATALOGUE.items()}
+
+
+def message_values(code: str, text: str) -> dict[str, str]:
+    """The values a message was made of (e.g. the line of "same values as line 14"); {} when none matches."""
+    try:
+        patterns = _PATTERNS[Code(code)]
+    except ValueError:
+        return {}
+    for pattern in patterns:
+        if found := pattern.match(text or ""):
+            return found.groupdict()
+    return {}

@@ -1,0 +1,133 @@
+"""The search index alone: folding, words, prefixes, intersections and true totals; no database."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from catalog import search_index
+from catalog.search_index import search_match, search_nodes_build, search_rows, search_words
+
+
+def _index(datapoints: pd.DataFrame, columns: pd.DataFrame) -> dict:
+    nodes = search_nodes_build(
+        make_node=lambda kind, path, **fields: {"kind": kind, "path": path, **fields},
+        datapoints=datapoints,
+        columns=columns,
+    )
+    return {(node["kind"], tuple(node["path"])): node for node in nodes}
+
+
+def _fetcher(index: dict, reads: list | None = None):
+    def fetch(kind, path):
+        if reads is not None:
+            reads.append(kind)
+        return index.get((kind, tuple(path)))
+
+    return fetch
+
+
+@pytest.fixture
+def index() -> dict:
+    datapoints = pd.DataFrame(
+        {
+            "data_point_id": ["DP1", "DP2", "DP3"],
+            "data_point_name": ["Total Return 1Y", "Independent Director", "Zürich exposure"],
+            "data_point_standard_name": [None, "indep_dir", None],
+            "data_point_definition": ["Return over one year", None, "Share held in Zurich"],
+            "data_type": ["decimal", "boolean", "percentage"],
+        }
+    )
+    columns = pd.DataFrame(
+        {
+            "column_id": ["C1", "C2", "C3", "C4"],
+            "namespace_id": ["N1", "N1", "N1", "N2"],
+            "database": ["rixk_warehouse", "risk_warehouse", "risk_warehouse", "esg"],
+            "table": ["t", "t", "t", "carbon"],
+            "column": ["a", "b", "c", "d"],
+            "owner": ["Equity Research", None, "Zürich Team", "ESG Desk"],
+            "data_point_id": ["DP1", None, "DP3", "DP3"],
+        }
+    )
+    return _index(datapoints, columns)
+
+
+def _found(index: dict, query: str) -> tuple[list[str], list[str]]:
+    fetch = _fetcher(index)
+    matches = search_match(fetch=fetch, query=query)
+    datapoints = search_rows(fetch=fetch, kind="datapoint", positions=matches.datapoints)
+    columns = search_rows(fetch=fetch, kind="column", positions=matches.columns)
+    return [d["data_point_id"] for d in datapoints], [c["column_id"] for c in columns]
+
+
+def test_words_are_folded_and_cut_at_punctuation():
+    assert search_words("Zürich_Re 1Y") == ["zurich", "re", "1y"]
+    assert search_words("STRASSE Straße") == ["strasse"]
+    assert search_words("  --  ") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "datapoints", "columns"),
+    [
+        ("indep", ["DP2"], []),  # a prefix
+        ("zurich", ["DP3"], ["C3"]),  # accents folded, in a name, a definition and an owner
+        ("ZÜRICH", ["DP3"], ["C3"]),
+        ("rixk_warehouse", [], ["C1"]),  # an exact value with punctuation
+        ("warehouse", [], ["C1", "C2", "C3"]),
+        ("c2", [], ["C2"]),  # a column id
+        ("equity res", [], ["C1"]),  # an owner, every word a prefix
+        ("return year", ["DP1"], []),  # words from two fields of one record
+        ("nothing here", [], []),
+    ],
+)
+def test_a_query_finds_what_holds_every_word(index, query, datapoints, columns):
+    assert _found(index, query) == (datapoints, columns)
+
+
+def test_a_one_letter_word_matches_whole_words_only(index):
+    # `t` is a table name; as a prefix it would match nearly every record
+    assert _found(index, "t") == ([], ["C1", "C2", "C3"])
+
+
+def test_totals_are_true_beyond_every_chunk(monkeypatch):
+    monkeypatch.setattr(search_index, "POSTINGS_CHUNK", 64)
+    monkeypatch.setattr(search_index, "ROWS_CHUNK", 7)
+    n = 1_000
+    columns = pd.DataFrame(
+        {
+            "column_id": [f"C{i}" for i in range(n)],
+            "namespace_id": "N1",
+            "database": np.where(np.arange(n) % 3 == 0, "warehouse_a", "lake"),
+            "table": [f"t{i % 17}" for i in range(n)],
+            "column": [f"col_{i}" for i in range(n)],
+            "owner": None,
+            "data_point_id": None,
+        }
+    )
+    empty = pd.DataFrame({f: pd.Series(dtype=object) for f in (*search_index.DATAPOINT_SEARCHED, "data_type")})
+    index = _index(empty, columns)
+    reads: list[str] = []
+    fetch = _fetcher(index, reads)
+    matches = search_match(fetch=fetch, query="warehouse")
+    assert len(matches.columns) == 334  # every third row, not a capped count
+    assert reads.count("search_words") <= 2
+    rows = search_rows(fetch=fetch, kind="column", positions=matches.columns[-5:])
+    assert [r["column_id"] for r in rows] == [f"C{i}" for i in range(987, 1000, 3)]
+    both = search_match(fetch=fetch, query="warehouse t1")  # t1, t10 … t16 as prefixes
+    expected = [i for i in range(n) if i % 3 == 0 and str(i % 17).startswith("1")]
+    assert search_rows(fetch=fetch, kind="column", positions=both.columns) == [
+        {
+            "column_id": f"C{i}",
+            "namespace_id": "N1",
+            "database": "warehouse_a",
+            "table": f"t{i % 17}",
+            "column": f"col_{i}",
+        }
+        for i in expected
+    ]
+
+
+def test_an_empty_dataset_has_an_index_that_finds_nothing():
+    empty_dp = pd.DataFrame({f: pd.Series(dtype=object) for f in (*search_index.DATAPOINT_SEARCHED, "data_type")})
+    empty_cols = pd.DataFrame({f: pd.Series(dtype=object) for f in search_index.COLUMN_SHOWN})
+    matches = search_match(fetch=_fetcher(_index(empty_dp, empty_cols)), query="anything")
+    assert matches.datapoints.size == 0 and matches.columns.size == 0

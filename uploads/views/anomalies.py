@@ -1,0 +1,199 @@
+"""Pages from an anomaly to its fix: the anomaly list, the source lines of an upload, the record.
+
+The anomaly list and the line view read one version (the one `version_shown` picks, or the one
+asked for by number); the line view reads that version's own upload and line index. Records are
+browsed in the current version only, so only its anomalies link to their records.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from catalog import selectors
+from engine import FILES, Code, Severity, message_values
+from reports.source import source_view
+from uploads.forms import AnomalyFilterForm, SourceLineForm
+from uploads.models import Dataset, DatasetVersion, VersionStatus
+from uploads.views.access import dataset_for_view, version_shown
+
+# Anomalies whose record is not saved: rejected by an error, or dropped as a copy.
+_NOT_SAVED = {Code.DUPLICATE_ROW}
+
+
+def _is_current(dataset: Dataset, version: DatasetVersion | None) -> bool:
+    return version is not None and version.pk == dataset.current_version_id
+
+
+def line_url(dataset: Dataset, version: DatasetVersion | None, file: str, line, field: str = "", code: str = "") -> str:
+    """The line view of the current version's upload, or of a version's own when it is not current."""
+    query = {"line": line, **({"field": field} if field else {}), **({"code": code} if code else {})}
+    if version is None or _is_current(dataset, version):
+        url = reverse("uploads:source_lines", args=[dataset.pk, file])
+    else:
+        url = reverse("uploads:version_source_lines", args=[dataset.pk, version.number, file])
+    return url + "?" + urlencode(query)
+
+
+def anomaly_list_url(dataset: Dataset, version: DatasetVersion | None, version_asked: bool) -> str:
+    if version_asked and version is not None:
+        return reverse("uploads:version_anomaly_list", args=[dataset.pk, version.number])
+    return reverse("uploads:anomaly_list", args=[dataset.pk])
+
+
+def record_url(dataset: Dataset, file: str, key: str, line=None) -> str:
+    query = {"key": key, **({"line": line} if line is not None else {})}
+    return reverse("uploads:record", args=[dataset.pk, file]) + "?" + urlencode(query)
+
+
+def _search_url(dataset: Dataset, query: str) -> str:
+    return reverse("uploads:search", args=[dataset.pk]) + "?" + urlencode({"q": query})
+
+
+def anomaly_links(dataset: Dataset, version: DatasetVersion | None, item: dict) -> dict:
+    """The links of one anomaly of `version`: its source line, its record, and what its message points to."""
+    code, file, line = item.get("code", ""), item.get("file", ""), item.get("line")
+    said = message_values(code, item.get("message", ""))
+    links: list[tuple[str, str]] = []
+    # Search and browse read the current version: a search or record link of another version's
+    # anomaly would land on other records.
+    current = _is_current(dataset, version)
+    if code in (Code.DUPLICATE_ROW, Code.DUPLICATE_KEY) and said.get("line"):
+        links.append((f"line {said['line']}", line_url(dataset, version, file, said["line"])))
+    if code == Code.UNKNOWN_REFERENCE and said.get("target") in FILES and said.get("line"):
+        links.append(
+            (f"{said['target']} line {said['line']}", line_url(dataset, version, said["target"], said["line"]))
+        )
+    if code == Code.NEAR_DUPLICATE and said.get("variant") and current:
+        links.append((f"records with “{said['value']}”", _search_url(dataset, said["value"])))
+        links.append((f"records with “{said['variant']}”", _search_url(dataset, said["variant"])))
+    if line is None and said.get("line", "").isdigit():  # file-encoding names its first bad line
+        line = int(said["line"])
+    saved = (
+        current
+        and version.status == VersionStatus.DONE
+        and item.get("key")
+        and item.get("severity") != Severity.ERROR
+        and code not in _NOT_SAVED
+    )
+    return {
+        **item,
+        "help_url": reverse("uploads:help_anomalies") + f"#{code}",
+        "line_url": line_url(dataset, version, file, line, item.get("field", ""), code) if line is not None else "",
+        "record_url": record_url(dataset, file, item["key"], line) if saved else "",
+        "links": links,
+    }
+
+
+def _chart_rows(base: str, counts: list[dict], filters: dict) -> list[dict]:
+    """A horizontal bar per code (HTML, so it reads on a phone too); each bar filters the list."""
+    largest = max((row["count"] for row in counts), default=1)
+    return [
+        {
+            **row,
+            "percent": max(1, round(100 * row["count"] / largest)),
+            "url": base + "?" + urlencode({**{k: v for k, v in filters.items() if v}, "code": row["code"]}),
+        }
+        for row in counts
+    ]
+
+
+@require_GET
+def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) -> HttpResponse:
+    dataset = dataset_for_view(dataset_id)
+    version = version_shown(dataset, number)
+    form = AnomalyFilterForm(request.GET)
+    filters = form.filters()
+    if version is not None and version.records_kept:
+        page = selectors.anomalies_list(version=version.records_key, page=form.page_number(), **filters)
+    else:
+        page = selectors.Page()
+    counts = version.anomaly_counts() if version else []
+    selected = urlencode({name: value for name, value in filters.items() if value})
+    list_url = anomaly_list_url(dataset, version, number is not None)
+    context = {
+        "page_query": f"{selected}&" if selected else "",
+        "dataset": dataset,
+        "version": version,
+        "version_asked": number is not None,
+        "list_url": list_url,
+        "page": page,
+        "items": [anomaly_links(dataset, version, item) for item in page.items],
+        "filters": filters,
+        "filtered": any(filters.values()),
+        "notes": form.unknown(),
+        "files": FILES,
+        "severities": [str(s) for s in Severity],
+        "counts": counts,
+        "chart": _chart_rows(list_url, counts, filters),
+    }
+    return render(request, "uploads/anomaly_list.html", context)
+
+
+@require_GET
+def source_lines(request: HttpRequest, dataset_id, file: str, number: int | None = None) -> HttpResponse:
+    """The physical lines around one line of a version's upload, the anomaly's cell marked."""
+    dataset = dataset_for_view(dataset_id)
+    version = version_shown(dataset, number)
+    if file not in FILES or version is None:
+        raise Http404("No such file in a dataset.")
+    form = SourceLineForm(request.GET)
+    if not form.is_valid():
+        raise Http404("Give a line number (the `line` parameter).")
+    line, field_name, code = form.cleaned_data["line"], form.cleaned_data["field"], form.cleaned_data["code"]
+    context = {
+        "dataset": dataset,
+        "version": version,
+        "list_url": anomaly_list_url(dataset, version, number is not None),
+        "file": file,
+        "line": line,
+        "field": field_name,
+        "code": code,
+    }
+    index_file = getattr(version, DatasetVersion.line_index_field(file))
+    if not index_file:
+        context["missing_index"] = True
+        return render(request, "uploads/source_lines.html", context)
+    view = source_view(
+        index_file=index_file, upload_file=getattr(version, file), line=line, field_name=field_name, code=code
+    )
+    context.update(
+        view=view,
+        help_url=reverse("uploads:help_anomalies") + f"#{code}" if code else "",
+        previous_url=line_url(dataset, version, file, max(1, line - 7)) if line > 1 else "",
+        next_url=line_url(dataset, version, file, line + 7) if line + 7 <= view.lines_total else "",
+    )
+    return render(request, "uploads/source_lines.html", context)
+
+
+@require_GET
+def record(request: HttpRequest, dataset_id, file: str) -> HttpResponse:
+    """The page of a persisted record, found by its key; its source line when it was not saved
+    (a later error rejected it)."""
+    dataset = dataset_for_view(dataset_id)
+    key = request.GET.get("key", "")
+    if file not in FILES or not key:
+        raise Http404("No such record.")
+    version = dataset.current_version
+    found = selectors.record_get(version=version.records_key, file=file, key=key) if version else None
+    if found is None:
+        line = request.GET.get("line", "")
+        if not line.isdigit():
+            raise Http404("This record was not saved.")
+        messages.info(request, f"The record {key} was not saved: another anomaly rejected it. Here is its line.")
+        return redirect(line_url(dataset, version, file, int(line)))
+    if file == "namespaces":
+        return redirect(reverse("uploads:browse", args=[dataset.pk]) + "?" + urlencode({"namespace": key}))
+    if file == "datapoints":
+        return redirect(reverse("uploads:datapoint_detail", args=[dataset.pk]) + "?" + urlencode({"id": key}))
+    path = {
+        "namespace": found["namespace_id"],
+        "database": found["dataset_database_name"],
+        "table": found["dataset_table_name"],
+        "column": found["dataset_column_name"],
+    }
+    messages.info(request, f"Column row {key} (columns line {found['line']}) is listed below.")
+    return redirect(reverse("uploads:browse", args=[dataset.pk]) + "?" + urlencode(path))
