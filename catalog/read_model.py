@@ -13,7 +13,11 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from engine import SCHEMAS
+
 PAGE_SIZE = 50
+# Data points per page of a namespace's export pages (each item holds every field of one).
+EXPORT_PAGE_SIZE = 200
 SEARCH_LIMIT = 200
 ANOMALY_FILTERS = ("file", "code", "severity")
 _TOKEN = re.compile(r"[0-9a-z]+")
@@ -164,6 +168,19 @@ def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], ano
     yield from _grouped_nodes(dataset_id, "usages", usages, ["data_point_id"])
     yield from _anomaly_nodes(dataset_id, anomalies)
     yield from _search_nodes(dataset_id, datapoints, columns)
+    yield from _export_nodes(dataset_id, datapoints, columns)
+
+
+def _export_nodes(dataset_id: str, datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[dict]:
+    """Per namespace, every data point its column rows map, with all its fields, in the order of
+    first use: a namespace's JSON export reads these few pages instead of one document per data
+    point (FerretDB's SQLite backend scans the whole collection for an `$in` on `_id`)."""
+    used = columns.loc[columns["data_point_id"].notna(), ["namespace_id", "data_point_id", "line"]]
+    used = used.sort_values(["namespace_id", "line"], kind="stable").drop_duplicates(["namespace_id", "data_point_id"])
+    fields = datapoints[list(SCHEMAS["datapoints"].fields)].drop_duplicates("data_point_id")
+    # An inner merge keeps the left order (namespace, first use) and drops dangling references.
+    frame = used.drop(columns="line").merge(fields, on="data_point_id", how="inner")
+    yield from _grouped_nodes(dataset_id, "export_datapoints", frame, ["namespace_id"], size=EXPORT_PAGE_SIZE)
 
 
 def _anomaly_nodes(dataset_id: str, anomalies: pd.DataFrame) -> Iterator[dict]:

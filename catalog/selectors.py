@@ -107,7 +107,9 @@ def column_rows_for_selection(
 
 
 def datapoints_by_ids(*, dataset_id: str, data_point_ids: list[str]) -> dict[str, DataPointDocument]:
-    """Data points by key, each looked up by `_id`."""
+    """Data points by key, each looked up by `_id`: for a few keys only (a search export holds at
+    most SEARCH_LIMIT). `$in` would be one round trip, but FerretDB's SQLite backend answers it
+    by scanning the whole collection; a namespace's export reads `datapoints_for_namespace`."""
     mongo_connect()
     found = {}
     for data_point_id in dict.fromkeys(data_point_ids):
@@ -115,6 +117,13 @@ def datapoints_by_ids(*, dataset_id: str, data_point_ids: list[str]) -> dict[str
         if document is not None:
             found[data_point_id] = document
     return found
+
+
+def datapoints_for_namespace(*, dataset_id: str, namespace_id: str) -> dict[str, dict]:
+    """Every data point the namespace's column rows map, by key, with all its fields: a few
+    browse-index pages (EXPORT_PAGE_SIZE data points each), not one read per data point.
+    Empty when the namespace maps none, or the dataset was processed before these pages existed."""
+    return {item["data_point_id"]: item for item in _all_pages(dataset_id, "export_datapoints", [namespace_id])}
 
 
 def datapoint_get(*, dataset_id: str, data_point_id: str) -> DataPointDocument | None:

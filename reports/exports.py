@@ -6,6 +6,7 @@ from catalog.selectors import (
     column_rows_for_selection,
     columns_for_datapoint,
     datapoints_by_ids,
+    datapoints_for_namespace,
     dataset_search,
     namespace_get,
 )
@@ -22,12 +23,13 @@ def _owner_key(owner: str | None) -> str:
     return f"{owner.replace(' ', '_') if owner else 'unknown'}_namespaces"
 
 
-def _export_tree(*, dataset_id: str, rows: list[dict]) -> dict:
+def _export_tree(*, dataset_id: str, rows: list[dict], datapoints: dict | None = None) -> dict:
     """Rows of (namespace_id, database, owner, data_point_id) → owner → namespace → database → data points,
-    each level in the order of first appearance."""
-    datapoints = datapoints_by_ids(
-        dataset_id=dataset_id, data_point_ids=[row["data_point_id"] for row in rows if row.get("data_point_id")]
-    )
+    each level in the order of first appearance. `datapoints` (key → fields) are read here when not given."""
+    if not datapoints:
+        datapoints = datapoints_by_ids(
+            dataset_id=dataset_id, data_point_ids=[row["data_point_id"] for row in rows if row.get("data_point_id")]
+        )
     tree: dict[str, dict[str, dict[str, dict[str, None]]]] = {}
     for row in rows:
         databases = tree.setdefault(_owner_key(row.get("owner")), {}).setdefault(row["namespace_id"], {})
@@ -63,7 +65,11 @@ def export_build(*, dataset_id: str, namespace_id: str, database: str = "", tabl
         dataset_id=dataset_id, namespace_id=namespace_id, database=database, table=table, column=column
     )
     rows.sort(key=lambda row: row["line"])  # the order of the columns file
-    return _export_tree(dataset_id=dataset_id, rows=[{**row, "namespace_id": namespace_id} for row in rows])
+    # A few pages per namespace; a dataset processed before they existed falls back to lookups.
+    datapoints = datapoints_for_namespace(dataset_id=dataset_id, namespace_id=namespace_id)
+    return _export_tree(
+        dataset_id=dataset_id, rows=[{**row, "namespace_id": namespace_id} for row in rows], datapoints=datapoints
+    )
 
 
 def export_build_for_search(*, dataset_id: str, query: str) -> dict:

@@ -3,6 +3,8 @@
 Keys are built here from dataset ids and fixed names only: no user-supplied path reaches storage.
 """
 
+import os
+
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -50,3 +52,14 @@ def storage_delete_dataset(*, dataset_id: str, keys: list[str]) -> None:
     for key in keys:
         if key and default_storage.exists(key):
             default_storage.delete(key)
+
+
+def storage_ping() -> None:
+    """Raises unless the storage answers: a HEAD of a fixed key on S3; on local disk, a writable folder."""
+    location = getattr(default_storage, "location", None)
+    if location is None:
+        default_storage.exists("health/ping")
+        return
+    os.makedirs(location, exist_ok=True)
+    if not os.access(location, os.W_OK):
+        raise PermissionError(f"the storage folder {location} is not writable")

@@ -104,5 +104,5 @@ def test_only_the_owner_or_staff_may_delete(client, steward):
     )
     client.force_login(steward)
 
-    assert client.post(f"/datasets/{dataset.pk}/delete/").status_code == 404
+    assert client.post(f"/datasets/{dataset.pk}/delete/").status_code == 403
     assert Dataset.objects.get(pk=dataset.pk).status == "done"

@@ -31,7 +31,7 @@ def _breadcrumbs(dataset: Dataset, path: dict[str, str]) -> list[tuple[str, str]
 @require_GET
 def browse(request: HttpRequest, dataset_id) -> HttpResponse:
     """One page per level; the selected path lives in the query string, not in the session."""
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     key = str(dataset.pk)
     path = {part: request.GET.get(part, "").strip() for part in LEVELS}
     # A deeper part without its parent is meaningless: cut the path at the first gap.
@@ -91,7 +91,7 @@ def browse(request: HttpRequest, dataset_id) -> HttpResponse:
 
 @require_GET
 def datapoint_detail(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     data_point_id = request.GET.get("id", "")
     datapoint = selectors.datapoint_get(dataset_id=str(dataset.pk), data_point_id=data_point_id)
     if datapoint is None:
@@ -119,7 +119,7 @@ def _chart_rows(counts: list[dict]) -> list[dict]:
 
 @require_GET
 def anomaly_list(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     filters = {
         "file": request.GET.get("file", "") if request.GET.get("file", "") in FILES else "",
         "code": request.GET.get("code", "") if request.GET.get("code", "") in set(Code) else "",
@@ -147,7 +147,7 @@ def anomaly_list(request: HttpRequest, dataset_id) -> HttpResponse:
 
 @require_GET
 def search(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     query = request.GET.get("q", "").strip()[:200]
     results = selectors.dataset_search(dataset_id=str(dataset.pk), query=query) if query else None
     context = {

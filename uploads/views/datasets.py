@@ -1,6 +1,5 @@
 """Pages of the Dataset job: list and upload, overview, status, retry, delete."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -9,17 +8,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from engine import FILES
 from uploads.forms import DatasetUploadForm
-from uploads.models import Dataset
 from uploads.services import dataset_create, dataset_delete_request, dataset_retry
-from uploads.views.access import dataset_for_view, may_change
+from uploads.views.access import dataset_for_change, dataset_for_view, datasets_visible, may_change
 
 
 @require_http_methods(["GET", "POST"])
 def dataset_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        # Refuse an oversized body before Django spools it all to disk.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > 3 * settings.UPLOAD_MAX_BYTES + 1_048_576:
-            return render(request, "uploads/too_large.html", {"limit": settings.UPLOAD_MAX_BYTES}, status=413)
+        # Oversized and anonymous bodies never get here (RequestBodyGuardMiddleware).
         form = DatasetUploadForm(request.POST, request.FILES)
         if form.is_valid():
             dataset = dataset_create(
@@ -33,13 +29,13 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
             return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
     else:
         form = DatasetUploadForm()
-    page = Paginator(Dataset.objects.select_related("owner").all(), 25).get_page(request.GET.get("page"))
+    page = Paginator(datasets_visible(user=request.user), 25).get_page(request.GET.get("page"))
     return render(request, "uploads/dataset_list.html", {"form": form, "datasets": page, "page": page})
 
 
 @require_GET
 def dataset_detail(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     context = {
         "dataset": dataset,
         "files": FILES,
@@ -51,7 +47,7 @@ def dataset_detail(request: HttpRequest, dataset_id) -> HttpResponse:
 
 @require_GET
 def dataset_status(request: HttpRequest, dataset_id) -> JsonResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     return JsonResponse(
         {
             "status": dataset.status,
@@ -66,8 +62,8 @@ def dataset_status(request: HttpRequest, dataset_id) -> JsonResponse:
 
 @require_POST
 def dataset_retry_view(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
-    if not may_change(request, dataset) or not dataset.is_finished:
+    dataset = dataset_for_change(request, dataset_id)
+    if not dataset.is_finished:
         raise Http404
     dataset_retry(dataset=dataset)
     messages.info(request, "The dataset is queued for processing again.")
@@ -76,8 +72,8 @@ def dataset_retry_view(request: HttpRequest, dataset_id) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def dataset_delete_view(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
-    if not may_change(request, dataset) or not dataset.is_finished:
+    dataset = dataset_for_change(request, dataset_id)
+    if not dataset.is_finished:
         raise Http404
     if request.method == "POST":
         dataset_delete_request(dataset=dataset)

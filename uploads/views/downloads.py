@@ -18,13 +18,13 @@ def _report_response(key: str, filename: str, content_type: str) -> FileResponse
 
 @require_GET
 def anomalies_csv_download(request: HttpRequest, dataset_id) -> FileResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     return _report_response(dataset.anomalies_csv_key, "anomalies.csv", "text/csv; charset=utf-8")
 
 
 @require_GET
 def summary_json_download(request: HttpRequest, dataset_id) -> FileResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     return _report_response(dataset.summary_json_key, "summary.json", "application/json")
 
 
@@ -36,7 +36,7 @@ def _json_attachment(content: dict, filename: str) -> HttpResponse:
 
 @require_GET
 def export_json_download(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     selection = {part: request.GET.get(part, "").strip() for part in ("database", "table", "column")}
     namespace_id = request.GET.get("namespace", "").strip()
     if not namespace_id:
@@ -47,7 +47,7 @@ def export_json_download(request: HttpRequest, dataset_id) -> HttpResponse:
 
 @require_GET
 def search_export_json_download(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     query = request.GET.get("q", "").strip()
     if not query:
         return JsonResponse({"error": "Search for something first (the `q` parameter)."}, status=400)
