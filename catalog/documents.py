@@ -97,6 +97,8 @@ class BrowseNodeDocument(Document):
     total = IntField(required=True)
     items = ListField(DictField())
     limited = BooleanField()  # search nodes: more matches exist than the node keeps
+    # Export nodes: the items as one JSON string, decoded by the reader (see read_model).
+    payload = StringField()
 
     meta = {"collection": "browse_nodes", "indexes": ["dataset_id"]}
 

@@ -16,8 +16,9 @@ import pandas as pd
 from engine import SCHEMAS
 
 PAGE_SIZE = 50
-# Data points per page of a namespace's export pages (each item holds every field of one).
-EXPORT_PAGE_SIZE = 200
+# Items per page of a namespace's export pages: data points (every field of one), column rows.
+EXPORT_PAGE_SIZE = 500
+EXPORT_ROWS_PAGE_SIZE = 10_000
 SEARCH_LIMIT = 200
 ANOMALY_FILTERS = ("file", "code", "severity")
 _TOKEN = re.compile(r"[0-9a-z]+")
@@ -171,16 +172,41 @@ def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], ano
     yield from _export_nodes(dataset_id, datapoints, columns)
 
 
+def _payload_nodes(dataset_id: str, kind: str, path: list, items: list, size: int) -> Iterator[dict]:
+    """Paged nodes whose items travel as one JSON string (`payload`): they are always read whole,
+    and FerretDB returns a string about twenty times faster than the same items as documents."""
+    for node in _nodes(dataset_id, kind, path, items, size):
+        yield {**node, "items": [], "payload": json.dumps(node["items"], ensure_ascii=False)}
+
+
 def _export_nodes(dataset_id: str, datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[dict]:
-    """Per namespace, every data point its column rows map, with all its fields, in the order of
-    first use: a namespace's JSON export reads these few pages instead of one document per data
-    point (FerretDB's SQLite backend scans the whole collection for an `$in` on `_id`)."""
-    used = columns.loc[columns["data_point_id"].notna(), ["namespace_id", "data_point_id", "line"]]
-    used = used.sort_values(["namespace_id", "line"], kind="stable").drop_duplicates(["namespace_id", "data_point_id"])
+    """What a namespace's JSON export reads, in a few pages instead of one read per data point:
+    its column rows (`export_rows`: database, owner, data point, in the columns file's order) and
+    every data point they map with all its fields (`export_datapoints`, in the order of first use)."""
+    ordered = columns.sort_values(["namespace_id", "line"], kind="stable")
+    rows = ordered[["namespace_id", "database", "owner", "data_point_id"]]
+    key_values = rows["namespace_id"].to_numpy()
+    starts, ends = _group_bounds(key_values.reshape(-1, 1))
+    # Lists, not dicts: a million rows become a million short lists, one namespace at a time.
+    values = _Rows(rows[["database", "owner", "data_point_id"]])
+    for start, end in zip(starts, ends, strict=True):
+        items = [list(row) for row in zip(*(column[start:end] for column in values.columns), strict=True)]
+        yield from _payload_nodes(dataset_id, "export_rows", [str(key_values[start])], items, EXPORT_ROWS_PAGE_SIZE)
+
+    used = ordered.loc[ordered["data_point_id"].notna(), ["namespace_id", "data_point_id"]]
+    used = used.drop_duplicates(["namespace_id", "data_point_id"])
     fields = datapoints[list(SCHEMAS["datapoints"].fields)].drop_duplicates("data_point_id")
     # An inner merge keeps the left order (namespace, first use) and drops dangling references.
-    frame = used.drop(columns="line").merge(fields, on="data_point_id", how="inner")
-    yield from _grouped_nodes(dataset_id, "export_datapoints", frame, ["namespace_id"], size=EXPORT_PAGE_SIZE)
+    frame = used.merge(fields, on="data_point_id", how="inner")
+    if frame.empty:
+        return
+    key_values = frame["namespace_id"].to_numpy()
+    starts, ends = _group_bounds(key_values.reshape(-1, 1))
+    records = _Rows(frame.drop(columns="namespace_id"))
+    for start, end in zip(starts, ends, strict=True):
+        yield from _payload_nodes(
+            dataset_id, "export_datapoints", [str(key_values[start])], records.dicts(start, end), EXPORT_PAGE_SIZE
+        )
 
 
 def _anomaly_nodes(dataset_id: str, anomalies: pd.DataFrame) -> Iterator[dict]:

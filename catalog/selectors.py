@@ -4,6 +4,7 @@ Pages read the browse index (`catalog.read_model`) by `_id`, one document per pa
 records are read by `_id` too. Nothing here filters a collection by field (see browse_index).
 """
 
+import json
 from dataclasses import dataclass, field
 
 from catalog.documents import BrowseNodeDocument, DataPointDocument, NamespaceDocument
@@ -123,7 +124,33 @@ def datapoints_for_namespace(*, dataset_id: str, namespace_id: str) -> dict[str,
     """Every data point the namespace's column rows map, by key, with all its fields: a few
     browse-index pages (EXPORT_PAGE_SIZE data points each), not one read per data point.
     Empty when the namespace maps none, or the dataset was processed before these pages existed."""
-    return {item["data_point_id"]: item for item in _all_pages(dataset_id, "export_datapoints", [namespace_id])}
+    items = _payload_items(dataset_id, "export_datapoints", [namespace_id]) or []
+    return {item["data_point_id"]: item for item in items}
+
+
+def export_rows_for_namespace(*, dataset_id: str, namespace_id: str) -> list[dict] | None:
+    """The namespace's column rows as the export needs them (`database`, `owner`, `data_point_id`),
+    in the columns file's order; None for a dataset processed before these pages existed."""
+    items = _payload_items(dataset_id, "export_rows", [namespace_id])
+    if items is None:
+        return None
+    return [
+        {"database": database, "owner": owner, "data_point_id": data_point_id}
+        for database, owner, data_point_id in items
+    ]
+
+
+def _payload_items(dataset_id: str, kind: str, path: list) -> list | None:
+    """The items of every page of a payload node (see read_model); None when it has no page."""
+    first = _node(dataset_id, kind, path)
+    if first is None:
+        return None
+    items = json.loads(first.get("payload") or "[]")
+    for page in range(2, first["pages"] + 1):
+        node = _node(dataset_id, kind, path, page)
+        if node is not None:
+            items.extend(json.loads(node.get("payload") or "[]"))
+    return items
 
 
 def datapoint_get(*, dataset_id: str, data_point_id: str) -> DataPointDocument | None:

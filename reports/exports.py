@@ -8,6 +8,7 @@ from catalog.selectors import (
     datapoints_by_ids,
     datapoints_for_namespace,
     dataset_search,
+    export_rows_for_namespace,
     namespace_get,
 )
 from engine import SCHEMAS
@@ -60,12 +61,17 @@ def _export_tree(*, dataset_id: str, rows: list[dict], datapoints: dict | None =
 
 
 def export_build(*, dataset_id: str, namespace_id: str, database: str = "", table: str = "", column: str = "") -> dict:
-    """The data points under a browse selection; one top-level `<owner>_namespaces` key per owner."""
-    rows = column_rows_for_selection(
-        dataset_id=dataset_id, namespace_id=namespace_id, database=database, table=table, column=column
-    )
-    rows.sort(key=lambda row: row["line"])  # the order of the columns file
-    # A few pages per namespace; a dataset processed before they existed falls back to lookups.
+    """The data points under a browse selection; one top-level `<owner>_namespaces` key per owner.
+
+    A few pages of the browse index whatever the size: a whole namespace reads its export pages;
+    a narrower selection walks its part of the index; a dataset processed before the export pages
+    existed falls back to one lookup per data point."""
+    rows = None if database else export_rows_for_namespace(dataset_id=dataset_id, namespace_id=namespace_id)
+    if rows is None:
+        rows = column_rows_for_selection(
+            dataset_id=dataset_id, namespace_id=namespace_id, database=database, table=table, column=column
+        )
+        rows.sort(key=lambda row: row["line"])  # the order of the columns file
     datapoints = datapoints_for_namespace(dataset_id=dataset_id, namespace_id=namespace_id)
     return _export_tree(
         dataset_id=dataset_id, rows=[{**row, "namespace_id": namespace_id} for row in rows], datapoints=datapoints
