@@ -183,13 +183,15 @@ def _export_nodes(dataset_id: str, datapoints: pd.DataFrame, columns: pd.DataFra
     """What a namespace's JSON export reads, in a few pages instead of one read per data point:
     its column rows (`export_rows`: database, owner, data point, in the columns file's order) and
     every data point they map with all its fields (`export_datapoints`, in the order of first use)."""
+    if columns.empty:
+        return
     ordered = columns.sort_values(["namespace_id", "line"], kind="stable")
     rows = ordered[["namespace_id", "database", "owner", "data_point_id"]]
     key_values = rows["namespace_id"].to_numpy()
     starts, ends = _group_bounds(key_values.reshape(-1, 1))
     # Lists, not dicts: a million rows become a million short lists, one namespace at a time.
     values = _Rows(rows[["database", "owner", "data_point_id"]])
-    for start, end in zip(starts, ends, strict=True):
+    for start, end in zip(starts, ends):
         items = [list(row) for row in zip(*(column[start:end] for column in values.columns), strict=True)]
         yield from _payload_nodes(dataset_id, "export_rows", [str(key_values[start])], items, EXPORT_ROWS_PAGE_SIZE)
 
@@ -203,7 +205,7 @@ def _export_nodes(dataset_id: str, datapoints: pd.DataFrame, columns: pd.DataFra
     key_values = frame["namespace_id"].to_numpy()
     starts, ends = _group_bounds(key_values.reshape(-1, 1))
     records = _Rows(frame.drop(columns="namespace_id"))
-    for start, end in zip(starts, ends, strict=True):
+    for start, end in zip(starts, ends):
         yield from _payload_nodes(
             dataset_id, "export_datapoints", [str(key_values[start])], records.dicts(start, end), EXPORT_PAGE_SIZE
         )

@@ -52,11 +52,12 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Refuses anonymous and oversized bodies in its __call__, so before any process_view (CSRF's
-    # reads request.POST) and before anything spools the body to disk.
+    # Before CSRF (whose process_view reads request.POST, spooling uploads to temporary files):
+    # refuses anonymous and oversized bodies from the headers alone. It needs request.user, hence
+    # AuthenticationMiddleware above it (which reads only the session).
     "zemoga_datasets.middleware.RequestBodyGuardMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
