@@ -8,7 +8,6 @@ database into a short "temporarily unavailable" page, whatever DEBUG says.
 
 import logging
 
-import pymongo
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +15,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 
+from catalog.mongo import mongo_bound_operations
 from zemoga_datasets.outages import outage_service
 
 logger = logging.getLogger(__name__)
@@ -82,11 +82,13 @@ def service_unavailable_response(service: str) -> HttpResponse:
 class ServiceUnavailableMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        # Loaded once per web process (never by the worker): bound each MongoDB operation of a page.
+        # Not pymongo.timeout(): under it, server selection waits for the whole budget instead of
+        # MONGODB_SERVER_SELECTION_TIMEOUT_MS.
+        mongo_bound_operations(socket_timeout_ms=settings.MONGODB_SOCKET_TIMEOUT_MS)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # One budget for all MongoDB calls of a request; the worker's long writes are not bound by it.
-        with pymongo.timeout(settings.MONGODB_REQUEST_TIMEOUT_SECONDS):
-            return self.get_response(request)
+        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         service = outage_service(exception)

@@ -125,8 +125,8 @@ MONGODB_NAME = env.str("MONGODB_NAME", default="zemoga_datasets")
 # How long the web process and the worker wait to find or connect to MongoDB before giving up.
 MONGODB_SERVER_SELECTION_TIMEOUT_MS = env.int("MONGODB_SERVER_SELECTION_TIMEOUT_MS", default=2_000)
 MONGODB_CONNECT_TIMEOUT_MS = env.int("MONGODB_CONNECT_TIMEOUT_MS", default=2_000)
-# Every MongoDB call of one web request together (not the worker's): past it the page answers 503.
-MONGODB_REQUEST_TIMEOUT_SECONDS = env.float("MONGODB_REQUEST_TIMEOUT_SECONDS", default=10.0)
+# Each MongoDB operation of the web process (not the worker's): past it the page answers 503.
+MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=10_000)
 
 # --- Celery -----------------------------------------------------------------------------
 # Empty: the local Redis that `make services` starts on REDIS_PORT.
@@ -140,6 +140,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=2.0)
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# Nothing reads task results (the Dataset row is the job's state); storing none also spares each
+# queueing a subscription to the result backend, which retries 20 s before failing with Redis down.
+CELERY_TASK_IGNORE_RESULT = True
 
 # --- File storage: local disk by default, S3 when a bucket is named ------------------------
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
