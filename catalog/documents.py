@@ -81,6 +81,8 @@ class BrowseNodeDocument(Document):
     total = IntField(required=True)
     items = ListField(DictField())
     limited = BooleanField()  # search nodes: more matches exist than the node keeps
+    # Export nodes: the items as one JSON string, decoded by the reader (see read_model).
+    payload = StringField()
 
     meta = {"collection": "browse_nodes", "auto_create_index": False}
 

@@ -13,7 +13,12 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from engine import SCHEMAS
+
 PAGE_SIZE = 50
+# Items per page of a namespace's export pages: data points (every field of one), column rows.
+EXPORT_PAGE_SIZE = 500
+EXPORT_ROWS_PAGE_SIZE = 10_000
 SEARCH_LIMIT = 200
 ANOMALY_FILTERS = ("file", "code", "severity")
 _TOKEN = re.compile(r"[0-9a-z]+")
@@ -161,6 +166,46 @@ def browse_nodes_build(*, records: dict[str, pd.DataFrame], anomalies: pd.DataFr
     yield from _grouped_nodes("usages", usages, ["data_point_id"])
     yield from _anomaly_nodes(anomalies)
     yield from _search_nodes(datapoints, columns)
+    yield from _export_nodes(datapoints, columns)
+
+
+def _payload_nodes(kind: str, path: list, items: list, size: int) -> Iterator[dict]:
+    """Paged nodes whose items travel as one JSON string (`payload`): they are always read whole,
+    and FerretDB returns a string about twenty times faster than the same items as documents."""
+    for node in _nodes(kind, path, items, size):
+        yield {**node, "items": [], "payload": json.dumps(node["items"], ensure_ascii=False)}
+
+
+def _export_nodes(datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[dict]:
+    """What a namespace's JSON export reads, in a few pages instead of one read per data point:
+    its column rows (`export_rows`: database, owner, data point, in the columns file's order) and
+    every data point they map with all its fields (`export_datapoints`, in the order of first use)."""
+    if columns.empty:
+        return
+    ordered = columns.sort_values(["namespace_id", "line"], kind="stable")
+    rows = ordered[["namespace_id", "database", "owner", "data_point_id"]]
+    key_values = rows["namespace_id"].to_numpy()
+    starts, ends = _group_bounds(key_values.reshape(-1, 1))
+    # Lists, not dicts: a million rows become a million short lists, one namespace at a time.
+    values = _Rows(rows[["database", "owner", "data_point_id"]])
+    for start, end in zip(starts, ends):
+        items = [list(row) for row in zip(*(column[start:end] for column in values.columns), strict=True)]
+        yield from _payload_nodes("export_rows", [str(key_values[start])], items, EXPORT_ROWS_PAGE_SIZE)
+
+    used = ordered.loc[ordered["data_point_id"].notna(), ["namespace_id", "data_point_id"]]
+    used = used.drop_duplicates(["namespace_id", "data_point_id"])
+    fields = datapoints[list(SCHEMAS["datapoints"].fields)].drop_duplicates("data_point_id")
+    # An inner merge keeps the left order (namespace, first use) and drops dangling references.
+    frame = used.merge(fields, on="data_point_id", how="inner")
+    if frame.empty:
+        return
+    key_values = frame["namespace_id"].to_numpy()
+    starts, ends = _group_bounds(key_values.reshape(-1, 1))
+    records = _Rows(frame.drop(columns="namespace_id"))
+    for start, end in zip(starts, ends):
+        yield from _payload_nodes(
+            "export_datapoints", [str(key_values[start])], records.dicts(start, end), EXPORT_PAGE_SIZE
+        )
 
 
 def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:

@@ -4,6 +4,9 @@
   "use strict";
   var box = document.getElementById("progress");
   if (!box) return;
+  // The width is set here, not in a style attribute, which the Content-Security-Policy forbids.
+  var initialBar = document.getElementById("progress-bar");
+  initialBar.style.width = initialBar.dataset.percent + "%";
   var url = box.dataset.statusUrl;
   var finished = ["done", "failed"];
   if (finished.indexOf(box.dataset.status) !== -1) return;

@@ -35,7 +35,7 @@ def _breadcrumbs(dataset: Dataset, path: dict[str, str]) -> list[tuple[str, str]
 @require_GET
 def browse(request: HttpRequest, dataset_id) -> HttpResponse:
     """One page per level; the selected path lives in the query string, not in the session."""
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     version = version_with_records(dataset)
     path = {part: request.GET.get(part, "").strip() for part in LEVELS}
     # A deeper part without its parent is meaningless: cut the path at the first gap.
@@ -100,7 +100,7 @@ def browse(request: HttpRequest, dataset_id) -> HttpResponse:
 
 @require_GET
 def datapoint_detail(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     version = version_with_records(dataset)
     data_point_id = request.GET.get("id", "")
     key = version.records_key if version else None
@@ -129,7 +129,7 @@ def _chart_rows(counts: list[dict]) -> list[dict]:
 
 @require_GET
 def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     version = version_shown(dataset, number)
     filters = {
         "file": request.GET.get("file", "") if request.GET.get("file", "") in FILES else "",
@@ -162,7 +162,7 @@ def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) ->
 
 @require_GET
 def search(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     version = version_with_records(dataset)
     query = request.GET.get("q", "").strip()[:200]
     results = selectors.dataset_search(version=version.records_key, query=query) if query and version else None
