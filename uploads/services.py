@@ -17,7 +17,7 @@ from catalog.persistence import (
     dataset_documents_delete,
     records_persist,
 )
-from engine import FILES, PipelineResult, Vocabularies, pipeline_run
+from engine import FILES, Limits, PipelineResult, Vocabularies, pipeline_run
 from reports.services import report_write
 from reports.storage import storage_delete_dataset, storage_read, storage_save, upload_key
 from uploads.models import Dataset, DatasetStage, DatasetStatus
@@ -189,7 +189,12 @@ def dataset_process(*, dataset_id: str) -> Dataset:
     result: PipelineResult | None = None
     try:
         uploads = {file: storage_read(key=dataset.upload_key(file)) for file in FILES}
-        result = pipeline_run(files=uploads, vocabularies=_vocabularies(), progress=lambda s, p: progress(s, p / 100))
+        result = pipeline_run(
+            files=uploads,
+            vocabularies=_vocabularies(),
+            limits=Limits.from_settings(settings.DATASET_LIMITS),
+            progress=lambda s, p: progress(s, p / 100),
+        )
         _dataset_update(dataset, counts=_file_counts(result), anomalies_total=len(result.anomalies))
         records = {file: part.records for file, part in result.files.items()}
         progress(DatasetStage.PERSISTING, 0)
