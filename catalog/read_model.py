@@ -14,6 +14,11 @@ import numpy as np
 import pandas as pd
 
 PAGE_SIZE = 50
+MAPPINGS_PAGE_SIZE = 1_000  # mappings of one physical column past its table page's share
+# Characters in one node (each at most 4 bytes in UTF-8, plus a few per value): a node stays far
+# below MongoDB's 16 MiB document limit, whichever server runs. Pages close early to keep it.
+NODE_CHARS_BUDGET = 3 * 2**20
+_VALUE_OVERHEAD = 16  # BSON type, name and length of one value, about
 SEARCH_LIMIT = 200
 ANOMALY_FILTERS = ("file", "code", "severity")
 _TOKEN = re.compile(r"[0-9a-z]+")
@@ -34,6 +39,7 @@ class _Rows:
 
     def __init__(self, frame: pd.DataFrame):
         self.names = list(frame.columns)
+        self.sizes = _sizes(frame)
         self.columns = []
         for name in self.names:
             column = frame[name]
@@ -45,6 +51,36 @@ class _Rows:
         return [dict(zip(self.names, row)) for row in zip(*(column[start:end] for column in self.columns))]
 
 
+def _sizes(frame: pd.DataFrame) -> np.ndarray:
+    """Characters each row brings to a node, about (strings by length, anything else a few bytes)."""
+    sizes = np.zeros(len(frame), dtype=np.int64)
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object:
+            try:
+                lengths = column.str.len()
+            except AttributeError:  # no string at all (e.g. every value missing)
+                lengths = column.map(lambda value: len(value) if isinstance(value, str) else 0)
+            sizes += np.nan_to_num(lengths.to_numpy(dtype=float)).astype(np.int64)
+        sizes += _VALUE_OVERHEAD + len(name)
+    return sizes
+
+
+def _page_bounds(count: int, sizes: np.ndarray | None, size: int) -> list[tuple[int, int]]:
+    """Pages of `size` items, closed early where the items' characters would pass the budget."""
+    by_count = [(start, min(start + size, count)) for start in range(0, count, size)] or [(0, 0)]
+    if sizes is None or count == 0 or np.add.reduceat(sizes, np.arange(0, count, size)).max() <= NODE_CHARS_BUDGET:
+        return by_count
+    bounds, start, used = [], 0, 0  # rare (values of many kilobytes): only this group's items are walked
+    for position, item_size in enumerate(sizes.tolist()):
+        if position > start and (position - start == size or used + item_size > NODE_CHARS_BUDGET):
+            bounds.append((start, position))
+            start, used = position, 0
+        used += item_size
+    bounds.append((start, count))
+    return bounds
+
+
 def _group_bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end positions of the runs of equal rows in `keys` (a 2-D array, sorted)."""
     changes = np.ones(len(keys), dtype=bool)
@@ -53,10 +89,14 @@ def _group_bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, np.append(starts[1:], len(keys))
 
 
-def _nodes(dataset_id: str, kind: str, path: list, items: list[dict], size: int = PAGE_SIZE) -> Iterator[dict]:
+def _nodes(
+    dataset_id: str, kind: str, path: list, items: list[dict], size: int = PAGE_SIZE, sizes: np.ndarray | None = None
+) -> Iterator[dict]:
+    """Paged nodes of `items`; `sizes` (characters per item) close pages early past the budget."""
     total = len(items)
-    pages = max(1, -(-total // size))
-    for page in range(1, pages + 1):
+    bounds = _page_bounds(total, sizes, size)
+    pages = len(bounds)
+    for page, (start, end) in enumerate(bounds, start=1):
         yield {
             "_id": node_id(dataset_id, kind, path, page),
             "dataset_id": dataset_id,
@@ -65,7 +105,7 @@ def _nodes(dataset_id: str, kind: str, path: list, items: list[dict], size: int 
             "page": page,
             "pages": pages,
             "total": total,
-            "items": items[(page - 1) * size : page * size],
+            "items": items[start:end],
         }
 
 
@@ -78,7 +118,8 @@ def _grouped_nodes(
     rows = _Rows(frame.drop(columns=keys))
     key_values = frame[keys].to_numpy()
     for start, end in zip(*_group_bounds(key_values)):
-        yield from _nodes(dataset_id, kind, [str(v) for v in key_values[start]], rows.dicts(start, end), size)
+        path = [str(v) for v in key_values[start]]
+        yield from _nodes(dataset_id, kind, path, rows.dicts(start, end), size, rows.sizes[start:end])
 
 
 def _columns_frame(columns: pd.DataFrame, datapoints: pd.DataFrame) -> pd.DataFrame:
@@ -107,24 +148,49 @@ def _columns_frame(columns: pd.DataFrame, datapoints: pd.DataFrame) -> pd.DataFr
 
 def _column_nodes(dataset_id: str, columns: pd.DataFrame, path: list[str]) -> Iterator[dict]:
     """A table's physical columns, each carrying its mappings (so one page also serves the
-    column level): built one table at a time."""
+    column level): built one table at a time. A column whose mappings pass a share of the node
+    budget keeps the first ones; the others go to its own `mappings` nodes (`more_mappings` pages)."""
     mappings = columns.sort_values([*path, "line"])
     rows = _Rows(mappings[["column_id", "data_point_id", "data_point_name", "data_type", "owner", "line"]])
     data_point_ids = rows.columns[1]
     starts, ends = _group_bounds(mappings[path].to_numpy())
     tables = mappings[path[:3]].to_numpy()[starts]
     names = mappings["column"].to_numpy()[starts]
+    reach = np.concatenate([[0], np.cumsum(rows.sizes)])  # characters of the mappings before each row
+    share = NODE_CHARS_BUDGET // 4
     for first, last in zip(*_group_bounds(tables)):
-        items = [
-            {
+        items, sizes = [], []
+        for physical in range(first, last):
+            start, end = int(starts[physical]), int(ends[physical])
+            # the first mappings within the share stay in the item (at least one)
+            kept = (
+                end
+                if reach[end] - reach[start] <= share
+                else start
+                + max(1, int(np.searchsorted(reach[start : end + 1], reach[start] + share, side="right") - 1))
+            )
+            item = {
                 "name": names[physical],
-                "datapoints": len({dp for dp in data_point_ids[starts[physical] : ends[physical]] if dp is not None}),
-                "rows": int(ends[physical] - starts[physical]),
-                "mappings": rows.dicts(starts[physical], ends[physical]),
+                "datapoints": len({dp for dp in data_point_ids[start:end] if dp is not None}),
+                "rows": end - start,
+                "mappings": rows.dicts(start, kept),
             }
-            for physical in range(first, last)
-        ]
-        yield from _nodes(dataset_id, "columns", [str(v) for v in tables[first]], items)
+            if kept < end:
+                more = list(
+                    _nodes(
+                        dataset_id,
+                        "mappings",
+                        [*(str(v) for v in tables[first]), str(names[physical])],
+                        rows.dicts(kept, end),
+                        MAPPINGS_PAGE_SIZE,
+                        rows.sizes[kept:end],
+                    )
+                )
+                item["more_mappings"] = len(more)
+                yield from more
+            items.append(item)
+            sizes.append(len(str(item["name"])) + int(reach[kept] - reach[start]) + 64)
+        yield from _nodes(dataset_id, "columns", [str(v) for v in tables[first]], items, sizes=np.array(sizes))
 
 
 def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], anomalies: pd.DataFrame) -> Iterator[dict]:
@@ -225,11 +291,15 @@ def _search_nodes(dataset_id: str, datapoints: pd.DataFrame, columns: pd.DataFra
         ("column", _word_hits(physical, ("database", "table", "column")), _Rows(physical)),
     ]
     for word in sorted(set(kinds[0][1]) | set(kinds[1][1])):
-        items, limited = [], False
+        items, limited, used = [], False, 0
         for kind, hits, rows in kinds:
             positions = hits.get(word, ())
             limited = limited or len(positions) > SEARCH_LIMIT
             for position in positions[:SEARCH_LIMIT]:
+                used += int(rows.sizes[position])
+                if used > NODE_CHARS_BUDGET:  # long values: fewer matches kept, still marked limited
+                    limited = True
+                    break
                 item = {"kind": kind, **rows.dicts(position, position + 1)[0]}
                 items.append({key: value for key, value in item.items() if value is not None})
         yield {

@@ -314,31 +314,26 @@ def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileS
     mapped = set(result.columns.values())
     # cells past this are never parsed: they are extra cells, dropped unread
     keep = max(result.limits.line_cells, max(mapped, default=0) + 1)
-    cells, suspect, cuts = cells_scan(arr, starts, ends, quotes, ord(delimiter), mapped, cut_after=keep)
+    cells, suspect, (cut, cut_at) = cells_scan(arr, starts, ends, quotes, ord(delimiter), mapped, cut_after=keep)
     width = max(int(cells.max()), max(mapped, default=0) + 1) if cells.size else 1
-    cut = np.flatnonzero(cuts >= 0)
     original, skip = data, len(data) - arr.size  # the byte-order mark ahead of `arr`
-    next_starts = np.append(starts[1:], arr.size)
     # Many blank lines are left out of the parse and of the records (pandas refuses a chunk of blank lines only).
     dropped = np.flatnonzero(blank) if blank.sum() >= _BLANK_DROPPED_FROM else np.zeros(0, dtype=np.intp)
     if cut.size or dropped.size:
-        spans = np.concatenate([cuts[cut], starts[dropped]]), np.concatenate([ends[cut], next_starts[dropped]])
-        data = original[:skip] + spans_drop(arr, *spans)
+        data = original[:skip] + spans_drop(arr, *_spans(starts, ends, cut, cut_at, dropped, arr.size))
         width = min(width, keep)
-    cut = cut[cut > header_at]
-    if cut.size:
+    cut_records = cut[cut > header_at]  # the header's own cut has its note
+    if cut_records.size:
         result.limit_notes.append(
-            f"{cut.size:,} records have more than {keep:,} cells; the cells after the first {keep:,} were not read "
+            f"{cut_records.size:,} records have more than {keep:,} cells; the cells after the first {keep:,} were not read "
             f"(they are extra cells, dropped anyway; at most {keep:,} cells per line)"
         )
     key = result.schema.key
     parsed = cells_parse(data, delimiter=delimiter, width=width, columns=result.columns, key=key)
     if parsed is None:  # again with every record cut to its mapped cells, all of them parsed
         need = max(mapped, default=0) + 1
-        _, _, cuts = cells_scan(arr, starts, ends, quotes, ord(delimiter), mapped, cut_after=need)
-        cut = np.flatnonzero(cuts >= 0)
-        spans = np.concatenate([cuts[cut], starts[dropped]]), np.concatenate([ends[cut], next_starts[dropped]])
-        data = original[:skip] + spans_drop(arr, *spans)
+        _, _, (cut, cut_at) = cells_scan(arr, starts, ends, quotes, ord(delimiter), mapped, cut_after=need)
+        data = original[:skip] + spans_drop(arr, *_spans(starts, ends, cut, cut_at, dropped, arr.size))
         parsed = cells_parse(data, delimiter=delimiter, width=need, columns=result.columns, key=key, every_column=True)
     if parsed is None or parsed[1] != starts.size - dropped.size:
         return None
@@ -355,6 +350,12 @@ def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileS
     frame["cells"] = cells[kept]
     frame["suspect"] = suspect[kept]
     return frame, kept
+
+
+def _spans(starts, ends, cut, cut_at, dropped, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Byte spans left out of the parse: the tails of records cut, and whole dropped records with their line end."""
+    dropped_ends = np.append(starts[1:], size)[dropped] if dropped.size else dropped
+    return np.concatenate([cut_at, starts[dropped]]), np.concatenate([ends[cut], dropped_ends])
 
 
 def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:

@@ -103,15 +103,15 @@ def delimiters_count(arr: np.ndarray, start: int, end: int, quotes, delimiter: i
 
 def cells_scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: set[int], *, cut_after: int):
     """Cells per record (delimiters outside quotes + 1), records where a mapped cell may hold
-    surrounding whitespace (a whitespace-like byte at a cell edge), and where each record with more
-    than `cut_after` cells should be cut (-1 for the others). In blocks of whole records, so the
+    surrounding whitespace (a whitespace-like byte at a cell edge), and the records with more than
+    `cut_after` cells with the position where each should be cut. In blocks of whole records, so the
     temporaries stay small."""
     maybe_space = np.zeros(256, dtype=bool)
     maybe_space[list(WHITESPACE_ASCII)] = True
     maybe_space[128:] = True
     maybe_space[delimiter] = False
     cells = np.ones(starts.size, dtype=np.int32)
-    cuts = np.full(starts.size, -1, dtype=np.int64)
+    cut_records, cut_at = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.intp)]
     suspect = np.zeros(starts.size, dtype=bool)
     size = arr.size
     first = 0
@@ -130,7 +130,8 @@ def cells_scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: se
         cells[first:last] += counted.astype(np.int32)
         over = np.flatnonzero(counted >= cut_after)
         if over.size:  # the delimiter closing cell number `cut_after`
-            cuts[first + over] = at[before[over] + cut_after - 1] + base
+            cut_records.append(first + over)
+            cut_at.append(at[before[over] + cut_after - 1] + base)
         # Only delimiters with a whitespace-like byte beside them can end or start a padded cell.
         after = at + 1
         if after.size and after[-1] == view.size:  # the file ends on a delimiter
@@ -154,7 +155,7 @@ def cells_scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: se
         inner = inner[(inner >= 0) & (inner < size)]
         inner = inner[maybe_space[arr[inner]]]
         suspect[np.searchsorted(starts, inner, side="right") - 1] = True
-    return cells, suspect, cuts
+    return cells, suspect, (np.concatenate(cut_records), np.concatenate(cut_at))
 
 
 def spans_drop(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytes:
