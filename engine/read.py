@@ -325,8 +325,8 @@ def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileS
     cut_records = cut[cut > header_at]  # the header's own cut has its note
     if cut_records.size:
         result.limit_notes.append(
-            f"{cut_records.size:,} records have more than {keep:,} cells; the cells after the first {keep:,} were not read "
-            f"(they are extra cells, dropped anyway; at most {keep:,} cells per line)"
+            f"{cut_records.size:,} records have more than {keep:,} cells; the cells after the first {keep:,} were "
+            f"not read (they are extra cells, dropped anyway; at most {keep:,} cells per line)"
         )
     key = result.schema.key
     parsed = cells_parse(data, delimiter=delimiter, width=width, columns=result.columns, key=key)
