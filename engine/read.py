@@ -33,6 +33,8 @@ from .schema import SCHEMAS, FileSchema
 
 logger = logging.getLogger(__name__)
 BOM = b"\xef\xbb\xbf"
+_HEADER_BYTES_READ = 2**21
+_HEADER_CELL_KEPT = 1_000  # characters of a header cell kept (field names are short; reports quote 200)
 _BLANK_DROPPED_FROM = 1_000  # blank lines in a file from which they are left out of pandas' parse
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -188,13 +190,22 @@ def _read(result: FileState, data: bytes) -> FileState:
     if header_at is None:
         return _fail(result, Code.FILE_EMPTY, "has no header line")
     header_start, header_end = int(starts[header_at]), int(ends[header_at])
-    delimiter = _delimiter_detect(str(text[header_start:header_end], "utf-8"))
+    # on the header's first MiB: a longer header is hostile, and its start tells the delimiter as well
+    delimiter = _delimiter_detect(str(text[header_start : min(header_end, header_start + 2**20)], "utf-8", "ignore"))
     limit = result.limits.header_columns
     width, cut = delimiters_count(arr, header_start, header_end, quotes, ord(delimiter), limit)
     with _csv_unbounded():
-        result.header = next(
-            csv.reader(io.StringIO(str(text[header_start:cut], "utf-8"), newline=""), delimiter=delimiter), []
+        # a list, not a StringIO (which holds 4 bytes a character); and no more than 2 MiB of header:
+        # a thousand field names fit many times over
+        read_end = min(cut, header_start + _HEADER_BYTES_READ)
+        result.header = next(csv.reader([str(text[header_start:read_end], "utf-8", "ignore")], delimiter=delimiter), [])
+    if read_end < cut:
+        result.limit_notes.append(
+            f"the header line holds {header_end - header_start:,} bytes; "
+            f"only its first {_HEADER_BYTES_READ:,} were read"
         )
+    # no field name is long: a header cell of megabytes is kept only as far as a report quotes it
+    result.header = [cell[:_HEADER_CELL_KEPT] for cell in result.header]
     if width > limit:
         result.limit_notes.append(
             f"the header has {width:,} columns; only the first {limit:,} were read, the others are ignored "
@@ -256,6 +267,9 @@ def _csv_unbounded():
 
 def _first_filled(text: memoryview, starts, ends) -> int | None:
     for position in np.flatnonzero(ends > starts):  # empty lines skipped without a look
+        first = text[starts[position]]
+        if first < 128 and not chr(first).isspace():  # filled at its first byte: no decoding of a long line
+            return int(position)
         if str(text[starts[position] : ends[position]], "utf-8").strip():
             return int(position)
     return None
