@@ -117,9 +117,12 @@ def _grouped_nodes(
         return
     rows = _Rows(frame.drop(columns=keys))
     key_values = frame[keys].to_numpy()
+    reach = np.concatenate([[0], np.cumsum(rows.sizes)]).tolist()  # characters before each row
     for start, end in zip(*_group_bounds(key_values)):
         path = [str(v) for v in key_values[start]]
-        yield from _nodes(dataset_id, kind, path, rows.dicts(start, end), size, rows.sizes[start:end])
+        # sizes only matter for a group whose items together pass the budget (rare)
+        sizes = rows.sizes[start:end] if reach[end] - reach[start] > NODE_CHARS_BUDGET else None
+        yield from _nodes(dataset_id, kind, path, rows.dicts(start, end), size, sizes)
 
 
 def _columns_frame(columns: pd.DataFrame, datapoints: pd.DataFrame) -> pd.DataFrame:
@@ -190,7 +193,8 @@ def _column_nodes(dataset_id: str, columns: pd.DataFrame, path: list[str]) -> It
                 yield from more
             items.append(item)
             sizes.append(len(str(item["name"])) + int(reach[kept] - reach[start]) + 64)
-        yield from _nodes(dataset_id, "columns", [str(v) for v in tables[first]], items, sizes=np.array(sizes))
+        sizes = np.array(sizes) if sum(sizes) > NODE_CHARS_BUDGET else None
+        yield from _nodes(dataset_id, "columns", [str(v) for v in tables[first]], items, sizes=sizes)
 
 
 def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], anomalies: pd.DataFrame) -> Iterator[dict]:

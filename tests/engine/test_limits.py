@@ -112,3 +112,18 @@ def test_limits_from_settings_keep_the_defaults_for_what_is_unset():
     assert limits.header_columns == Limits().header_columns and limits.field_chars == 1_000
     with pytest.raises(ValueError):
         Limits(field_chars=10**9)
+
+
+def test_an_error_while_checking_makes_the_file_not_csv_instead_of_raising(monkeypatch):
+    # given a check that fails on a case the engine does not know
+    def broken(**kwargs):
+        raise RuntimeError("unforeseen")
+
+    monkeypatch.setattr("engine.run.values_check", broken)
+    # when the dataset is checked
+    result = pipeline_run(files=_sample())
+    # then every file is refused as not CSV, with the reason, and the result is failed
+    assert (
+        result.failed and "could not be read as CSV (RuntimeError: unforeseen)" in result.anomalies["message"].iloc[0]
+    )
+    assert set(result.anomalies["code"]) == {"file-not-csv"}
