@@ -208,7 +208,9 @@ def browse_nodes_build(*, dataset_id: str, records: dict[str, pd.DataFrame], ano
     )
     top = namespaces[["namespace_id", "namespace_option_name"]].join(per_namespace, on="namespace_id")
     top[["databases", "columns"]] = top[["databases", "columns"]].fillna(0).astype(int)
-    yield from _nodes(dataset_id, "namespaces", [], _Rows(top.sort_values("namespace_id")).dicts())
+    rows = _Rows(top.sort_values("namespace_id"))
+    sizes = rows.sizes if rows.sizes.sum() > NODE_CHARS_BUDGET else None
+    yield from _nodes(dataset_id, "namespaces", [], rows.dicts(), sizes=sizes)
 
     databases = (
         columns.groupby(path[:2])

@@ -123,3 +123,21 @@ def test_pages_close_early_when_their_items_are_long():
     sizes = np.array([1_000_000] * 10)
     nodes = list(read_model._nodes("D", "tables", ["N1"], items, sizes=sizes))
     assert [len(n["items"]) for n in nodes] == [3, 3, 3, 1] and {n["pages"] for n in nodes} == {4}
+
+
+def test_namespaces_with_long_names_are_paged_within_the_budget():
+    names = "".join(f"N{i},{'n' * 60_000}\n" for i in range(60))
+    files = {
+        "namespaces": f"namespace_id,namespace_option_name\n{names}".encode(),
+        "datapoints": b"data_point_id,data_point_name,data_type\nDP1,d,string\n",
+        "columns": b"column_id,namespace_id,dataset_database_name,dataset_table_name,dataset_column_name\n",
+    }
+    result = pipeline_run(files=files)
+    records = {file: part.records for file, part in result.files.items()}
+    nodes = [
+        n
+        for n in browse_nodes_build(dataset_id="D", records=records, anomalies=result.anomalies)
+        if n["kind"] == "namespaces"
+    ]
+    assert len(nodes) > 1 and sum(len(n["items"]) for n in nodes) == 60
+    assert max(len(bson.encode(node)) for node in nodes) < 14 * 2**20
