@@ -117,7 +117,8 @@ def cells_scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: se
     first = 0
     while first < starts.size:
         last = int(np.searchsorted(starts, starts[first] + _BLOCK, side="left"))
-        last = max(last, first + 1)
+        # and a bounded number of records: the per-record temporaries of a file of blank lines stay small
+        last = max(min(last, first + (_BLOCK >> 3)), first + 1)
         # the block's records, with a byte of context each side; positions below are relative to base
         base = max(int(starts[first]) - 1, 0)
         view = arr[base : min(int(ends[last - 1]) + 1, size)]
