@@ -77,8 +77,15 @@ def mappings_for_column(*, version: str, namespace_id: str, database: str, table
     They live in the column's entry of its table's page; a table rarely has more than one page."""
     for item in _all_pages(version, "columns", [namespace_id, database, table]):
         if item["name"] == column:
-            return item["mappings"]
+            return _item_mappings(version, [namespace_id, database, table], item)
     return []
+
+
+def _item_mappings(version: str, table_path: list, item: dict) -> list[dict]:
+    """A physical column's mappings: those in its item, then the overflow pages of a very large one."""
+    if not item.get("more_mappings"):
+        return item["mappings"]
+    return item["mappings"] + _all_pages(version, "mappings", [*table_path, item["name"]])
 
 
 def _all_pages(version: str, kind: str, path: list) -> list[dict]:
@@ -105,7 +112,7 @@ def column_rows_for_selection(
                     continue
                 rows.extend(
                     {**mapping, "database": database_name, "table": table_name, "column": item["name"]}
-                    for mapping in item["mappings"]
+                    for mapping in _item_mappings(version, [namespace_id, database_name, table_name], item)
                 )
     return rows
 

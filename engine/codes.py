@@ -20,12 +20,14 @@ class Code(StrEnum):
     FILE_EMPTY = "file-empty"
     FILE_NOT_CSV = "file-not-csv"
     FILE_ENCODING = "file-encoding"
+    LIMIT_EXCEEDED = "limit-exceeded"
     HEADER_MISSING_COLUMN = "header-missing-column"
     HEADER_UNKNOWN_COLUMN = "header-unknown-column"
     HEADER_DUPLICATE_COLUMN = "header-duplicate-column"
     BLANK_ROW = "blank-row"
     MISSING_CELL = "missing-cell"
     EXTRA_CELL = "extra-cell"
+    FIELD_TOO_LARGE = "field-too-large"
     WHITESPACE = "whitespace"
     REQUIRED_BLANK = "required-blank"
     INVALID_VALUE = "invalid-value"
@@ -40,12 +42,14 @@ SEVERITY: dict[Code, Severity] = {
     Code.FILE_EMPTY: Severity.ERROR,
     Code.FILE_NOT_CSV: Severity.ERROR,
     Code.FILE_ENCODING: Severity.WARNING,
+    Code.LIMIT_EXCEEDED: Severity.WARNING,
     Code.HEADER_MISSING_COLUMN: Severity.ERROR,
     Code.HEADER_UNKNOWN_COLUMN: Severity.WARNING,
     Code.HEADER_DUPLICATE_COLUMN: Severity.WARNING,
     Code.BLANK_ROW: Severity.INFO,
     Code.MISSING_CELL: Severity.WARNING,
     Code.EXTRA_CELL: Severity.WARNING,
+    Code.FIELD_TOO_LARGE: Severity.ERROR,
     Code.WHITESPACE: Severity.INFO,
     Code.REQUIRED_BLANK: Severity.ERROR,
     Code.INVALID_VALUE: Severity.WARNING,

@@ -33,8 +33,9 @@ def keys_check(*, state: FileState) -> None:
     copies = CHECKS[Code.DUPLICATE_ROW](values)
     first_line = _first_lines(values, state.lines(candidates))
     positions = candidates[copies]
-    message = [f"same values as line {line}; dropped" for line in first_line[copies]]
-    state.add(code=Code.DUPLICATE_ROW, positions=positions, message=message)
+    listed = state.listed(Code.DUPLICATE_ROW, positions)
+    message = [f"same values as line {line}; dropped" for line in first_line[copies][: listed.size]]
+    state.add(code=Code.DUPLICATE_ROW, positions=listed, message=message)
     state.duplicate[positions] = True
 
     kept = candidates[~copies]
@@ -42,12 +43,14 @@ def keys_check(*, state: FileState) -> None:
     reused = CHECKS[Code.DUPLICATE_KEY](keys)
     first_line = _first_lines(keys.to_frame(), state.lines(kept))
     positions = kept[reused]
-    message = [f"key already used on line {line} with other values; record rejected" for line in first_line[reused]]
+    listed = state.listed(Code.DUPLICATE_KEY, positions)
+    lines = first_line[reused][: listed.size]
+    message = [f"key already used on line {line} with other values; record rejected" for line in lines]
     state.add(
         code=Code.DUPLICATE_KEY,
         field_name=schema.key,
-        positions=positions,
-        values=state.values(positions, schema.key).tolist(),
+        positions=listed,
+        values=state.values(listed, schema.key).tolist(),
         message=message,
     )
     state.rejected[positions] = True

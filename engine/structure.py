@@ -35,7 +35,7 @@ def structure_check(*, state: FileState) -> None:
     """Marks blank records as gone; a missing cell is already blank and an extra one was never read."""
     records, width = state.records, state.header_width
     for code, function in CHECKS.items():
-        positions = np.flatnonzero(function(records, header_width=width))
+        positions = state.listed(code, np.flatnonzero(function(records, header_width=width)))
         cells = records["cells"].to_numpy()[positions]
         message = [MESSAGES[code](c, width) for c in cells]
         state.add(code=code, positions=positions, message=message)

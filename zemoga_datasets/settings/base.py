@@ -222,6 +222,15 @@ VERSIONS_KEEP_RECORDS = env.int("VERSIONS_KEEP_RECORDS", default=3)
 # --- Vocabularies of the spec (overridable here, as the spec allows) ----------------------
 DATASET_VOCABULARIES: dict = {}
 
+# --- Bounds on the work one uploaded file may cost (docs/pipeline.md, "Limits") -----------
+# Empty: the engine's defaults (engine/limits.py), written in .env.example and the README.
+DATASET_LIMITS: dict = {
+    "header_columns": env.int("DATASET_MAX_HEADER_COLUMNS", default=None),
+    "line_cells": env.int("DATASET_MAX_LINE_CELLS", default=None),
+    "field_chars": env.int("DATASET_MAX_FIELD_CHARS", default=None),
+    "anomalies_per_code": env.int("DATASET_MAX_ANOMALIES_PER_CODE", default=None),
+}
+
 # --- Security (production.py adds HTTPS) ------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
