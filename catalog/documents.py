@@ -84,6 +84,8 @@ class BrowseNodeDocument(Document):
     # search index nodes (see `catalog.search_index`): sorted words, and packed numbers
     words = ListField(StringField())
     data = BinaryField()
+    # Export nodes: the items as one JSON string, decoded by the reader (see read_model).
+    payload = StringField()
 
     meta = {"collection": "browse_nodes", "auto_create_index": False}
 

@@ -7,6 +7,7 @@ collection, on FerretDB (where `delete_many` fails past ~32k matches) and MongoD
 """
 
 import mongoengine
+import pymongo
 from django.conf import settings
 from pymongo.collection import Collection
 
@@ -14,6 +15,8 @@ from pymongo.collection import Collection
 VERSION_COLLECTIONS = ("namespaces", "datapoints", "columns", "anomalies", "browse_nodes")
 
 _connected = False
+# None: no limit (the worker's long bulk writes). The web process sets one (see mongo_bound_operations).
+_socket_timeout_ms: int | None = None
 
 
 def mongo_connect() -> None:
@@ -24,7 +27,10 @@ def mongo_connect() -> None:
         db=settings.MONGODB_NAME,
         host=settings.MONGODB_URI,
         connect=False,
-        serverSelectionTimeoutMS=10_000,
+        # Short, so an unreachable server fails a page fast (see ServiceUnavailableMiddleware).
+        serverSelectionTimeoutMS=settings.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+        connectTimeoutMS=settings.MONGODB_CONNECT_TIMEOUT_MS,
+        socketTimeoutMS=_socket_timeout_ms,
         uuidRepresentation="standard",
     )
     _connected = True
@@ -42,3 +48,25 @@ def version_collection(*, version: str, kind: str) -> Collection:
     """The collection of one kind of one version (`version` is the version id's hex)."""
     mongo_connect()
     return mongoengine.get_db()[version_collection_name(version=version, kind=kind)]
+
+
+def mongo_bound_operations(*, socket_timeout_ms: int) -> None:
+    """Bounds every MongoDB operation of this process from now on: the web process calls it, so a
+    page never hangs on a stalled server; the worker never does."""
+    global _socket_timeout_ms
+    _socket_timeout_ms = socket_timeout_ms
+    mongo_disconnect()
+
+
+def mongo_disconnect() -> None:
+    """Forgets the connection, so the next call connects anew with the current settings."""
+    global _connected
+    mongoengine.disconnect()
+    _connected = False
+
+
+def mongo_ping(*, timeout_seconds: float) -> None:
+    """Raises unless the server answers a ping within `timeout_seconds`."""
+    mongo_connect()
+    with pymongo.timeout(timeout_seconds):
+        mongoengine.get_db().command("ping")

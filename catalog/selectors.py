@@ -5,6 +5,7 @@ the browse index (`catalog.read_model`) by `_id`, one document per page; single 
 by `_id` (their key) too. Nothing here filters a collection by field (see browse_index).
 """
 
+import json
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -78,8 +79,15 @@ def mappings_for_column(*, version: str, namespace_id: str, database: str, table
     They live in the column's entry of its table's page; a table rarely has more than one page."""
     for item in _all_pages(version, "columns", [namespace_id, database, table]):
         if item["name"] == column:
-            return item["mappings"]
+            return _item_mappings(version, [namespace_id, database, table], item)
     return []
+
+
+def _item_mappings(version: str, table_path: list, item: dict) -> list[dict]:
+    """A physical column's mappings: those in its item, then the overflow pages of a very large one."""
+    if not item.get("more_mappings"):
+        return item["mappings"]
+    return item["mappings"] + _all_pages(version, "mappings", [*table_path, item["name"]])
 
 
 def _all_pages(version: str, kind: str, path: list) -> list[dict]:
@@ -106,13 +114,15 @@ def column_rows_for_selection(
                     continue
                 rows.extend(
                     {**mapping, "database": database_name, "table": table_name, "column": item["name"]}
-                    for mapping in item["mappings"]
+                    for mapping in _item_mappings(version, [namespace_id, database_name, table_name], item)
                 )
     return rows
 
 
 def datapoints_by_ids(*, version: str, data_point_ids: list[str]) -> dict[str, DataPointDocument]:
-    """Data points by key, each looked up by `_id`."""
+    """Data points by key, each looked up by `_id`: for a few keys only (a search export holds at
+    most SEARCH_LIMIT). `$in` would be one round trip, but FerretDB's SQLite backend answers it
+    by scanning the whole collection; a namespace's export reads `datapoints_for_namespace`."""
     collection = version_collection(version=version, kind="datapoints")
     found = {}
     for data_point_id in dict.fromkeys(data_point_ids):
@@ -120,6 +130,39 @@ def datapoints_by_ids(*, version: str, data_point_ids: list[str]) -> dict[str, D
         if raw is not None:
             found[data_point_id] = DataPointDocument._from_son(raw)
     return found
+
+
+def datapoints_for_namespace(*, version: str, namespace_id: str) -> dict[str, dict]:
+    """Every data point the namespace's column rows map, by key, with all its fields: a few
+    browse-index pages (EXPORT_PAGE_SIZE data points each), not one read per data point.
+    Empty when the namespace maps none, or the version was processed before these pages existed."""
+    items = _payload_items(version, "export_datapoints", [namespace_id]) or []
+    return {item["data_point_id"]: item for item in items}
+
+
+def export_rows_for_namespace(*, version: str, namespace_id: str) -> list[dict] | None:
+    """The namespace's column rows as the export needs them (`database`, `owner`, `data_point_id`),
+    in the columns file's order; None for a version processed before these pages existed."""
+    items = _payload_items(version, "export_rows", [namespace_id])
+    if items is None:
+        return None
+    return [
+        {"database": database, "owner": owner, "data_point_id": data_point_id}
+        for database, owner, data_point_id in items
+    ]
+
+
+def _payload_items(version: str, kind: str, path: list) -> list | None:
+    """The items of every page of a payload node (see read_model); None when it has no page."""
+    first = _node(version, kind, path)
+    if first is None:
+        return None
+    items = json.loads(first.get("payload") or "[]")
+    for page in range(2, first["pages"] + 1):
+        node = _node(version, kind, path, page)
+        if node is not None:
+            items.extend(json.loads(node.get("payload") or "[]"))
+    return items
 
 
 def datapoint_get(*, version: str, data_point_id: str) -> DataPointDocument | None:

@@ -1,6 +1,7 @@
 """The processing pipeline: three CSV files in, records to persist and anomalies out (no Django here)."""
 
 from .catalogue import CATALOGUE, SEVERITY, Code, Severity, message, message_values
+from .limits import Limits
 from .run import FileResult, PipelineResult, pipeline_run
 from .schema import FILES, SCHEMAS
 from .vocabularies import Vocabularies
@@ -10,6 +11,7 @@ __all__ = [
     "PipelineResult",
     "FileResult",
     "Vocabularies",
+    "Limits",
     "Code",
     "Severity",
     "SEVERITY",

@@ -18,12 +18,14 @@ class Code(StrEnum):
     FILE_EMPTY = "file-empty"
     FILE_NOT_CSV = "file-not-csv"
     FILE_ENCODING = "file-encoding"
+    LIMIT_EXCEEDED = "limit-exceeded"
     HEADER_MISSING_COLUMN = "header-missing-column"
     HEADER_UNKNOWN_COLUMN = "header-unknown-column"
     HEADER_DUPLICATE_COLUMN = "header-duplicate-column"
     BLANK_ROW = "blank-row"
     MISSING_CELL = "missing-cell"
     EXTRA_CELL = "extra-cell"
+    FIELD_TOO_LARGE = "field-too-large"
     WHITESPACE = "whitespace"
     REQUIRED_BLANK = "required-blank"
     INVALID_VALUE = "invalid-value"
@@ -89,6 +91,27 @@ ENTRIES = (
         "`N3,Zürich` saved by Excel as “CSV (Comma delimited)” on Windows",
     ),
     Entry(
+        Code.LIMIT_EXCEEDED,
+        _W,
+        "The file passed one of the processing limits (header columns, cells per line, header size, or "
+        "anomalies listed per code); what lies beyond it was not read or not listed.",
+        "The report is partial for that file (summary.json says what was not listed); the records read are "
+        "checked as usual.",
+        {
+            "default": "a processing limit was reached",
+            "header-columns": "the header has {width} columns; only the first {limit} were read, the others "
+            "are ignored (at most {limit} header columns)",
+            "header-bytes": "the header line holds {size} bytes; only its first {read} were read",
+            "line-cells": "{records} records have more than {limit} cells; the cells after the first {limit} "
+            "were not read (they are extra cells, dropped anyway; at most {limit} cells per line)",
+            "not-listed": "{code}: {count} more anomalies found but not listed (at most {limit} per file and code)",
+        },
+        "Check that the right file was chosen and that its delimiter is one of , ; tab |. A file that really "
+        "needs more columns or cells per line than the limits allow is not a catalog file; the limits are "
+        "settings (see the README's configuration table).",
+        "a header line of 10 MB of commas",
+    ),
+    Entry(
         Code.HEADER_MISSING_COLUMN,
         _E,
         "A required field has no column in the header.",
@@ -151,6 +174,16 @@ ENTRIES = (
         {"default": "{cells} cells for {width} header columns; the extra ones dropped"},
         'Quote values that hold the delimiter (`"Smith, J."`), or remove the stray delimiter.',
         "`C9,N2,fund_master,holdings,weight,DP2,Equity Research,extra`",
+    ),
+    Entry(
+        Code.FIELD_TOO_LARGE,
+        _E,
+        "A value is longer than the field size limit.",
+        "The record is rejected.",
+        {"default": "{length} characters; the limit is {limit}; record rejected"},
+        "Shorten the value; a value this long is usually a missing closing quote that swallowed the lines "
+        "after it, or a whole document pasted into a cell.",
+        'a definition cell opened with " and never closed, running to the end of the file',
     ),
     Entry(
         Code.WHITESPACE,
@@ -246,11 +279,12 @@ def message(code: Code, variant: str = "default", /, **values) -> str:
 
 
 def _pattern(template: str) -> re.Pattern:
-    parts = []
+    parts, seen = [], set()
     for literal, name, _, _ in Formatter().parse(template):
         parts.append(re.escape(literal))
-        if name:
-            parts.append(f"(?P<{name}>.*?)")
+        if name:  # a placeholder used twice must match the same text twice
+            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
+            seen.add(name)
     return re.compile("".join(parts) + r"\Z", re.DOTALL)
 
 

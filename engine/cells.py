@@ -14,18 +14,21 @@ _CHUNK_ROWS = 1 << 18  # rows parsed at once: their Python strings live only unt
 
 
 def cells_parse(
-    data: bytes, *, delimiter: str, width: int, columns: dict[str, int], key: str
+    data: bytes, *, delimiter: str, width: int, columns: dict[str, int], key: str, every_column: bool = False
 ) -> tuple[dict[str, list], int] | None:
     """The pieces of each field, in chunks, and the rows read; None when pandas cannot parse the
     data the way the byte scan cut it. (Parsing byte ranges in threads was tried: no faster on two
-    cores, and each thread's malloc arena added ~80 MiB.)"""
+    cores, and each thread's malloc arena added ~80 MiB.)
+
+    pandas refuses a chunk whose rows all have fewer cells than `width` when only some columns are
+    asked for; `every_column` asks for all (`width` small, records cut to it), in smaller chunks."""
     try:
-        return _parse(data, delimiter=delimiter, width=width, columns=columns, key=key)
+        return _parse(data, delimiter=delimiter, width=width, columns=columns, key=key, every_column=every_column)
     except (pd.errors.ParserError, ValueError):
         return None
 
 
-def _parse(data: bytes, *, delimiter: str, width: int, columns: dict[str, int], key: str):
+def _parse(data: bytes, *, delimiter: str, width: int, columns: dict[str, int], key: str, every_column: bool):
     fields = sorted(columns, key=columns.get)
     parts: dict[str, list] = {f: [] for f in fields}
     rows = 0
@@ -34,7 +37,7 @@ def _parse(data: bytes, *, delimiter: str, width: int, columns: dict[str, int], 
         sep=delimiter,
         header=None,
         names=range(width),
-        usecols=[columns[f] for f in fields],
+        usecols=None if every_column else [columns[f] for f in fields],
         dtype=str,
         keep_default_na=False,
         na_filter=False,
@@ -43,7 +46,7 @@ def _parse(data: bytes, *, delimiter: str, width: int, columns: dict[str, int], 
         doublequote=True,
         encoding="utf-8",
         engine="c",
-        chunksize=_CHUNK_ROWS,
+        chunksize=max(1_024, _CHUNK_ROWS * 8 // width) if every_column else _CHUNK_ROWS,
     )
     for chunk in chunks:
         for f in fields:

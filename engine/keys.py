@@ -34,8 +34,9 @@ def keys_check(*, state: FileState) -> None:
     copies = CHECKS[Code.DUPLICATE_ROW](values)
     first_line = _first_lines(values, state.lines(candidates))
     positions = candidates[copies]
-    texts = [message(Code.DUPLICATE_ROW, line=line) for line in first_line[copies]]
-    state.add(code=Code.DUPLICATE_ROW, positions=positions, message=texts)
+    listed = state.listed(Code.DUPLICATE_ROW, positions)
+    texts = [message(Code.DUPLICATE_ROW, line=line) for line in first_line[copies][: listed.size]]
+    state.add(code=Code.DUPLICATE_ROW, positions=listed, message=texts)
     state.duplicate[positions] = True
 
     kept = candidates[~copies]
@@ -43,12 +44,13 @@ def keys_check(*, state: FileState) -> None:
     reused = CHECKS[Code.DUPLICATE_KEY](keys)
     first_line = _first_lines(keys.to_frame(), state.lines(kept))
     positions = kept[reused]
-    texts = [message(Code.DUPLICATE_KEY, line=line) for line in first_line[reused]]
+    listed = state.listed(Code.DUPLICATE_KEY, positions)
+    texts = [message(Code.DUPLICATE_KEY, line=line) for line in first_line[reused][: listed.size]]
     state.add(
         code=Code.DUPLICATE_KEY,
         field_name=schema.key,
-        positions=positions,
-        values=state.values(positions, schema.key).tolist(),
+        positions=listed,
+        values=state.values(listed, schema.key).tolist(),
         message=texts,
     )
     state.rejected[positions] = True

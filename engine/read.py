@@ -6,6 +6,9 @@ cells (`cells.py`).
 
 import csv
 import io
+import logging
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,22 +16,29 @@ import pandas as pd
 
 from .catalogue import message
 from .cells import cells_factorize, cells_parse, column_join
-from .codes import Code, anomaly_frame
+from .codes import VALUE_MAX, Code, anomaly_frame
 from .guidance import closest, header_owner, undecodable_line
+from .limits import Limits
 from .scan import (
     LF,
     QUOTE,
     blank_records,
     byte_positions,
     cells_scan,
+    delimiters_count,
     line_breaks,
     quotes_regular,
     record_spans,
+    spans_drop,
     utf8_valid,
 )
 from .schema import SCHEMAS, FileSchema
 
+logger = logging.getLogger(__name__)
 BOM = b"\xef\xbb\xbf"
+_HEADER_BYTES_READ = 2**21
+_HEADER_CELL_KEPT = 1_000  # characters of a header cell kept (field names are short; reports quote 200)
+_BLANK_DROPPED_FROM = 1_000  # blank lines in a file from which they are left out of pandas' parse
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -37,7 +47,11 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 class FileState:
     name: str
     schema: FileSchema
+    limits: Limits = field(default_factory=Limits)
     anomalies: list[pd.DataFrame] = field(default_factory=list)
+    listed_counts: dict[Code, int] = field(default_factory=dict)  # anomalies listed per code
+    omitted: dict[Code, int] = field(default_factory=dict)  # found past the per-code limit, not listed
+    limit_notes: list[str] = field(default_factory=list)  # what a read limit cut
     error: str | None = None  # set on a file-level error
     header: list[str] = field(default_factory=list)
     columns: dict[str, int] = field(default_factory=dict)  # spec field -> header cell used
@@ -75,10 +89,25 @@ class FileState:
             values = np.where(untrimmed.notna().to_numpy(), untrimmed.to_numpy(), values)
         return list(values)
 
-    def add(self, *, code: Code, positions, message, field_name: str = "", values=None) -> None:
+    def listed(self, code: Code, positions) -> np.ndarray:
+        """The positions whose anomalies fit under the per-code limit; the others are only counted.
+        Callers that build a message per anomaly call it first, so they build no more than listed."""
         positions = np.asarray(positions)
+        room = max(self.limits.anomalies_per_code - self.listed_counts.get(code, 0), 0)
+        if positions.size > room:
+            self.omitted[code] = self.omitted.get(code, 0) + positions.size - room
+            positions = positions[:room]
+        return positions
+
+    def add(self, *, code: Code, positions, message, field_name: str = "", values=None) -> None:
+        wanted = np.asarray(positions)
+        positions = self.listed(code, wanted)
         if positions.size == 0:
             return
+        if positions.size < wanted.size:
+            message = message if isinstance(message, str) else message[: positions.size]
+            values = None if values is None else values[: positions.size]
+        self.listed_counts[code] = self.listed_counts.get(code, 0) + positions.size
         if values is None:
             values = self.texts.get(positions)
         keys = self.values(positions, self.schema.key) if self.schema.key in self.columns else ""
@@ -114,14 +143,36 @@ class RecordTexts:
     ends: np.ndarray | None = None
     strings: list[str] | None = None
 
+    def longer_than(self, size: int) -> np.ndarray:
+        """Records whose text holds more than `size` bytes (so possibly a cell of more than `size` characters)."""
+        if self.strings is not None:
+            return np.flatnonzero(np.fromiter(map(len, self.strings), dtype=np.int64, count=len(self.strings)) > size)
+        return np.flatnonzero((self.ends - self.starts) > size)
+
     def get(self, positions) -> list[str]:
         if self.strings is not None:
             return [self.strings[p] for p in positions]
         return [str(self.data[s:e], "utf-8") for s, e in zip(self.starts[positions], self.ends[positions])]
 
 
-def file_read(*, name: str, data: bytes) -> FileState:
-    result = FileState(name=name, schema=SCHEMAS[name])
+def file_read(*, name: str, data: bytes, limits: Limits | None = None) -> FileState:
+    """Never raises for any input: whatever the parsers refuse makes the file `file-not-csv`."""
+    result = FileState(name=name, schema=SCHEMAS[name], limits=limits or Limits())
+    try:
+        return _read(result, data)
+    except Exception as error:  # a parser's refusal, or a case the engine does not know: logged, never raised
+        logger.exception("%s could not be read", name)
+        return file_unreadable(result, error)
+
+
+def file_unreadable(state: FileState, error: Exception) -> FileState:
+    """A fresh state for a file whose reading or checking stopped: `file-not-csv`, nothing else."""
+    fresh = FileState(name=state.name, schema=state.schema, limits=state.limits)
+    return _fail(fresh, Code.FILE_NOT_CSV, f"could not be read as CSV ({type(error).__name__}: {error})"[:300])
+
+
+def _read(result: FileState, data: bytes) -> FileState:
+    name = result.name
     if b"\x00" in data:
         return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "nul"))
     # `data` keeps its BOM (pandas' parser skips it); `text` is a view past it: no copy of the file
@@ -154,43 +205,84 @@ def file_read(*, name: str, data: bytes) -> FileState:
     header_at = _first_filled(text, starts, ends)
     if header_at is None:
         return _fail(result, Code.FILE_EMPTY, message(Code.FILE_EMPTY))
-    header_text = str(text[starts[header_at] : ends[header_at]], "utf-8")
-    delimiter = delimiter_detect(header_text)
+    header_start, header_end = int(starts[header_at]), int(ends[header_at])
+    # on the header's first MiB: a longer header is hostile, and its start tells the delimiter as well
+    delimiter = delimiter_detect(str(text[header_start : min(header_end, header_start + 2**20)], "utf-8", "ignore"))
     result.dialect["delimiter"] = DELIMITER_NAMES[delimiter]
-    result.header = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter), [])
+    limit = result.limits.header_columns
+    width, cut = delimiters_count(arr, header_start, header_end, quotes, ord(delimiter), limit)
+    with _csv_unbounded():
+        # a list, not a StringIO (which holds 4 bytes a character); and no more than 2 MiB of header:
+        # a thousand field names fit many times over
+        read_end = min(cut, header_start + _HEADER_BYTES_READ)
+        result.header = next(csv.reader([str(text[header_start:read_end], "utf-8", "ignore")], delimiter=delimiter), [])
+    if read_end < cut:
+        result.limit_notes.append(
+            message(
+                Code.LIMIT_EXCEEDED, "header-bytes", size=f"{header_end - header_start:,}", read=f"{_HEADER_BYTES_READ:,}"
+            )
+        )
+    # no field name is long: a header cell of megabytes is kept only as far as a report quotes it
+    result.header = [cell[:_HEADER_CELL_KEPT] for cell in result.header]
+    if width > limit:
+        result.limit_notes.append(message(Code.LIMIT_EXCEEDED, "header-columns", width=f"{width:,}", limit=f"{limit:,}"))
     _header_map(result, line=int(lines[header_at]))
+    result.header_width = width
     blank = blank_records(text, arr, starts, ends, delimiter)
     result.records_found = int(np.count_nonzero(~blank[header_at + 1 :]))
     if result.error:
         return result
-    for position in np.flatnonzero(blank[:header_at]):  # blank lines above the header
-        result.anomalies.append(
-            anomaly_frame(
-                file=name,
-                code=Code.BLANK_ROW,
-                lines=[lines[position]],
-                values="",
-                message=message(Code.BLANK_ROW),
-            )
-        )
+    every_text = RecordTexts(data=text, starts=starts, ends=ends)
+    _blank_rows_add(result, np.flatnonzero(blank[:header_at]), lines=lines, texts=every_text)
     if quotes_regular(arr, quotes, ord(delimiter)):
         if quotes.size % 2:
             return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "open-quote"))
-        kept = slice(header_at + 1, None)
-        frame = _cells_fast(data, arr, starts, ends, quotes, delimiter, result, kept=kept)
-        if frame is not None:
+        parsed = _cells_fast(data, arr, starts, ends, quotes, delimiter, result, header_at=header_at, blank=blank)
+        if parsed is not None:
+            frame, kept = parsed
             frame["line"] = lines[kept]
             frame["blank"] = blank[kept]
             result.records = frame
             result.texts = RecordTexts(data=text, starts=starts[kept], ends=ends[kept])
+            left_out = np.flatnonzero(blank)
+            left_out = left_out[left_out > header_at] if kept.size < starts.size - header_at - 1 else []
+            _blank_rows_add(result, left_out, lines=lines, texts=every_text)
             return result
     return _read_slow(result, bytes(text), delimiter)
+
+
+def _blank_rows_add(result: FileState, positions, *, lines, texts: "RecordTexts") -> None:
+    """`blank-row` for blank lines that are no record of the frame (above the header, or left out of the parse)."""
+    positions = result.listed(Code.BLANK_ROW, positions)
+    if positions.size == 0:
+        return
+    result.listed_counts[Code.BLANK_ROW] = result.listed_counts.get(Code.BLANK_ROW, 0) + positions.size
+    values = texts.get(positions)
+    result.anomalies.append(
+        anomaly_frame(
+            file=result.name,
+            code=Code.BLANK_ROW,
+            lines=lines[positions],
+            values=values,
+            message=message(Code.BLANK_ROW),
+        )
+    )
 
 
 def _fail(result: FileState, code: Code, text: str) -> FileState:
     result.error = f"{result.name}: {text}"
     result.anomalies.append(anomaly_frame(file=result.name, code=code, lines=[None], values="", message=text))
     return result
+
+
+@contextmanager
+def _csv_unbounded():
+    """Python's csv refuses fields over 128 KiB; the field limit is enforced later, as an anomaly."""
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 def _line_ends_name(arr: np.ndarray, break_starts: np.ndarray, break_ends: np.ndarray) -> str:
@@ -206,9 +298,12 @@ def _line_ends_name(arr: np.ndarray, break_starts: np.ndarray, break_ends: np.nd
 
 
 def _first_filled(text: memoryview, starts, ends) -> int | None:
-    for position, (s, e) in enumerate(zip(starts, ends)):
-        if str(text[s:e], "utf-8").strip():
-            return position
+    for position in np.flatnonzero(ends > starts):  # empty lines skipped without a look
+        first = text[starts[position]]
+        if first < 128 and not chr(first).isspace():  # filled at its first byte: no decoding of a long line
+            return int(position)
+        if str(text[starts[position] : ends[position]], "utf-8").strip():
+            return int(position)
     return None
 
 
@@ -219,38 +314,34 @@ def delimiter_detect(header: str) -> str:
 
 
 def _header_map(result: FileState, *, line: int) -> None:
+    """Header cells to fields, with one anomaly frame per code (no frame per cell)."""
     schema, name = result.schema, result.name
     result.header_width = len(result.header)
-    unknown: list[tuple[int, str]] = []  # 1-based position and text of each unknown header cell
-    noted: list[tuple[int, pd.DataFrame]] = []
-    for position, cell in enumerate(result.header):
-        wanted = cell.strip().lower()
-        if wanted not in schema.fields:
-            unknown.append((position + 1, cell))
-        elif wanted in result.columns:
-            text = message(Code.HEADER_DUPLICATE_COLUMN, field=wanted)
-            frame = anomaly_frame(
-                file=name, code=Code.HEADER_DUPLICATE_COLUMN, field=wanted, lines=[line], values=cell, message=text
-            )
-            noted.append((position, frame))
-        else:
-            result.columns[wanted] = position
+    cells = pd.Series(result.header, dtype=object)
+    names = cells.str.strip()
+    wanted = names.str.lower()
+    known = wanted.isin(schema.fields).to_numpy()
+    first = known & ~wanted.duplicated(keep="first").to_numpy()
+    result.columns = {field_name: int(position) for position, field_name in zip(np.flatnonzero(first), wanted[first])}
     free = [f for f in schema.fields if f not in result.columns]
     owner = header_owner(result.header, name)  # a swapped file: a field-by-field hint would mislead
-    for position, cell in unknown:
-        suggestion = None if owner else closest(cell, free)
-        column = cell.strip()
-        text = (
-            message(Code.HEADER_UNKNOWN_COLUMN, "closest", column=column, file=name, closest=suggestion)
-            if suggestion
-            else message(Code.HEADER_UNKNOWN_COLUMN, column=column, file=name)
-        )
+    for code, mask in ((Code.HEADER_UNKNOWN_COLUMN, ~known), (Code.HEADER_DUPLICATE_COLUMN, known & ~first)):
+        positions = result.listed(code, np.flatnonzero(mask))
+        if positions.size == 0:
+            continue
+        result.listed_counts[code] = positions.size
+        unknown = code == Code.HEADER_UNKNOWN_COLUMN
+        # a header cell may be megabytes long: the field and message quote its start only
+        field_names = (names if unknown else wanted).str.slice(0, VALUE_MAX).to_numpy()[positions]
+        # one message per listed header cell: the header-columns limit bounds this loop
+        texts = [_header_cell_message(code, n, file=name, free=[] if owner else free) for n in field_names]
         frame = anomaly_frame(
-            file=name, code=Code.HEADER_UNKNOWN_COLUMN, field=column, lines=[line], values=cell, message=text
+            file=name, code=code, lines=[line] * positions.size, values=cells.to_numpy()[positions], message=texts
         )
-        noted.append((position - 1, frame))
-    result.anomalies.extend(frame for _, frame in sorted(noted, key=lambda pair: pair[0]))
-    cells = {cell.strip(): position for position, cell in reversed(unknown)}
+        frame["field"] = field_names
+        result.anomalies.append(frame)
+    # unknown header cells by name -> their 1-based position, the first one winning
+    cells = {names.iat[p]: int(p) + 1 for p in np.flatnonzero(~known)[::-1]}
     missing = [f for f in schema.fields if f in schema.required and f not in result.columns]
     for field_name in missing:
         suggestion = closest(field_name, cells)
@@ -276,21 +367,62 @@ def _header_map(result: FileState, *, line: int) -> None:
         result.error = f"{name}: required column(s) missing: {', '.join(missing)}{hint}"
 
 
-def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileState, *, kept: slice):
-    """Cells of the `kept` records through pandas' C parser; None when its rows do not match our records."""
-    cells, suspect = cells_scan(arr, starts, ends, quotes, ord(delimiter), set(result.columns.values()))
-    width = max(int(cells.max()), result.header_width)
+def _header_cell_message(code: Code, cell: str, *, file: str, free: list[str]) -> str:
+    if code == Code.HEADER_DUPLICATE_COLUMN:
+        return message(code, field=cell)
+    suggestion = closest(cell, free)
+    if suggestion:
+        return message(code, "closest", column=cell, file=file, closest=suggestion)
+    return message(code, column=cell, file=file)
+
+
+def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileState, *, header_at: int, blank):
+    """Cells of the records after the header through pandas' C parser, and the positions of the
+    records they are; None when its rows do not match our records."""
+    mapped = set(result.columns.values())
+    # cells past this are never parsed: they are extra cells, dropped unread
+    keep = max(result.limits.line_cells, max(mapped, default=0) + 1)
+    cells, suspect, (cut, cut_at) = cells_scan(arr, starts, ends, quotes, ord(delimiter), mapped, cut_after=keep)
+    width = max(int(cells.max()), max(mapped, default=0) + 1) if cells.size else 1
+    original, skip = data, len(data) - arr.size  # the byte-order mark ahead of `arr`
+    # Many blank lines are left out of the parse and of the records (pandas refuses a chunk of blank lines only).
+    dropped = np.flatnonzero(blank) if blank.sum() >= _BLANK_DROPPED_FROM else np.zeros(0, dtype=np.intp)
+    if cut.size or dropped.size:
+        data = original[:skip] + spans_drop(arr, *_spans(starts, ends, cut, cut_at, dropped, arr.size))
+        width = min(width, keep)
+    cut_records = cut[cut > header_at]  # the header's own cut has its note
+    if cut_records.size:
+        result.limit_notes.append(
+            message(Code.LIMIT_EXCEEDED, "line-cells", records=f"{cut_records.size:,}", limit=f"{keep:,}")
+        )
     key = result.schema.key
     parsed = cells_parse(data, delimiter=delimiter, width=width, columns=result.columns, key=key)
-    if parsed is None or parsed[1] != starts.size:
+    if parsed is None:  # again with every record cut to its mapped cells, all of them parsed
+        need = max(mapped, default=0) + 1
+        _, _, (cut, cut_at) = cells_scan(arr, starts, ends, quotes, ord(delimiter), mapped, cut_after=need)
+        data = original[:skip] + spans_drop(arr, *_spans(starts, ends, cut, cut_at, dropped, arr.size))
+        parsed = cells_parse(data, delimiter=delimiter, width=need, columns=result.columns, key=key, every_column=True)
+    if parsed is None or parsed[1] != starts.size - dropped.size:
         return None
     parts, rows = parsed
+    present = np.ones(starts.size, dtype=bool)
+    present[dropped] = False
+    present = np.flatnonzero(present)
+    first = int(np.searchsorted(present, header_at, side="right"))
+    kept = present[first:]
     frame = pd.DataFrame(
-        {f: column_join(parts.pop(f), size=rows, kept=kept, key=f == key) for f in list(parts)}, copy=False
+        {f: column_join(parts.pop(f), size=rows, kept=slice(first, None), key=f == key) for f in list(parts)},
+        copy=False,
     )
     frame["cells"] = cells[kept]
     frame["suspect"] = suspect[kept]
-    return frame
+    return frame, kept
+
+
+def _spans(starts, ends, cut, cut_at, dropped, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Byte spans left out of the parse: the tails of records cut, and whole dropped records with their line end."""
+    dropped_ends = np.append(starts[1:], size)[dropped] if dropped.size else dropped
+    return np.concatenate([cut_at, starts[dropped]]), np.concatenate([ends[cut], dropped_ends])
 
 
 def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:
@@ -304,17 +436,18 @@ def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:
 
     reader = csv.reader(lines_fed(), delimiter=delimiter, strict=False)
     rows, texts, lines, line = [], [], [], 1
-    for row in reader:
-        text = "".join(captured)
-        captured.clear()
-        for end in ("\r\n", "\n", "\r"):
-            if text.endswith(end):
-                text = text[: -len(end)]
-                break
-        rows.append(row)
-        texts.append(text)
-        lines.append(line)
-        line = reader.line_num + 1
+    with _csv_unbounded():
+        for row in reader:
+            text = "".join(captured)
+            captured.clear()
+            for end in ("\r\n", "\n", "\r"):
+                if text.endswith(end):
+                    text = text[: -len(end)]
+                    break
+            rows.append(row)
+            texts.append(text)
+            lines.append(line)
+            line = reader.line_num + 1
     if texts and _quote_open(texts[-1], delimiter):
         return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "open-quote"))
     header_at = next(i for i, t in enumerate(texts) if t.strip())

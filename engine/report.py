@@ -6,15 +6,18 @@ from datetime import datetime
 
 import pandas as pd
 
-from .codes import ANOMALY_COLUMNS, VALUE_MAX
+from .codes import ANOMALY_COLUMNS, VALUE_MAX, anomalies_empty
 from .run import PipelineResult
 from .schema import FILES
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def anomalies_csv(anomalies: pd.DataFrame) -> bytes:
-    """One row per anomaly, in the frame's order (`pipeline_run` already sorts it)."""
+def anomalies_csv(anomalies: pd.DataFrame | None) -> bytes:
+    """One row per anomaly, in the frame's order (`pipeline_run` already sorts it); the header
+    alone when there is no result (a dataset that stopped before the engine returned)."""
+    if anomalies is None:
+        anomalies = anomalies_empty()
     out = io.StringIO()
     # CRLF as RFC 4180 says; it also makes the writer quote values holding a lone CR
     writer = csv.writer(out, lineterminator="\r\n")
@@ -58,6 +61,9 @@ def summary_dict(
             "rows_rejected": counts.rows_rejected if counts else 0,
             "anomalies": anomalies,
         }
+        omitted = result.omitted.get(file) if result is not None else None
+        if omitted:  # found past the per-code limit: counted here, not listed in anomalies.csv
+            files[file]["anomalies_not_listed"] = dict(omitted)
     return {
         "dataset_id": str(dataset_id),
         "name": name,
@@ -65,6 +71,8 @@ def summary_dict(
         "error": error,
         "files": files,
         "anomalies_total": int(len(result.anomalies)) if result is not None else 0,
+        # true when a limit cut the report (a `limit-exceeded` anomaly says what and why)
+        "partial": bool(result is not None and result.partial),
         "started_at": _iso(started_at),
         "finished_at": _iso(finished_at),
     }

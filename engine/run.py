@@ -1,5 +1,6 @@
 """`pipeline_run`: the spec's stages over the three files, in order, with progress and counts."""
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -8,9 +9,10 @@ import pandas as pd
 
 from .codes import ANOMALY_FRAME_COLUMNS, anomalies_empty
 from .keys import keys_check
+from .limits import Limits, field_size_check, limit_anomalies
 from .memory import memory_release
 from .persisted import near_duplicate_check, unused_check
-from .read import FileState, column_array, file_read
+from .read import FileState, column_array, file_read, file_unreadable
 from .references import references_check, rejected_keys
 from .schema import FILES, SCHEMAS
 from .structure import structure_check
@@ -18,6 +20,7 @@ from .values import records_clean, values_check
 from .vocabularies import Vocabularies
 
 Progress = Callable[[str, int], None]
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,52 +45,90 @@ class PipelineResult:
     error: str | None
     anomalies: pd.DataFrame
     files: dict[str, FileResult]
+    # file -> code -> anomalies found past the per-code limit and not listed
+    omitted: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        """The anomaly report leaves something out: a limit was passed (see `limit-exceeded`)."""
+        return any(self.omitted.values()) or bool(
+            len(self.anomalies) and (self.anomalies["code"] == "limit-exceeded").any()
+        )
 
 
 def pipeline_run(
-    *, files: Mapping[str, bytes], vocabularies: Vocabularies | None = None, progress: Progress | None = None
+    *,
+    files: Mapping[str, bytes],
+    vocabularies: Vocabularies | None = None,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
 ) -> PipelineResult:
+    """Never raises for any input: a file that cannot be read or checked becomes `file-not-csv`."""
     vocabularies = vocabularies or Vocabularies()
+    limits = limits or Limits()
     report = progress or (lambda stage, percent: None)
     states: dict[str, FileState] = {}
     for done, name in enumerate(FILES):
         report("reading", round(100 * done / len(FILES)))
-        states[name] = file_read(name=name, data=bytes(files.get(name) or b""))
+        states[name] = file_read(name=name, data=bytes(files.get(name) or b""), limits=limits)
         memory_release()
     report("reading", 100)
 
     checked = [s for s in states.values() if s.error is None]
     for done, state in enumerate(checked):
         report("checking", round(60 * done / len(checked)))
-        structure_check(state=state)
-        values_check(state=state, vocabularies=vocabularies)
-        keys_check(state=state)
+        try:
+            structure_check(state=state)
+            field_size_check(state=state)
+            values_check(state=state, vocabularies=vocabularies)
+            keys_check(state=state)
+        except Exception as error:  # a case the engine does not know: logged, the file refused, never raised
+            logger.exception("%s could not be checked", state.name)
+            states[state.name] = file_unreadable(state, error)
         memory_release()
     errors = [s.error for s in states.values() if s.error]
     failed = bool(errors)
     if not failed:
-        report("checking", 60)
-        namespaces, datapoints, columns = (states[name] for name in FILES)
-        targets = ("namespaces", "datapoints")
-        references_check(
-            state=columns,
-            known={name: _persisted_keys(states[name]) for name in targets},
-            rejected={name: rejected_keys(states[name]) for name in targets},
-        )
-        memory_release()
-        report("checking", 80)
-        for name, field_name in (("namespaces", "namespace_id"), ("datapoints", "data_point_id")):
-            unused_check(state=states[name], used=_persisted_values(columns, field_name))
-        near_duplicate_check(state=columns)
+        try:
+            _cross_file_check(states, report)
+        except Exception as error:
+            logger.exception("the files could not be checked against each other")
+            failed, errors = True, [f"the files could not be checked against each other ({type(error).__name__})"]
     for state in states.values():  # every anomaly is written: the raw record texts are no longer needed
         state.texts = state.raw = None
     memory_release()
     report("checking", 90)
 
     results = {name: _file_result(states[name], failed=failed, vocabularies=vocabularies) for name in FILES}
+    for state in states.values():
+        state.anomalies.extend(
+            limit_anomalies(
+                name=state.name, notes=state.limit_notes, omitted=state.omitted, limit=limits.anomalies_per_code
+            )
+        )
     anomalies = _anomalies_sorted([frame for name in FILES for frame in states[name].anomalies])
+    omitted = {name: {str(code): n for code, n in states[name].omitted.items()} for name in FILES}
     report("checking", 100)
-    return PipelineResult(failed=failed, error="; ".join(errors) or None, anomalies=anomalies, files=results)
+    return PipelineResult(
+        failed=failed, error="; ".join(errors) or None, anomalies=anomalies, files=results, omitted=omitted
+    )
+
+
+def _cross_file_check(states: dict[str, FileState], report: Progress) -> None:
+    """References, then what is persisted: only when no file failed."""
+    report("checking", 60)
+    namespaces, datapoints, columns = (states[name] for name in FILES)
+    targets = ("namespaces", "datapoints")
+    references_check(
+        state=columns,
+        known={name: _persisted_keys(states[name]) for name in targets},
+        rejected={name: rejected_keys(states[name]) for name in targets},
+    )
+    memory_release()
+    report("checking", 80)
+    for name, field_name in (("namespaces", "namespace_id"), ("datapoints", "data_point_id")):
+        unused_check(state=states[name], used=_persisted_values(columns, field_name))
+    near_duplicate_check(state=columns)
 
 
 def _persisted_keys(state: FileState) -> pd.Index:
@@ -149,4 +190,4 @@ def _anomalies_sorted(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return anomalies.iloc[order].reset_index(drop=True)[list(ANOMALY_FRAME_COLUMNS)]
 
 
-__all__ = ["FileResult", "PipelineResult", "pipeline_run", "SCHEMAS"]
+__all__ = ["FileResult", "Limits", "PipelineResult", "pipeline_run", "SCHEMAS"]

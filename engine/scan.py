@@ -86,21 +86,39 @@ def quotes_regular(arr: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:
     )
 
 
-def cells_scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: set[int]):
-    """Cells per record (delimiters outside quotes + 1), and records where a mapped cell may hold
-    surrounding whitespace: a whitespace-like byte at a cell edge. In blocks of whole records, so
-    the temporaries stay small."""
+def delimiters_count(arr: np.ndarray, start: int, end: int, quotes, delimiter: int, limit: int) -> tuple[int, int]:
+    """Cells of the record at [start, end), and where its cell number `limit` ends (`end` when it
+    has no more): in small blocks, so that a line of ten million delimiters costs no large temporary."""
+    width, cut, block = 1, end, max(_BLOCK >> 3, 1)
+    for low in range(start, end, block):
+        high = min(low + block, end)
+        at = np.flatnonzero(arr[low:high] == delimiter) + low
+        if quotes.size:
+            at = at[(np.searchsorted(quotes, at) & 1) == 0]
+        if cut == end and width + at.size > limit:
+            cut = int(at[limit - width])
+        width += at.size
+    return width, cut
+
+
+def cells_scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: set[int], *, cut_after: int):
+    """Cells per record (delimiters outside quotes + 1), records where a mapped cell may hold
+    surrounding whitespace (a whitespace-like byte at a cell edge), and the records with more than
+    `cut_after` cells with the position where each should be cut. In blocks of whole records, so the
+    temporaries stay small."""
     maybe_space = np.zeros(256, dtype=bool)
     maybe_space[list(WHITESPACE_ASCII)] = True
     maybe_space[128:] = True
     maybe_space[delimiter] = False
     cells = np.ones(starts.size, dtype=np.int32)
+    cut_records, cut_at = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.intp)]
     suspect = np.zeros(starts.size, dtype=bool)
     size = arr.size
     first = 0
     while first < starts.size:
         last = int(np.searchsorted(starts, starts[first] + _BLOCK, side="left"))
-        last = max(last, first + 1)
+        # and a bounded number of records: the per-record temporaries of a file of blank lines stay small
+        last = max(min(last, first + (_BLOCK >> 3)), first + 1)
         # the block's records, with a byte of context each side; positions below are relative to base
         base = max(int(starts[first]) - 1, 0)
         view = arr[base : min(int(ends[last - 1]) + 1, size)]
@@ -109,7 +127,12 @@ def cells_scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: se
             at = at[(np.searchsorted(quotes, at + base) & 1) == 0]
         # delimiters of record r are at[before[r]:before[r + 1]]
         before = np.searchsorted(at, starts[first:last] - base)
-        cells[first:last] += np.diff(before, append=at.size).astype(np.int32)
+        counted = np.diff(before, append=at.size)
+        cells[first:last] += counted.astype(np.int32)
+        over = np.flatnonzero(counted >= cut_after)
+        if over.size:  # the delimiter closing cell number `cut_after`
+            cut_records.append(first + over)
+            cut_at.append(at[before[over] + cut_after - 1] + base)
         # Only delimiters with a whitespace-like byte beside them can end or start a padded cell.
         after = at + 1
         if after.size and after[-1] == view.size:  # the file ends on a delimiter
@@ -133,7 +156,16 @@ def cells_scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: se
         inner = inner[(inner >= 0) & (inner < size)]
         inner = inner[maybe_space[arr[inner]]]
         suspect[np.searchsorted(starts, inner, side="right") - 1] = True
-    return cells, suspect
+    return cells, suspect, (np.concatenate(cut_records), np.concatenate(cut_at))
+
+
+def spans_drop(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytes:
+    """The bytes without the spans [starts, ends) (disjoint), without a Python loop over them."""
+    edges = np.zeros(arr.size + 1, dtype=np.int8)
+    edges[starts] += 1  # starts are distinct, and so are ends: no index repeats within one assignment
+    edges[ends] -= 1
+    inside = np.cumsum(edges[:-1], dtype=np.int8).view(bool)
+    return arr[~inside].tobytes()
 
 
 def _mapped(index: np.ndarray, mapped: set[int]) -> np.ndarray:

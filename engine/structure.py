@@ -29,7 +29,7 @@ def structure_check(*, state: FileState) -> None:
     """Marks blank records as gone; a missing cell is already blank and an extra one was never read."""
     records, width = state.records, state.header_width
     for code, function in CHECKS.items():
-        positions = np.flatnonzero(function(records, header_width=width))
+        positions = state.listed(code, np.flatnonzero(function(records, header_width=width)))
         cells = records["cells"].to_numpy()[positions]
         # few distinct cell counts: one message each
         texts = {c: message(code, cells=c, width=width) for c in set(cells.tolist())}

@@ -6,7 +6,9 @@ from catalog.selectors import (
     column_rows_for_selection,
     columns_for_datapoint,
     datapoints_by_ids,
+    datapoints_for_namespace,
     dataset_search,
+    export_rows_for_namespace,
     namespace_get,
 )
 from engine import SCHEMAS
@@ -22,12 +24,13 @@ def _owner_key(owner: str | None) -> str:
     return f"{owner.replace(' ', '_') if owner else 'unknown'}_namespaces"
 
 
-def _export_tree(*, version: str, rows: list[dict]) -> dict:
+def _export_tree(*, version: str, rows: list[dict], datapoints: dict | None = None) -> dict:
     """Rows of (namespace_id, database, owner, data_point_id) → owner → namespace → database → data points,
-    each level in the order of first appearance."""
-    datapoints = datapoints_by_ids(
-        version=version, data_point_ids=[row["data_point_id"] for row in rows if row.get("data_point_id")]
-    )
+    each level in the order of first appearance. `datapoints` (key → fields) are read here when not given."""
+    if not datapoints:
+        datapoints = datapoints_by_ids(
+            version=version, data_point_ids=[row["data_point_id"] for row in rows if row.get("data_point_id")]
+        )
     tree: dict[str, dict[str, dict[str, dict[str, None]]]] = {}
     for row in rows:
         databases = tree.setdefault(_owner_key(row.get("owner")), {}).setdefault(row["namespace_id"], {})
@@ -58,12 +61,21 @@ def _export_tree(*, version: str, rows: list[dict]) -> dict:
 
 
 def export_build(*, version: str, namespace_id: str, database: str = "", table: str = "", column: str = "") -> dict:
-    """The data points under a browse selection; one top-level `<owner>_namespaces` key per owner."""
-    rows = column_rows_for_selection(
-        version=version, namespace_id=namespace_id, database=database, table=table, column=column
+    """The data points under a browse selection; one top-level `<owner>_namespaces` key per owner.
+
+    A few pages of the browse index whatever the size: a whole namespace reads its export pages;
+    a narrower selection walks its part of the index; a version processed before the export pages
+    existed falls back to one lookup per data point."""
+    rows = None if database else export_rows_for_namespace(version=version, namespace_id=namespace_id)
+    if rows is None:
+        rows = column_rows_for_selection(
+            version=version, namespace_id=namespace_id, database=database, table=table, column=column
+        )
+        rows.sort(key=lambda row: row["line"])  # the order of the columns file
+    datapoints = datapoints_for_namespace(version=version, namespace_id=namespace_id)
+    return _export_tree(
+        version=version, rows=[{**row, "namespace_id": namespace_id} for row in rows], datapoints=datapoints
     )
-    rows.sort(key=lambda row: row["line"])  # the order of the columns file
-    return _export_tree(version=version, rows=[{**row, "namespace_id": namespace_id} for row in rows])
 
 
 # A search export holds at most this many data points (the first ones, in file order).

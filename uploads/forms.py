@@ -9,9 +9,13 @@ from engine import CATALOGUE, FILES, Severity
 ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv")
 # What the file chooser offers; the server still checks the name and the size.
 ACCEPT = ",".join((*ALLOWED_SUFFIXES, "text/csv", "text/plain", "text/tab-separated-values"))
+# Django cuts longer names to 255 characters; a name that long is refused rather than stored cut.
+FILE_NAME_MAX = 200
 
 
 def _validate_upload(upload) -> None:
+    if len(upload.name) > FILE_NAME_MAX:
+        raise forms.ValidationError(f"The file name is too long: at most {FILE_NAME_MAX} characters, please rename it.")
     limit = settings.UPLOAD_MAX_BYTES
     if upload.size > limit:
         raise forms.ValidationError(

@@ -28,7 +28,7 @@ from catalog.persistence import (
     records_persist,
     version_documents_drop,
 )
-from engine import FILES, PipelineResult, Vocabularies, pipeline_run
+from engine import FILES, Limits, PipelineResult, Vocabularies, pipeline_run
 from jobs.services import TransientJobError, job_heartbeat, job_may_retry
 from reports.services import reports_render
 from reports.source import line_index_render
@@ -161,6 +161,7 @@ def engine_run_on(
     return pipeline_run(
         files=uploads,
         vocabularies=Vocabularies.from_settings(settings.DATASET_VOCABULARIES),
+        limits=Limits.from_settings(settings.DATASET_LIMITS),
         progress=(lambda stage, percent: progress(stage, percent / 100)) if progress else None,
     )
 

@@ -4,6 +4,7 @@ The processing job itself is `uploads.processing.version_process`.
 """
 
 import logging
+import os
 
 from django.conf import settings
 from django.core.files import File
@@ -191,3 +192,16 @@ def dataset_delete_give_up(*, object_id: str, reason: str) -> None:
 
 def dataset_delete_finished(*, object_id: str) -> bool:
     return not Dataset.objects.filter(pk=object_id).exists()
+
+
+def storage_ping() -> None:
+    """Raises unless the versions' file storage answers: a HEAD of a fixed key on S3; on local
+    disk, a writable folder."""
+    storage = DatasetVersion._meta.get_field(FILES[0]).storage
+    location = getattr(storage, "location", None)
+    if location is None:
+        storage.exists("health/ping")
+        return
+    os.makedirs(location, exist_ok=True)
+    if not os.access(location, os.W_OK):
+        raise PermissionError(f"the storage folder {location} is not writable")

@@ -52,10 +52,20 @@ def worker(django_db_setup, django_db_blocker, mongo):
 
 @dataclass
 class PageEvents:
-    """What a page did that a test should notice: dialogs (each one dismissed) and script errors."""
+    """What a page did that a test should notice: dialogs (each one dismissed), script errors and
+    Content-Security-Policy violations (every test fails on one, see `page`)."""
 
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+
+
+# Runs before the page's own scripts and outside its policy: reports every violation to the test.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} on ${event.documentURI}`);
+});
+"""
 
 
 @pytest.fixture
@@ -68,16 +78,25 @@ def page(browser, live_server, page_events) -> Page:
     """A fresh browser context (no cookies) at laptop width, with relative URLs on the live server."""
     context = browser.new_context(base_url=live_server.url, viewport=LAPTOP, accept_downloads=True)
     context.set_default_timeout(15_000)
+    context.expose_function("__cspViolation", lambda text: page_events.csp_violations.append(text))
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
 
     def on_dialog(dialog) -> None:
         page_events.dialogs.append(f"{dialog.type}: {dialog.message}")
         dialog.dismiss()
 
+    def on_console(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            page_events.csp_violations.append(message.text)
+
     page.on("dialog", on_dialog)
     page.on("pageerror", lambda error: page_events.errors.append(str(error)))
+    page.on("console", on_console)
     yield page
     context.close()
+    # Every page every test opened passed the policy: no inline script or style, nothing foreign.
+    assert page_events.csp_violations == [], page_events.csp_violations
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
@@ -318,4 +319,47 @@ def test_a_dataset_name_with_markup_is_shown_as_text(page, page_events, worker, 
         expect(page.get_by_text(name, exact=True).first).to_be_visible()
         assert page.locator("main script").count() == 0
     assert page_events.dialogs == []
+    assert page_events.errors == []
+
+
+def test_every_page_passes_the_content_security_policy(page, page_events, sample_dataset):
+    """The `page` fixture fails the test on any violation; this visits the pages no other test opens."""
+    base = f"/datasets/{sample_dataset}"
+    other = get_user_model().objects.create_user(username="staff", password=PASSWORD, is_staff=True)
+    pages = [
+        "/",
+        f"{base}/",
+        f"{base}/delete/",
+        f"{base}/browse/?namespace=N1&database=fund_master",
+        f"{base}/datapoint/?id=DP3",
+        f"{base}/anomalies/?severity=error",
+        f"{base}/search/?q=carbon",
+        f"{base}/versions/1/anomalies/",
+        f"{base}/versions/1/changes/",
+        f"{base}/no-such-page/",
+    ]
+    for path in pages:
+        page.goto(path)
+        page.wait_for_load_state("load")
+    # the progress bar's width comes from the script, not from a style attribute
+    page.goto(f"{base}/")
+    expect(page.locator("#progress-bar")).to_have_attribute("style", re.compile(r"width:\s*100%"))
+
+    # the admin, as staff, and the lockout page after too many wrong passwords
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.get_by_label("User name").fill(other.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("/")
+    page.goto("/admin/uploads/dataset/")
+    page.wait_for_load_state("load")
+    page.context.clear_cookies()
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        page.goto("/accounts/login/")
+        page.get_by_label("User name").fill("steward")
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state("load")
+    expect(page.get_by_role("heading", name="Too many failed logins")).to_be_visible()
     assert page_events.errors == []

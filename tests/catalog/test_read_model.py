@@ -1,8 +1,13 @@
 """The browse index is built from the pipeline's records with pandas; no database involved."""
 
+import json
+
+import bson
+import numpy as np
 import pandas as pd
 import pytest
 
+from catalog import read_model
 from catalog.read_model import PAGE_SIZE, browse_nodes_build, node_id
 from catalog.search_index import search_match, search_rows
 from engine import SCHEMAS, pipeline_run
@@ -89,3 +94,81 @@ def test_long_lists_are_paged():
     nodes = {n["_id"]: n for n in browse_nodes_build(records=records, anomalies=pd.DataFrame())}
     second = nodes[node_id("columns", ["N1", "db", "t"], page=2)]
     assert second["pages"] == 2 and second["total"] == PAGE_SIZE + 5 and len(second["items"]) == 5
+
+
+def _columns_mapped(count: int, *, name: str = "Data point") -> dict[str, pd.DataFrame]:
+    """One namespace, one data point, and one physical column mapped `count` times."""
+    files = {
+        "namespaces": b"namespace_id,namespace_option_name\nN1,n\n",
+        "datapoints": f"data_point_id,data_point_name,data_type\nDP1,{name},string\n".encode(),
+        "columns": (
+            "column_id,namespace_id,dataset_database_name,dataset_table_name,dataset_column_name,data_point_id\n"
+            + "".join(f"C{i},N1,db,t,c,DP1\n" for i in range(count))
+        ).encode(),
+    }
+    result = pipeline_run(files=files)
+    return {file: part.records for file, part in result.files.items()}
+
+
+def test_a_column_mapped_very_often_spills_its_mappings_into_pages_that_fit_mongodb():
+    # given one physical column mapped 30,000 times, each mapping naming a data point of 2,000 characters
+    records = _columns_mapped(30_000, name="x" * 2_000)
+    # when the browse index is built
+    nodes = list(browse_nodes_build(records=records, anomalies=pd.DataFrame()))
+    # then every node stays far below MongoDB's 16 MiB, as BSON
+    assert max(len(bson.encode(node)) for node in nodes) < 14 * 2**20
+    # and the column's item keeps the first mappings, the rest in its own pages, none lost
+    [table] = [n for n in nodes if n["kind"] == "columns"]
+    [item] = table["items"]
+    spilled = [n for n in nodes if n["kind"] == "mappings"]
+    assert item["rows"] == 30_000 and item["more_mappings"] == len(spilled) > 1
+    mappings = item["mappings"] + [m for n in sorted(spilled, key=lambda n: n["page"]) for m in n["items"]]
+    assert [m["column_id"] for m in mappings] == [f"C{i}" for i in range(30_000)]
+
+
+def test_pages_close_early_when_their_items_are_long():
+    items = [{"name": "x" * 1_000_000} for _ in range(10)]
+    sizes = np.array([1_000_000] * 10)
+    nodes = list(read_model._nodes("tables", ["N1"], items, sizes=sizes))
+    assert [len(n["items"]) for n in nodes] == [3, 3, 3, 1] and {n["pages"] for n in nodes} == {4}
+
+
+def test_namespaces_with_long_names_are_paged_within_the_budget():
+    names = "".join(f"N{i},{'n' * 60_000}\n" for i in range(60))
+    files = {
+        "namespaces": f"namespace_id,namespace_option_name\n{names}".encode(),
+        "datapoints": b"data_point_id,data_point_name,data_type\nDP1,d,string\n",
+        "columns": b"column_id,namespace_id,dataset_database_name,dataset_table_name,dataset_column_name\n",
+    }
+    result = pipeline_run(files=files)
+    records = {file: part.records for file, part in result.files.items()}
+    nodes = [n for n in browse_nodes_build(records=records, anomalies=result.anomalies) if n["kind"] == "namespaces"]
+    assert len(nodes) > 1 and sum(len(n["items"]) for n in nodes) == 60
+    assert max(len(bson.encode(node)) for node in nodes) < 14 * 2**20
+
+
+def test_a_namespace_export_with_long_values_is_paged_within_the_budget():
+    # given 1,000 data points named with 10,000 characters each, all mapped in one namespace
+    count, width = 1_000, 10_000
+    files = {
+        "namespaces": b"namespace_id,namespace_option_name\nN1,n\n",
+        "datapoints": (
+            "data_point_id,data_point_name,data_type\n"
+            + "".join(f"DP{i},{chr(97 + i % 26) * width},string\n" for i in range(count))
+        ).encode(),
+        "columns": (
+            "column_id,namespace_id,dataset_database_name,dataset_table_name,dataset_column_name,data_point_id\n"
+            + "".join(f"C{i},N1,db,t,c{i},DP{i}\n" for i in range(count))
+        ).encode(),
+    }
+    result = pipeline_run(files=files)
+    records = {file: part.records for file, part in result.files.items()}
+    # when the browse index is built
+    nodes = [
+        n for n in browse_nodes_build(records=records, anomalies=result.anomalies) if n["kind"] == "export_datapoints"
+    ]
+    # then its export pages close early (500 a page would pass the budget) and lose nothing
+    assert len(nodes) > -(-count // read_model.EXPORT_PAGE_SIZE)
+    assert max(len(bson.encode(node)) for node in nodes) < 14 * 2**20
+    items = [item for node in sorted(nodes, key=lambda n: n["page"]) for item in json.loads(node["payload"])]
+    assert [item["data_point_id"] for item in items] == [f"DP{i}" for i in range(count)]

@@ -79,6 +79,7 @@ def test_summary_dict_shape():
             "columns": {"rows_read": 1, "rows_persisted": 1, "rows_rejected": 0, "anomalies": {}},
         },
         "anomalies_total": 2,
+        "partial": False,
         "started_at": "2025-01-02T03:04:05+00:00",
         "finished_at": "2025-01-02T03:04:06+00:00",
     }
@@ -90,3 +91,7 @@ def test_summary_dict_without_a_result_has_every_file():
     )
     assert set(summary["files"]) == {"namespaces", "datapoints", "columns"}
     assert summary["anomalies_total"] == 0 and summary["error"] == "boom"
+
+
+def test_anomalies_csv_without_a_result_is_the_header():
+    assert anomalies_csv(None) == b"file,line,field,code,severity,value,message\r\n"

@@ -103,7 +103,7 @@ def _chart_rows(base: str, counts: list[dict], filters: dict) -> list[dict]:
 
 @require_GET
 def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     version = version_shown(dataset, number)
     form = AnomalyFilterForm(request.GET)
     filters = form.filters()
@@ -136,7 +136,7 @@ def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) ->
 @require_GET
 def source_lines(request: HttpRequest, dataset_id, file: str, number: int | None = None) -> HttpResponse:
     """The physical lines around one line of a version's upload, the anomaly's cell marked."""
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     version = version_shown(dataset, number)
     if file not in FILES or version is None:
         raise Http404("No such file in a dataset.")
@@ -173,7 +173,7 @@ def source_lines(request: HttpRequest, dataset_id, file: str, number: int | None
 def record(request: HttpRequest, dataset_id, file: str) -> HttpResponse:
     """The page of a persisted record, found by its key; its source line when it was not saved
     (a later error rejected it)."""
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     key = request.GET.get("key", "")
     if file not in FILES or not key:
         raise Http404("No such record.")

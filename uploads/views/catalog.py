@@ -35,7 +35,7 @@ def _breadcrumbs(dataset: Dataset, path: dict[str, str]) -> list[tuple[str, str]
 @require_GET
 def browse(request: HttpRequest, dataset_id) -> HttpResponse:
     """One page per level; the selected path lives in the query string, not in the session."""
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     version = version_with_records(dataset)
     path = {part: request.GET.get(part, "").strip() for part in LEVELS}
     # A deeper part without its parent is meaningless: cut the path at the first gap.
@@ -100,7 +100,7 @@ def browse(request: HttpRequest, dataset_id) -> HttpResponse:
 
 @require_GET
 def datapoint_detail(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     version = version_with_records(dataset)
     data_point_id = request.GET.get("id", "")
     key = version.records_key if version else None
@@ -128,7 +128,7 @@ def _page_param(request: HttpRequest, name: str) -> int:
 
 @require_GET
 def search(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     version = version_with_records(dataset)
     query = request.GET.get("q", "").strip()[:200]
     results = None

@@ -12,7 +12,7 @@ from uploads.views.access import dataset_for_view
 
 @require_GET
 def version_changes(request: HttpRequest, dataset_id, number: int) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     version = get_object_or_404(DatasetVersion.objects.select_related("compared_to"), dataset=dataset, number=number)
     changes = None
     if version.diff_json:

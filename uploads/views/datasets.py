@@ -1,6 +1,5 @@
 """Pages of a dataset and its versions: list and upload, overview, status, new version, retry, delete."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -23,7 +22,7 @@ from uploads.services import (
     version_in_progress,
     version_retry,
 )
-from uploads.views.access import dataset_for_view, may_change, version_shown
+from uploads.views.access import dataset_for_change, dataset_for_view, datasets_visible, may_change, version_shown
 from uploads.views.help import file_guides, upload_limit_mib
 
 WAITING_FOR_BROKER = (
@@ -46,18 +45,10 @@ def _tell_if_waiting(request: HttpRequest, dataset: Dataset, version: DatasetVer
         messages.warning(request, WAITING_FOR_BROKER)
 
 
-def _too_large(request: HttpRequest) -> HttpResponse | None:
-    # Refuse an oversized body before Django spools it all to disk.
-    if int(request.META.get("CONTENT_LENGTH") or 0) > 3 * settings.UPLOAD_MAX_BYTES + 1_048_576:
-        return render(request, "uploads/too_large.html", {"limit": settings.UPLOAD_MAX_BYTES}, status=413)
-    return None
-
-
 @require_http_methods(["GET", "POST"])
 def dataset_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        if refused := _too_large(request):
-            return refused
+        # Oversized and anonymous bodies never get here (RequestBodyGuardMiddleware).
         form = DatasetUploadForm(request.POST, request.FILES)
         if form.is_valid():
             version = dataset_create(name=form.cleaned_data["name"], owner=request.user, files=form.files_by_name())
@@ -66,7 +57,7 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
             return redirect("uploads:dataset_detail", dataset_id=version.dataset_id)
     else:
         form = DatasetUploadForm()
-    datasets = Dataset.objects.select_related("owner", "current_version").prefetch_related("versions")
+    datasets = datasets_visible(user=request.user).prefetch_related("versions")
     page = Paginator(datasets, 25).get_page(request.GET.get("page"))
     rows = []
     for dataset in page:
@@ -109,13 +100,13 @@ def _detail(request: HttpRequest, dataset: Dataset, version_form: VersionUploadF
 
 @require_GET
 def dataset_detail(request: HttpRequest, dataset_id) -> HttpResponse:
-    return _detail(request, dataset_for_view(dataset_id), VersionUploadForm())
+    return _detail(request, dataset_for_view(request, dataset_id), VersionUploadForm())
 
 
 @require_GET
 def dataset_status(request: HttpRequest, dataset_id) -> JsonResponse:
     """The latest version's progress, and which version the pages show."""
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     latest = dataset.versions.first()
     if latest is None:
         raise Http404
@@ -133,11 +124,8 @@ def dataset_status(request: HttpRequest, dataset_id) -> JsonResponse:
 
 @require_POST
 def version_create_view(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
-    if not may_change(request, dataset) or dataset.deleting:
-        raise Http404
-    if refused := _too_large(request):
-        return refused
+    # Oversized and anonymous bodies never get here (RequestBodyGuardMiddleware).
+    dataset = dataset_for_change(request, dataset_id)
     form = VersionUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -152,9 +140,9 @@ def version_create_view(request: HttpRequest, dataset_id) -> HttpResponse:
 
 
 def _version_to_change(request: HttpRequest, dataset_id, number: int) -> DatasetVersion:
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_change(request, dataset_id)
     version = get_object_or_404(DatasetVersion, dataset=dataset, number=number)
-    if not may_change(request, dataset) or dataset.deleting or not version.is_finished:
+    if not version.is_finished:
         raise Http404
     return version
 
@@ -186,8 +174,8 @@ def version_delete_view(request: HttpRequest, dataset_id, number: int) -> HttpRe
 
 @require_http_methods(["GET", "POST"])
 def dataset_delete_view(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = dataset_for_view(dataset_id)
-    if not may_change(request, dataset) or dataset.deleting or version_in_progress(dataset=dataset):
+    dataset = dataset_for_change(request, dataset_id)
+    if version_in_progress(dataset=dataset):
         raise Http404
     if request.method == "POST":
         dataset_delete_request(dataset=dataset)

@@ -42,7 +42,7 @@ def _with_bom(handle) -> Iterator[bytes]:
 def report_download(request: HttpRequest, dataset_id, report: str, number: int | None = None) -> HttpResponse:
     """One of the version's report files (the shown version unless a number is asked for), named
     after the dataset; anomalies.csv (stored as the spec says) gets a byte-order mark for spreadsheets."""
-    dataset = dataset_for_view(dataset_id)
+    dataset = dataset_for_view(request, dataset_id)
     version = version_shown(dataset, number)
     field = getattr(version, report) if version is not None else None
     if not field:
@@ -66,8 +66,8 @@ def _json_attachment(content: dict, filename: str) -> HttpResponse:
     return response
 
 
-def _records_key(dataset_id) -> str:
-    version = version_shown(dataset_for_view(dataset_id))
+def _records_key(request: HttpRequest, dataset_id) -> str:
+    version = version_shown(dataset_for_view(request, dataset_id))
     if version is None or not version.records_kept:
         raise Http404("No version of this dataset is published yet.")
     return version.records_key
@@ -79,7 +79,7 @@ def export_json_download(request: HttpRequest, dataset_id) -> HttpResponse:
     namespace_id = request.GET.get("namespace", "").strip()
     if not namespace_id:
         return JsonResponse({"error": "Choose a namespace to export (the `namespace` parameter)."}, status=400)
-    key = _records_key(dataset_id)
+    key = _records_key(request, dataset_id)
     export = export_build(version=key, namespace_id=namespace_id, **selection)
     return _json_attachment(export, export_filename(namespace_id, *selection.values()))
 
@@ -89,6 +89,6 @@ def search_export_json_download(request: HttpRequest, dataset_id) -> HttpRespons
     query = request.GET.get("q", "").strip()
     if not query:
         return JsonResponse({"error": "Search for something first (the `q` parameter)."}, status=400)
-    key = _records_key(dataset_id)
+    key = _records_key(request, dataset_id)
     export = export_build_for_search(version=key, query=query)
     return _json_attachment(export, export_filename("search", query))

@@ -4,8 +4,10 @@
 with a one-line comment, in `.env.example`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
+import botocore.config
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -39,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "storages",
+    "axes",
     "catalog",
     "reports",
     "jobs",
@@ -50,11 +53,26 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before CSRF (whose process_view reads request.POST, spooling uploads to temporary files):
+    # refuses anonymous and oversized bodies from the headers alone. It needs request.user, hence
+    # AuthenticationMiddleware above it (which reads only the session).
+    "zemoga_datasets.middleware.RequestBodyGuardMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Outages (MongoDB, Redis, storage, the database) answer a short 503 page, not a 500.
+    "zemoga_datasets.middleware.ServiceUnavailableMiddleware",
+    # Last, as django-axes asks: it answers the lockout page for a throttled login.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username+address is refused before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "zemoga_datasets.urls"
@@ -105,6 +123,11 @@ MEDIA_ROOT = BASE_DIR / env.str("MEDIA_DIR", default="var/media")
 # Empty: the local FerretDB that `make services` starts on FERRETDB_PORT.
 MONGODB_URI = env.str("MONGODB_URI", default=f"mongodb://127.0.0.1:{env.int('FERRETDB_PORT', default=27017)}/")
 MONGODB_NAME = env.str("MONGODB_NAME", default="zemoga_datasets")
+# How long the web process and the worker wait to find or connect to MongoDB before giving up.
+MONGODB_SERVER_SELECTION_TIMEOUT_MS = env.int("MONGODB_SERVER_SELECTION_TIMEOUT_MS", default=2_000)
+MONGODB_CONNECT_TIMEOUT_MS = env.int("MONGODB_CONNECT_TIMEOUT_MS", default=2_000)
+# Each MongoDB operation of the web process (not the worker's): past it the page answers 503.
+MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=10_000)
 
 # --- Celery -----------------------------------------------------------------------------
 # Empty: the local Redis that `make services` starts on REDIS_PORT.
@@ -112,8 +135,14 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"redis://127.0.0.1:{en
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_IGNORE_RESULT = True  # the jobs' state lives in the database, not in results
+# Nothing reads task results (the jobs' state lives in the database); storing none also spares each
+# queueing a subscription to the result backend, which retries 20 s before failing with Redis down.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis down: queueing from a page gives up within a few seconds (the page answers 503).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=2.0)
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 # A message is acknowledged when its task ends, and given back if the worker process dies; the
 # job's lease (the `jobs` app) makes sure a message delivered twice never runs the job twice.
 CELERY_TASK_ACKS_LATE = True
@@ -163,6 +192,12 @@ if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Short connects and few retries, so a page over an unreachable bucket answers 503 promptly.
+AWS_S3_CLIENT_CONFIG = botocore.config.Config(
+    connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT_SECONDS", default=2.0),
+    read_timeout=env.float("AWS_S3_READ_TIMEOUT_SECONDS", default=30.0),
+    retries={"total_max_attempts": 2, "mode": "standard"},
+)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -170,6 +205,11 @@ STORAGES = {
 
 # --- Uploads ----------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
+# The largest request body accepted from a logged-in user: three files and the form around them.
+# A reverse proxy in front should refuse larger bodies too (nginx: client_max_body_size).
+UPLOAD_REQUEST_MAX_BYTES = 3 * UPLOAD_MAX_BYTES + 1024 * 1024
+# The largest body accepted from an anonymous visitor (only the login forms accept one).
+ANONYMOUS_REQUEST_MAX_BYTES = 64 * 1024
 # Files above this go to a temporary file instead of memory while the request is read.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -182,15 +222,57 @@ VERSIONS_KEEP_RECORDS = env.int("VERSIONS_KEEP_RECORDS", default=3)
 # --- Vocabularies of the spec (overridable here, as the spec allows) ----------------------
 DATASET_VOCABULARIES: dict = {}
 
+# --- Bounds on the work one uploaded file may cost (docs/pipeline.md, "Limits") -----------
+# Empty: the engine's defaults (engine/limits.py), written in .env.example and the README.
+DATASET_LIMITS: dict = {
+    "header_columns": env.int("DATASET_MAX_HEADER_COLUMNS", default=None),
+    "line_cells": env.int("DATASET_MAX_LINE_CELLS", default=None),
+    "field_chars": env.int("DATASET_MAX_FIELD_CHARS", default=None),
+    "anomalies_per_code": env.int("DATASET_MAX_ANOMALIES_PER_CODE", default=None),
+}
+
 # --- Security (production.py adds HTTPS) ------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Scripts, styles and images from this site only: no inline script, no inline style, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Login throttling (django-axes) -------------------------------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one user name from one address, that pair is
+# locked out for AXES_COOLOFF_MINUTES (a correct password is refused meanwhile).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15.0))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind a reverse proxy, how many proxies append to X-Forwarded-For; 0 trusts only the socket's
+# address (a client could otherwise pick its own address and dodge the lockout).
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs every successful login at INFO; its warnings (failures, lockouts) stay.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -1,0 +1,51 @@
+"""/healthz and /readyz: without login, JSON, and 503 with the failing check named when a service is down."""
+
+import pytest
+
+from catalog.mongo import mongo_disconnect
+from tests.conftest import _free_port
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
+
+
+def test_healthz_answers_without_login(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200 and response.json() == {"ok": True}
+
+
+def test_readyz_checks_every_service_without_login(client):
+    response = client.get("/readyz")
+
+    report = response.json()
+    assert response.status_code == 200, report
+    assert report["ready"] is True
+    assert set(report["checks"]) == {"database", "mongodb", "redis", "storage"}
+    assert all(check["ok"] for check in report["checks"].values())
+
+
+@pytest.fixture
+def mongodb_down(settings):
+    settings.MONGODB_URI = f"mongodb://127.0.0.1:{_free_port()}/"
+    mongo_disconnect()
+    yield
+    mongo_disconnect()
+
+
+def test_readyz_fails_with_mongodb_down(client, mongodb_down):
+    response = client.get("/readyz")
+
+    report = response.json()
+    assert response.status_code == 503 and report["ready"] is False
+    assert report["checks"]["mongodb"]["ok"] is False and report["checks"]["mongodb"]["error"]
+    assert report["checks"]["redis"]["ok"] and report["checks"]["database"]["ok"]
+
+
+def test_readyz_fails_with_redis_down(client, settings):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{_free_port()}/0"
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["redis"]["ok"] is False
+    assert response.json()["checks"]["mongodb"]["ok"] is True
