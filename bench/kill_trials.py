@@ -173,7 +173,8 @@ def main() -> None:
             moment = rng.uniform(0.02, 0.98) * duration
             time.sleep(max(0.0, began + moment - time.monotonic()))
             whole = trial % 2 == 1
-            stage = DatasetVersion.objects.get(pk=version_id).stage
+            at_kill = DatasetVersion.objects.get(pk=version_id)
+            stage = at_kill.stage if not at_kill.is_finished else "already finished: the kill hit an idle worker"
             if whole:
                 worker.kill()
                 worker = Celery("worker", trial_env, worker_log)
