@@ -5,7 +5,6 @@ A zip of CSV files: one per file of the dataset (its records, one column per spe
 `anomalies.csv` (the engine's frame, `key` included) and `version.json` (status and counts).
 """
 
-import csv
 import io
 import json
 import zipfile
@@ -17,14 +16,12 @@ import pandas as pd
 from engine import FILES, SCHEMAS, FileResult, PipelineResult
 from engine.codes import ANOMALY_FRAME_COLUMNS
 
-from .diff import BOOLEAN_WORDS, field_texts
+from .diff import BOOLEAN_WORDS, csv_text, field_texts
 
 FORMAT = 1
 # Stored as a boolean, says the spec; written as BOOLEAN_WORDS
 BOOLEAN_FIELDS = frozenset({"is_derived"})
 BOOLEANS = {word: value for value, word in BOOLEAN_WORDS.items()}
-# CRLF: the writer then quotes a value holding a lone CR, which the reader would take for a line end
-LINE_END = "\r\n"
 FILE_COUNTS = tuple(field.name for field in fields(FileResult) if field.name not in ("name", "records"))
 
 
@@ -38,11 +35,11 @@ def version_snapshot(result: PipelineResult) -> bytes:
                 field: field_texts(records[field].to_numpy(dtype=object), file=name, field=field)
                 for field in SCHEMAS[name].fields
             }
-            archive.writestr(f"{name}.csv", _csv_text({**columns, "line": records["line"].to_numpy()}))
+            archive.writestr(f"{name}.csv", csv_text({**columns, "line": records["line"].to_numpy()}))
         anomalies = result.anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS))
         columns = {column: anomalies[column].to_numpy(dtype=object) for column in ANOMALY_FRAME_COLUMNS}
         columns["line"] = anomalies["line"].astype(object).where(anomalies["line"].notna(), None).to_numpy()
-        archive.writestr("anomalies.csv", _csv_text(columns))
+        archive.writestr("anomalies.csv", csv_text(columns))
         version = {
             "format": FORMAT,
             "failed": result.failed,
@@ -52,15 +49,6 @@ def version_snapshot(result: PipelineResult) -> bytes:
             },
         }
         archive.writestr("version.json", json.dumps(version))
-    return out.getvalue()
-
-
-def _csv_text(columns: dict[str, np.ndarray]) -> str:
-    # the csv module straight from the column arrays: a quarter faster than DataFrame.to_csv; None is ""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator=LINE_END)
-    writer.writerow(columns)
-    writer.writerows(zip(*columns.values()))
     return out.getvalue()
 
 
