@@ -81,6 +81,4 @@ def limit_anomalies(*, name: str, notes: list[str], omitted: Mapping[Code, int],
         message(Code.LIMIT_EXCEEDED, "not-listed", code=code, count=f"{count:,}", limit=f"{limit:,}")
         for code, count in omitted.items()
     ]
-    return [
-        anomaly_frame(file=name, code=Code.LIMIT_EXCEEDED, lines=[None], values="", message=text) for text in texts
-    ]
+    return [anomaly_frame(file=name, code=Code.LIMIT_EXCEEDED, lines=[None], values="", message=text) for text in texts]

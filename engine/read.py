@@ -219,13 +219,18 @@ def _read(result: FileState, data: bytes) -> FileState:
     if read_end < cut:
         result.limit_notes.append(
             message(
-                Code.LIMIT_EXCEEDED, "header-bytes", size=f"{header_end - header_start:,}", read=f"{_HEADER_BYTES_READ:,}"
+                Code.LIMIT_EXCEEDED,
+                "header-bytes",
+                size=f"{header_end - header_start:,}",
+                read=f"{_HEADER_BYTES_READ:,}",
             )
         )
     # no field name is long: a header cell of megabytes is kept only as far as a report quotes it
     result.header = [cell[:_HEADER_CELL_KEPT] for cell in result.header]
     if width > limit:
-        result.limit_notes.append(message(Code.LIMIT_EXCEEDED, "header-columns", width=f"{width:,}", limit=f"{limit:,}"))
+        result.limit_notes.append(
+            message(Code.LIMIT_EXCEEDED, "header-columns", width=f"{width:,}", limit=f"{limit:,}")
+        )
     _header_map(result, line=int(lines[header_at]))
     result.header_width = width
     blank = blank_records(text, arr, starts, ends, delimiter)

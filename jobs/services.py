@@ -380,7 +380,12 @@ def jobs_sweep() -> dict[str, int]:
     outcomes: dict[str, int] = {}
     for lease in JobLease.objects.filter(state=LeaseState.RUNNING):
         if lease.expires_at is None or lease.expires_at <= now or _owner_gone(lease):
-            result = _lease_recover(lease, now)
+            try:
+                result = _lease_recover(lease, now)
+            except Exception:
+                # One job that cannot be recovered (e.g. a kind no longer registered) must not stop the others.
+                logger.exception("%s %s could not be recovered", lease.kind, lease.object_id)
+                continue
             if result:
                 logger.warning("%s %s (owner %s): %s", lease.kind, lease.object_id, lease.owner, result)
                 outcomes[result] = outcomes.get(result, 0) + 1

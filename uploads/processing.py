@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 
 from catalog.persistence import (
     anomalies_persist,
@@ -108,14 +108,25 @@ def _sources_with_dialects(version: DatasetVersion, result: PipelineResult) -> d
     return {file: {**(version.sources or {}).get(file, {}), **part.dialect} for file, part in result.files.items()}
 
 
+def _late_writes(exc: Exception) -> bool:
+    """Duplicate keys in collections this run dropped first: writes that a killed run had sent and
+    the server finished after the drop (seen with a pool process killed mid-insert)."""
+    if isinstance(exc, DuplicateKeyError):
+        return True
+    errors = exc.details.get("writeErrors") if isinstance(exc, BulkWriteError) else None
+    return bool(errors) and all(error.get("code") == 11000 for error in errors)
+
+
 def _transient(exc: Exception) -> bool:
-    """MongoDB or storage unreachable: another run later may well succeed."""
-    return isinstance(exc, (ConnectionFailure, StorageConnectionError, HTTPClientError))
+    """MongoDB or storage unreachable, or late writes of a stopped run: another run later may well succeed."""
+    return isinstance(exc, (ConnectionFailure, StorageConnectionError, HTTPClientError)) or _late_writes(exc)
 
 
 def _readable(exc: Exception) -> str:
     if isinstance(exc, ConnectionFailure):
         return "MongoDB could not be reached"
+    if _late_writes(exc):
+        return "MongoDB was still finishing writes of a stopped run"
     if isinstance(exc, (StorageConnectionError, HTTPClientError)):
         return "the file storage could not be reached"
     if isinstance(exc, SoftTimeLimitExceeded):

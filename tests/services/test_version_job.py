@@ -5,7 +5,7 @@ worker, beat, Redis and FerretDB faults are in `tests/e2e/test_faults.py`."""
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, BulkWriteError
 
 from catalog.persistence import version_document_counts
 from jobs.models import JobLease, JobRun, OutboxMessage
@@ -50,6 +50,21 @@ def _mongodb_down(monkeypatch) -> None:
         raise AutoReconnect("127.0.0.1:27018: [Errno 111] Connection refused")
 
     monkeypatch.setattr(processing, "records_persist", unreachable)
+
+
+def test_late_writes_of_a_killed_run_are_retried_not_failed(
+    sample_files, broker, monkeypatch, django_capture_on_commit_callbacks
+):
+    version = _queued(sample_files, django_capture_on_commit_callbacks)
+
+    def late_writes(**kwargs):
+        raise BulkWriteError({"writeErrors": [{"index": 0, "code": 11000, "errmsg": "E11000 duplicate key error"}]})
+
+    monkeypatch.setattr(processing, "records_persist", late_writes)
+
+    assert version_process_task.apply(args=[str(version.pk)]).get() == "retrying"
+    note = JobLease.objects.get(kind=VERSION_JOB, object_id=str(version.pk)).note
+    assert note.startswith("Processing stopped: MongoDB was still finishing writes of a stopped run.")
 
 
 def _due_now() -> None:

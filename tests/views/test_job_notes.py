@@ -1,0 +1,68 @@
+"""The dataset page and status.json say what the jobs app did that the user did not ask for."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from jobs.models import JobLease, LeaseState, OutboxMessage
+from tests.factories import VersionFactory, published_dataset
+from uploads.services import DELETE_JOB, VERSION_JOB
+
+pytestmark = pytest.mark.django_db
+
+RESTARTED = "The worker stopped during processing; processing restarted automatically (attempt 2 of 4)."
+
+
+@pytest.fixture
+def steward(client):
+    user = get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
+    client.force_login(user)
+    return user
+
+
+def _lease(kind: str, object_id, note: str = "", state: str = LeaseState.QUEUED) -> JobLease:
+    return JobLease.objects.create(
+        kind=kind, object_id=str(object_id), state=state, note=note, available_at=timezone.now(), attempts=1
+    )
+
+
+def test_a_restarted_version_says_so_on_the_page_and_in_status_json(client, steward):
+    dataset = published_dataset(dataset__owner=steward, created_by=steward)
+    version = VersionFactory(dataset=dataset, number=2, status="processing", created_by=steward)
+    _lease(VERSION_JOB, version.pk, RESTARTED, LeaseState.RUNNING)
+
+    page = client.get(f"/datasets/{dataset.pk}/").content.decode()
+    status = client.get(f"/datasets/{dataset.pk}/status.json").json()
+
+    assert RESTARTED in page and '<p id="broker-note" class="muted" hidden>' in page
+    assert status["note"] == RESTARTED and status["waiting_for_broker"] is False
+
+
+def test_a_job_the_broker_has_not_taken_yet_is_shown_waiting(client, steward):
+    dataset = published_dataset(dataset__owner=steward, created_by=steward)
+    version = VersionFactory(dataset=dataset, number=2, status="queued", created_by=steward)
+    lease = _lease(VERSION_JOB, version.pk)
+    OutboxMessage.objects.create(
+        lease=lease,
+        task_name="uploads.tasks.version_process_task",
+        args=[str(version.pk)],
+        available_at=timezone.now(),
+        send_attempts=1,
+        last_error="Connection refused",
+    )
+
+    page = client.get(f"/datasets/{dataset.pk}/").content.decode()
+    status = client.get(f"/datasets/{dataset.pk}/status.json").json()
+
+    assert '<p id="broker-note" class="muted" >The job queue cannot be reached right now' in page
+    assert status["waiting_for_broker"] is True and status["note"] is None
+
+
+def test_a_dataset_being_deleted_shows_its_delete_job(client, steward):
+    dataset = published_dataset(dataset__owner=steward, created_by=steward)
+    dataset.deleting = True
+    dataset.save()
+    note = "The worker stopped during deleting; deleting restarted automatically (attempt 2 of 4)."
+    _lease(DELETE_JOB, dataset.pk, note)
+
+    assert note in client.get(f"/datasets/{dataset.pk}/").content.decode()
