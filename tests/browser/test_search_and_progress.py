@@ -83,11 +83,11 @@ def test_progress_shows_the_queue_and_the_list_refreshes_itself(page, page_event
         upload(page, "First", sample_files())
         upload(page, "Second", sample_files())
         # the second waits behind the first, and says so in words
-        expect(page.locator("#detail-text")).to_have_text("Waiting in the queue: 1 dataset ahead.")
+        expect(page.locator("#detail-text")).to_have_text("Waiting in the queue: 1 upload ahead.")
         expect(page.get_by_role("progressbar")).to_be_visible()
         page.goto("/")
         second = page.locator("main table tbody tr", has=page.get_by_role("link", name="Second", exact=True))
-        expect(second).to_contain_text("Waiting in the queue: 1 dataset ahead")
+        expect(second).to_contain_text("Waiting in the queue: 1 upload ahead")
         screenshot("list-queued")
     finally:
         worker.process.send_signal(signal.SIGCONT)

@@ -38,7 +38,7 @@ def test_a_new_version_is_shown_only_once_done_and_a_failed_one_never(page, page
     try:
         upload_version(page, {"columns": _columns_v2()})
         expect(page.get_by_role("status")).to_contain_text("Version 2 was uploaded")
-        expect(page.locator("#status-text")).to_have_text("queued")
+        expect(page.locator("#status-text")).to_have_text("Queued")
         row = page.locator('#versions-table tr[data-version="2"]')
         expect(row).to_contain_text("columns")
         expect(row).to_contain_text("namespaces (same)")
