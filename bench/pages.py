@@ -46,10 +46,12 @@ def main() -> None:
     table = selectors.tables_for_database(dataset_id=dataset, namespace_id=namespace, database=database).items[0][
         "name"
     ]
-    column_item = selectors.columns_for_table(
+    column_items = selectors.columns_for_table(
         dataset_id=dataset, namespace_id=namespace, database=database, table=table
-    ).items[0]
-    data_point = next(m["data_point_id"] for m in column_item["mappings"] if m["data_point_id"])
+    ).items
+    column_item = column_items[0]
+    # Some columns map to no data point (an anomaly); take the first mapping that has one.
+    data_point = next(m["data_point_id"] for item in column_items for m in item["mappings"] if m["data_point_id"])
     path = {"namespace": namespace, "database": database, "table": table}
     pages = {
         "datasets list": ("/", {}),
