@@ -97,14 +97,15 @@ start() {
   if [ ! -x var/bin/ferretdb-dev ]; then
     echo "var/bin/ferretdb-dev is missing: run 'make install' first." >&2; exit 1
   fi
+  if ! running "$run_dir/ferretdb.pid" && port_open "$ferret_port"; then
+    echo "Port $ferret_port is taken by another program; set FERRETDB_PORT." >&2; exit 1
+  fi
   local storage=(-data "$var/ferretdb")
   if [ "$handler" = postgresql ]; then
     start_postgres
     storage=(-postgresql-url "postgres://postgres@127.0.0.1:$postgres_port/ferretdb")
   fi
   if running "$run_dir/ferretdb.pid"; then :
-  elif port_open "$ferret_port"; then
-    echo "Port $ferret_port is taken by another program; set FERRETDB_PORT." >&2; exit 1
   else
     nohup var/bin/ferretdb-dev -listen "127.0.0.1:$ferret_port" -handler "$handler" "${storage[@]}" \
       >>"$log_dir/ferretdb.log" 2>&1 </dev/null &
