@@ -43,7 +43,7 @@ def page_timings(*, dataset_id: str, repeat: int = 5, extra: dict | None = None)
         version=key, namespace_id=namespace, database=database, table=table
     ).items
     column_item = column_items[0]
-    # the first data point mapped in this table (its first column may map none)
+    # Some columns map to no data point (an anomaly); take the first mapping that has one.
     data_point = next(m["data_point_id"] for item in column_items for m in item["mappings"] if m["data_point_id"])
     path = {"namespace": namespace, "database": database, "table": table}
     pages = {
