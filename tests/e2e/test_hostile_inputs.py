@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.documents import ALL_DOCUMENTS
+from catalog.persistence import dataset_documents_delete
 from groundtruth.hostile import hostile_shapes
 from tests.conftest import SAMPLE_DIR, storage_environment
 from uploads.models import Dataset
@@ -161,3 +162,11 @@ def test_hostile_inputs_end_in_reports_without_tracebacks(client, start_worker):
     worker.stop()
     log = worker.log_path.read_text(errors="replace")
     assert "Traceback" not in log, log[log.find("Traceback") - 2000 : log.find("Traceback") + 3000]
+
+
+@pytest.fixture(autouse=True)
+def _documents_removed():
+    """The session's FerretDB scans whole collections: later tests must not wait behind these datasets."""
+    yield
+    for dataset_id in Dataset.objects.values_list("pk", flat=True):
+        dataset_documents_delete(dataset_id=str(dataset_id))
