@@ -2,8 +2,9 @@
 # `make bench`: the pipeline without a database, then with FerretDB, then the pages' timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SERVICES_PROFILE=test TEST_FERRETDB_PORT=${BENCH_FERRETDB_PORT:-27019} TEST_REDIS_PORT=${BENCH_REDIS_PORT:-6381}
-devservices/services.sh status || rm -rf "var/test/services-$TEST_FERRETDB_PORT" var/bench var/bench.sqlite3
+export SERVICES_PROFILE=test TEST_FERRETDB_PORT=${BENCH_FERRETDB_PORT:-27019} TEST_REDIS_PORT=${BENCH_REDIS_PORT:-6381} \
+  TEST_POSTGRES_PORT=${BENCH_POSTGRES_PORT:-5437}
+devservices/services.sh status || { devservices/services.sh stop; rm -rf "var/test/services-$TEST_FERRETDB_PORT" var/bench var/bench.sqlite3; }
 service_env=$(devservices/services.sh start)
 eval "$(sed 's/^/export /' <<<"$service_env")"
 trap 'devservices/services.sh stop' EXIT

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts or stops the local services: FerretDB (MongoDB wire protocol, SQLite storage) and Redis.
+# Starts or stops the local services: FerretDB (MongoDB wire protocol) and Redis, plus Debian's
+# PostgreSQL when FerretDB stores its data there (FERRETDB_HANDLER=postgresql; sqlite: files).
 #   devservices/services.sh start   # idempotent; prints MONGODB_URI=... and CELERY_BROKER_URL=...
 #   devservices/services.sh stop
 # SERVICES_PROFILE=test uses other ports and data folders, so tests never touch a running app.
@@ -10,14 +11,23 @@ ROOT=$(pwd)
 from_env_file() { sed -n "s/^$1=//p" .env 2>/dev/null | tail -n 1; }
 FERRETDB_PORT=${FERRETDB_PORT:-$(from_env_file FERRETDB_PORT)}
 REDIS_PORT=${REDIS_PORT:-$(from_env_file REDIS_PORT)}
+POSTGRES_PORT=${POSTGRES_PORT:-$(from_env_file POSTGRES_PORT)}
+handler=${FERRETDB_HANDLER:-$(from_env_file FERRETDB_HANDLER)}
+handler=${handler:-sqlite}
+case "$handler" in
+  sqlite | postgresql) ;;
+  *) echo "FERRETDB_HANDLER must be sqlite or postgresql, not '$handler'." >&2; exit 2 ;;
+esac
 
 profile=${SERVICES_PROFILE:-dev}
 if [ "$profile" = test ]; then
   ferret_port=${TEST_FERRETDB_PORT:-27018}; redis_port=${TEST_REDIS_PORT:-6380}; var="$ROOT/var/test/services-$ferret_port"
+  postgres_port=${TEST_POSTGRES_PORT:-5435}
 else
   ferret_port=${FERRETDB_PORT:-27017}; redis_port=${REDIS_PORT:-6379}; var="$ROOT/var"
+  postgres_port=${POSTGRES_PORT:-5434}
 fi
-run_dir="$var/run"; log_dir="$var/log"
+run_dir="$var/run"; log_dir="$var/log"; pgdata="$var/postgresql"
 mkdir -p "$run_dir" "$log_dir" "$var/ferretdb" "$var/redis"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -39,15 +49,65 @@ ensure_redis() {
   command -v redis-server >/dev/null 2>&1 || devservices/apt-install.sh redis-server
 }
 
+# Debian installs PostgreSQL's server programs under /usr/lib/postgresql/<version>/bin.
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+# PostgreSQL refuses to run as root: as root, its commands run as the `postgres` user that
+# Debian's package creates (owner of the data folder); otherwise as the current user.
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# A cluster of its own under var/, reachable on 127.0.0.1 only, without password (like Redis).
+start_postgres() {
+  [ -n "$(pg_bin)" ] || devservices/apt-install.sh postgresql
+  local bin; bin=$(pg_bin)
+  if [ ! -s "$pgdata/PG_VERSION" ]; then
+    mkdir -p "$pgdata"
+    [ "$(id -u)" = 0 ] && chown postgres: "$pgdata"
+    as_postgres "$bin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --locale=C >>"$log_dir/postgresql-init.log" 2>&1 ||
+      { echo "initdb failed; see $log_dir/postgresql-init.log" >&2; exit 1; }
+  fi
+  if as_postgres "$bin/pg_ctl" status -D "$pgdata" >/dev/null 2>&1; then :
+  elif port_open "$postgres_port"; then
+    echo "Port $postgres_port is taken by another program; set POSTGRES_PORT." >&2; exit 1
+  else
+    touch "$log_dir/postgresql.log"
+    [ "$(id -u)" = 0 ] && chown postgres: "$log_dir/postgresql.log"
+    # Custom plans: FerretDB's statements name the field as a parameter, and only a plan made for
+    # the actual field name can use the GIN index on that field.
+    as_postgres "$bin/pg_ctl" start -D "$pgdata" -l "$log_dir/postgresql.log" -w -t 60 \
+      -o "-p $postgres_port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c plan_cache_mode=force_custom_plan" \
+      >/dev/null || { echo "PostgreSQL did not start; its log says:" >&2; tail -n 20 "$log_dir/postgresql.log" >&2; exit 1; }
+  fi
+  local psql=("$bin/psql" -h 127.0.0.1 -p "$postgres_port" -U postgres -d postgres -qtA)
+  if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'")" ]; then
+    "${psql[@]}" -c "CREATE DATABASE ferretdb" >/dev/null
+  fi
+}
+
+stop_postgres() {
+  local bin; bin=$(pg_bin)
+  if [ -n "$bin" ] && [ -s "$pgdata/PG_VERSION" ] && as_postgres "$bin/pg_ctl" status -D "$pgdata" >/dev/null 2>&1; then
+    as_postgres "$bin/pg_ctl" stop -D "$pgdata" -m fast -w >/dev/null
+  fi
+}
+
 start() {
   if [ ! -x var/bin/ferretdb-dev ]; then
     echo "var/bin/ferretdb-dev is missing: run 'make install' first." >&2; exit 1
   fi
-  if running "$run_dir/ferretdb.pid"; then :
-  elif port_open "$ferret_port"; then
+  if ! running "$run_dir/ferretdb.pid" && port_open "$ferret_port"; then
     echo "Port $ferret_port is taken by another program; set FERRETDB_PORT." >&2; exit 1
+  fi
+  local storage=(-data "$var/ferretdb")
+  if [ "$handler" = postgresql ]; then
+    start_postgres
+    storage=(-postgresql-url "postgres://postgres@127.0.0.1:$postgres_port/ferretdb")
+  fi
+  if running "$run_dir/ferretdb.pid"; then :
   else
-    nohup var/bin/ferretdb-dev -listen "127.0.0.1:$ferret_port" -data "$var/ferretdb" \
+    nohup var/bin/ferretdb-dev -listen "127.0.0.1:$ferret_port" -handler "$handler" "${storage[@]}" \
       >>"$log_dir/ferretdb.log" 2>&1 </dev/null &
     echo $! >"$run_dir/ferretdb.pid"
     wait_port "$ferret_port" FerretDB "$log_dir/ferretdb.log"
@@ -80,6 +140,7 @@ stop_one() {
 case "${1:-}" in
   start) start ;;
   status) running "$run_dir/ferretdb.pid" && running "$run_dir/redis.pid" ;;
-  stop) stop_one "$run_dir/ferretdb.pid"; stop_one "$run_dir/redis.pid" ;;
+  # PostgreSQL is stopped whatever the handler, in case the setting changed while it ran.
+  stop) stop_one "$run_dir/ferretdb.pid"; stop_one "$run_dir/redis.pid"; stop_postgres ;;
   *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac

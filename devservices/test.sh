@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: starts FerretDB and Redis on test ports, runs pytest (arguments passed on), stops them.
+# `make test`: starts FerretDB (and its PostgreSQL) and Redis on test ports, runs pytest (arguments passed on), stops them.
 # Test settings (zemoga_datasets/settings/test.py) pick their own database, media folder and queue;
 # the end-to-end tests start their own Celery worker and moto S3 server (tests/conftest.py).
 set -euo pipefail
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 export SERVICES_PROFILE=test
 # Services already running (another test run) are reused and left running.
 if ! devservices/services.sh status; then
+  devservices/services.sh stop  # leftovers of an interrupted run (e.g. its PostgreSQL)
   rm -rf "var/test/services-${TEST_FERRETDB_PORT:-27018}" var/test/media
   trap 'devservices/services.sh stop' EXIT
 fi

@@ -17,6 +17,7 @@ from catalog.persistence import version_document_counts
 from groundtruth.hostile import hostile_shapes
 from tests.conftest import SAMPLE_DIR, storage_environment
 from uploads.models import Dataset, DatasetVersion
+from uploads.services import dataset_delete
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mongo")]
 
@@ -149,7 +150,6 @@ def test_hostile_inputs_end_in_reports_without_tracebacks(client, start_worker):
             assert status < 500, (case, url, status)
         if version.status == "failed":
             # and a failed version keeps no record in its collections, only its anomalies and their index
-            assert not version.records_kept, case
             stored = version_document_counts(version=version.records_key)
             assert [stored[kind] for kind in FILES] == [0, 0, 0], (case, stored)
             assert "retry" not in version.error.lower() or "unexpectedly" not in version.error, case
@@ -165,3 +165,11 @@ def test_hostile_inputs_end_in_reports_without_tracebacks(client, start_worker):
     worker.stop()
     log = worker.log_path.read_text(errors="replace")
     assert "Traceback" not in log, log[log.find("Traceback") - 2000 : log.find("Traceback") + 3000]
+
+
+@pytest.fixture(autouse=True)
+def _documents_removed():
+    """The session's FerretDB keeps no collections of these datasets for later tests to wait behind."""
+    yield
+    for dataset in Dataset.objects.all():
+        dataset_delete(dataset=dataset)  # each version's collections dropped, its files deleted
