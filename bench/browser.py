@@ -9,20 +9,14 @@ Each page is loaded three times; the time from navigation start to the load even
 
 import argparse
 import statistics
+import sys
 from pathlib import Path
 from urllib.parse import urlencode
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 
 def main() -> None:
@@ -35,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     base = f"{args.url}/datasets/{args.dataset}"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(f"{args.url}/accounts/login/")
         page.get_by_label("User name").fill(args.user)

@@ -12,7 +12,6 @@ bench/pages.py.
 import argparse
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,6 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from groundtruth import sample_generate, sample_write  # noqa: E402 - after the path
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings.development")
 FILES = ("namespaces", "datapoints", "columns")
 
@@ -36,22 +38,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-database-") as directory:
-        subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "generate_sample_dataset",
-                "--out",
-                directory,
-                "--scale",
-                str(args.scale),
-                "--seed",
-                str(args.seed),
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
+        sample_write(sample_generate(scale=args.scale, seed=args.seed), directory)
         import django
 
         django.setup()

@@ -28,6 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from groundtruth import sample_generate, sample_write  # noqa: E402 - after the path
+
 FILES = ("namespaces", "datapoints", "columns")
 
 
@@ -272,22 +275,7 @@ def main() -> None:
         return
     reports = []
     with tempfile.TemporaryDirectory(prefix="bench-engines-") as directory:
-        subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "generate_sample_dataset",
-                "--out",
-                directory,
-                "--scale",
-                str(args.scale),
-                "--seed",
-                str(args.seed),
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
+        sample_write(sample_generate(scale=args.scale, seed=args.seed), directory)
         for handler in args.handlers.split(","):
             print(f"{handler}…", file=sys.stderr, flush=True)
             reports.append(run_handler(handler=handler, directory=Path(directory), args=args))

@@ -120,3 +120,14 @@ def screenshot(page, output_dir):
         return path
 
     return take
+
+
+@pytest.fixture
+def sample_dataset(page, worker) -> str:
+    """The spec's sample, uploaded through the form by a logged-in steward and processed by the worker."""
+    from tests.browser.steps import log_in, sample_files, upload, wait_finished
+
+    log_in(page)
+    dataset_id = upload(page, "Sample", sample_files())
+    assert wait_finished(page) == "done"
+    return dataset_id

@@ -12,14 +12,6 @@ from tests.browser.steps import log_in, open_tab, sample_files, upload, wait_fin
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mongo")]
 
 
-@pytest.fixture
-def sample_dataset(page, worker) -> str:
-    log_in(page)
-    dataset_id = upload(page, "Sample", sample_files())
-    assert wait_finished(page) == "done"
-    return dataset_id
-
-
 def _anomaly_row(page: Page, code: str, file: str = ""):
     rows = page.locator("table.anomalies tbody tr").filter(has=page.locator("td[data-label=Code]", has_text=code))
     return rows.filter(has=page.locator("td[data-label=File]", has_text=file)) if file else rows

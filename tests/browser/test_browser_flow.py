@@ -29,15 +29,6 @@ from tests.browser.steps import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mongo")]
 
 
-@pytest.fixture
-def sample_dataset(page, worker) -> str:
-    """The spec's sample, uploaded through the form by a logged-in steward and processed by the worker."""
-    log_in(page)
-    dataset_id = upload(page, "Sample", sample_files())
-    assert wait_finished(page) == "done"
-    return dataset_id
-
-
 def test_log_in_through_the_form(page, page_events):
     # given a steward account, and a visitor who is not logged in
     get_user_model().objects.create_user(username="steward", password=PASSWORD)
