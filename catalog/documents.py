@@ -72,7 +72,8 @@ class AnomalyDocument(Document):
 
 
 class BrowseNodeDocument(Document):
-    """A page of the browse index (see `catalog.read_model`), looked up by `_id` only."""
+    """A page of the browse index (see `catalog.read_model`), looked up by `_id` only and stored
+    packed: its items (and a search node's words) in `packed`, compressed JSON."""
 
     id = StringField(primary_key=True)
     kind = StringField(required=True)
@@ -80,12 +81,8 @@ class BrowseNodeDocument(Document):
     page = IntField(required=True)
     pages = IntField(required=True)
     total = IntField(required=True)
-    items = ListField(DictField())
-    # search index nodes (see `catalog.search_index`): sorted words, and packed numbers
-    words = ListField(StringField())
-    data = BinaryField()
-    # Export nodes: the items as one JSON string, decoded by the reader (see read_model).
-    payload = StringField()
+    packed = BinaryField(required=True)
+    data = BinaryField()  # search index nodes (see `catalog.search_index`): packed numbers or rows
 
     meta = {"collection": "browse_nodes", "auto_create_index": False}
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from catalog.documents import RECORD_DOCUMENTS, AnomalyDocument, BrowseNodeDocument
 from catalog.mongo import VERSION_COLLECTIONS, mongo_connect, version_collection
-from catalog.read_model import browse_nodes_build
+from catalog.read_model import browse_nodes_build, node_pack
 from engine import SCHEMAS
 from engine.codes import ANOMALY_FRAME_COLUMNS
 
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 INSERT_BATCH_SIZE = 5_000
 NODE_BATCH_SIZE = 500  # nodes hold up to 50 items each
-NODE_BATCH_BYTES = 8 << 20  # search postings are packed in 256 KB nodes
+NODE_BATCH_BYTES = 8 << 20  # of packed nodes (one may hold up to about 3 MiB before compression)
 
 
 def _frame_to_documents(frame: pd.DataFrame, *, ids: pd.Series) -> Iterator[list[dict]]:
@@ -97,17 +97,20 @@ def anomalies_persist(*, version: str, anomalies: pd.DataFrame) -> None:
     _insert(AnomalyDocument, version=version, kind="anomalies", batches=documents, progress=None)
 
 
-def _node_batches(nodes: Iterable[dict]) -> Iterator[list[dict]]:
-    """Batches of NODE_BATCH_SIZE nodes, cut earlier once their packed data passes NODE_BATCH_BYTES."""
-    batch, size = [], 0
+def _node_batches(nodes: Iterable[dict]) -> Iterator[tuple[list[dict], int]]:
+    """Batches of packed nodes, with the entries they hold: NODE_BATCH_SIZE nodes, cut earlier
+    once their packed bytes pass NODE_BATCH_BYTES."""
+    batch, size, weight = [], 0, 0
     for node in nodes:
-        batch.append(node)
-        size += len(node.get("data") or b"")
+        weight += _node_weight(node)
+        document = node_pack(node)
+        batch.append(document)
+        size += len(document["packed"]) + len(document.get("data") or b"")
         if len(batch) == NODE_BATCH_SIZE or size >= NODE_BATCH_BYTES:
-            yield batch
-            batch, size = [], 0
+            yield batch, weight
+            batch, size, weight = [], 0, 0
     if batch:
-        yield batch
+        yield batch, weight
 
 
 def _node_weight(node: dict) -> int:
@@ -136,9 +139,9 @@ def browse_index_persist(
 
     def batches() -> Iterator[list[dict]]:
         nonlocal written
-        for batch in _node_batches(nodes):
+        for batch, weight in _node_batches(nodes):
             yield batch  # resumed once the batch is inserted
-            written += sum(_node_weight(node) for node in batch)
+            written += weight
             if progress:
                 progress(min(written, expected - 1), expected)
 

@@ -4,9 +4,15 @@ Every browse page, search and anomaly list reads one document by `_id`. FerretDB
 backend (the MongoDB server here) only uses an index for `_id` equality and scans the whole
 collection for anything else, so a page over a million column rows must not query by field.
 Real MongoDB serves these lookups just as well. No Django import here.
+
+A node is always read whole, so it is stored packed (`node_pack`): its header (`_id`, kind,
+path, page, pages, total) as fields, everything else as one zlib-compressed JSON value. A
+server writes and returns one binary value many times faster than the same items as nested
+documents (FerretDB: 100,000 columns' index written in 4.5 s instead of 22.6 s).
 """
 
 import json
+import zlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -28,8 +34,39 @@ _VALUE_OVERHEAD = 16  # BSON type, name and length of one value, about
 ANOMALY_FILTERS = ("file", "code", "severity")
 
 
+NODE_HEADER = ("_id", "kind", "path", "page", "pages", "total")
+_PACK_LEVEL = 1  # zlib's fastest level: most of the gain, a fraction of the time
+
+
 def node_id(kind: str, path: list, page: int = 1) -> str:
     return f"{kind}|{json.dumps(path, ensure_ascii=False)}|{page}"
+
+
+def node_pack(node: dict) -> dict:
+    """The document stored for a node: its header as fields; its items (and any other field) as
+    one compressed JSON value `packed`; its binary `data` compressed on its own."""
+    document = {name: node[name] for name in NODE_HEADER}
+    body = {name: value for name, value in node.items() if name not in NODE_HEADER and name != "data"}
+    document["packed"] = zlib.compress(json.dumps(body, ensure_ascii=False).encode(), _PACK_LEVEL)
+    if node.get("data") is not None:
+        document["data"] = zlib.compress(node["data"], _PACK_LEVEL)
+    return document
+
+
+def node_unpack(document: dict | None) -> dict | None:
+    """The node a stored document holds (the inverse of `node_pack`); a node written before
+    packing (items as documents, export items as a JSON string) is read as it was."""
+    if document is None:
+        return None
+    if "packed" not in document:
+        if isinstance(document.get("payload"), str):
+            return {**document, "items": json.loads(document["payload"])}
+        return document
+    node = {name: document[name] for name in NODE_HEADER}
+    node.update(json.loads(zlib.decompress(document["packed"])))
+    if document.get("data") is not None:
+        node["data"] = zlib.decompress(document["data"])
+    return node
 
 
 class _Rows:
@@ -234,13 +271,9 @@ def browse_nodes_build(*, records: dict[str, pd.DataFrame], anomalies: pd.DataFr
     yield from _export_nodes(datapoints, columns)
 
 
-def _payload_nodes(kind: str, path: list, items: list, size: int, sizes: np.ndarray) -> Iterator[dict]:
-    """Paged nodes whose items travel as one JSON string (`payload`): they are always read whole,
-    and FerretDB returns a string about twenty times faster than the same items as documents.
-    `sizes` (characters per item) close pages early past the node budget, as every node's."""
-    budgeted = sizes if int(sizes.sum()) > NODE_CHARS_BUDGET else None  # rare: long values only
-    for node in _nodes(kind, path, items, size, budgeted):
-        yield {**node, "items": [], "payload": json.dumps(node["items"], ensure_ascii=False)}
+def _budgeted(sizes: np.ndarray) -> np.ndarray | None:
+    """`sizes` when the items together pass the node budget (rare: long values only), else None."""
+    return sizes if int(sizes.sum()) > NODE_CHARS_BUDGET else None
 
 
 def _export_nodes(datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[dict]:
@@ -257,8 +290,8 @@ def _export_nodes(datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[d
     values = _Rows(rows[["database", "owner", "data_point_id"]])
     for start, end in zip(starts, ends):
         items = [list(row) for row in zip(*(column[start:end] for column in values.columns), strict=True)]
-        yield from _payload_nodes(
-            "export_rows", [str(key_values[start])], items, EXPORT_ROWS_PAGE_SIZE, values.sizes[start:end]
+        yield from _nodes(
+            "export_rows", [str(key_values[start])], items, EXPORT_ROWS_PAGE_SIZE, _budgeted(values.sizes[start:end])
         )
 
     used = ordered.loc[ordered["data_point_id"].notna(), ["namespace_id", "data_point_id"]]
@@ -272,12 +305,12 @@ def _export_nodes(datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[d
     starts, ends = _group_bounds(key_values.reshape(-1, 1))
     records = _Rows(frame.drop(columns="namespace_id"))
     for start, end in zip(starts, ends):
-        yield from _payload_nodes(
+        yield from _nodes(
             "export_datapoints",
             [str(key_values[start])],
             records.dicts(start, end),
             EXPORT_PAGE_SIZE,
-            records.sizes[start:end],
+            _budgeted(records.sizes[start:end]),
         )
 
 

@@ -5,13 +5,12 @@ the browse index (`catalog.read_model`) by `_id`, one document per page; single 
 by `_id` (their key) too. Nothing here filters a collection by field (see browse_index).
 """
 
-import json
 from dataclasses import dataclass, field
 from functools import partial
 
 from catalog.documents import RECORD_DOCUMENTS, DataPointDocument, NamespaceDocument
 from catalog.mongo import version_collection
-from catalog.read_model import node_id
+from catalog.read_model import node_id, node_unpack
 from catalog.search_index import search_match, search_rows
 
 
@@ -32,7 +31,8 @@ class Page:
 
 
 def _node(version: str, kind: str, path: list, page: int = 1) -> dict | None:
-    return version_collection(version=version, kind="browse_nodes").find_one({"_id": node_id(kind, path, page)})
+    document = version_collection(version=version, kind="browse_nodes").find_one({"_id": node_id(kind, path, page)})
+    return node_unpack(document)
 
 
 def _record(version: str, file: str, key: str):
@@ -90,14 +90,21 @@ def _item_mappings(version: str, table_path: list, item: dict) -> list[dict]:
     return item["mappings"] + _all_pages(version, "mappings", [*table_path, item["name"]])
 
 
-def _all_pages(version: str, kind: str, path: list) -> list[dict]:
-    items, page = [], 1
-    while (node := _node(version, kind, path, page)) is not None:
-        items.extend(node["items"])
-        if page >= node["pages"]:
-            break
-        page += 1
+def _pages_items(version: str, kind: str, path: list) -> list | None:
+    """The items of every page of a node, in order; None when it has no page at all."""
+    first = _node(version, kind, path)
+    if first is None:
+        return None
+    items = list(first["items"])
+    for page in range(2, first["pages"] + 1):
+        node = _node(version, kind, path, page)
+        if node is not None:
+            items.extend(node["items"])
     return items
+
+
+def _all_pages(version: str, kind: str, path: list) -> list:
+    return _pages_items(version, kind, path) or []
 
 
 def column_rows_for_selection(
@@ -136,33 +143,20 @@ def datapoints_for_namespace(*, version: str, namespace_id: str) -> dict[str, di
     """Every data point the namespace's column rows map, by key, with all its fields: a few
     browse-index pages (EXPORT_PAGE_SIZE data points each), not one read per data point.
     Empty when the namespace maps none, or the version was processed before these pages existed."""
-    items = _payload_items(version, "export_datapoints", [namespace_id]) or []
+    items = _all_pages(version, "export_datapoints", [namespace_id])
     return {item["data_point_id"]: item for item in items}
 
 
 def export_rows_for_namespace(*, version: str, namespace_id: str) -> list[dict] | None:
     """The namespace's column rows as the export needs them (`database`, `owner`, `data_point_id`),
     in the columns file's order; None for a version processed before these pages existed."""
-    items = _payload_items(version, "export_rows", [namespace_id])
+    items = _pages_items(version, "export_rows", [namespace_id])
     if items is None:
         return None
     return [
         {"database": database, "owner": owner, "data_point_id": data_point_id}
         for database, owner, data_point_id in items
     ]
-
-
-def _payload_items(version: str, kind: str, path: list) -> list | None:
-    """The items of every page of a payload node (see read_model); None when it has no page."""
-    first = _node(version, kind, path)
-    if first is None:
-        return None
-    items = json.loads(first.get("payload") or "[]")
-    for page in range(2, first["pages"] + 1):
-        node = _node(version, kind, path, page)
-        if node is not None:
-            items.extend(json.loads(node.get("payload") or "[]"))
-    return items
 
 
 def datapoint_get(*, version: str, data_point_id: str) -> DataPointDocument | None:

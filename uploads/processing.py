@@ -9,8 +9,10 @@ uploads could be read. The current version is never touched by a failed run.
 """
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from botocore.exceptions import ConnectionError as StorageConnectionError
@@ -214,26 +216,88 @@ def _start(version_id: str) -> DatasetVersion:
     return version
 
 
+@contextmanager
+def _alongside(work: Callable[[threading.Event], None]) -> Iterator[Callable[[], bool]]:
+    """Runs `work(stop)` on a thread of its own while the block runs, and waits for it after the
+    block. The block gets `running()`, which raises the thread's error as soon as there is one.
+    When the block raises, `stop` is set and the thread (which checks it between batches) is
+    waited for before the error goes on: nothing is left writing behind a failed step."""
+    stop, errors = threading.Event(), []
+
+    def run() -> None:
+        try:
+            work(stop)
+        except BaseException as exc:  # handed to the block's thread, which owns failure
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, name="records-writer", daemon=True)
+
+    def running() -> bool:
+        if errors:
+            raise errors[0]
+        return thread.is_alive()
+
+    thread.start()
+    try:
+        yield running
+    except BaseException:
+        stop.set()
+        thread.join()
+        raise
+    thread.join()
+    running()
+
+
+class _Stopped(Exception):
+    """The records writer was told to stop (the step that started it failed)."""
+
+
 def _collections_write(version: DatasetVersion, result: PipelineResult, progress: Progress) -> None:
-    """Records (unless the engine failed the version), anomalies and the browse index."""
+    """Records (unless the engine failed the version), anomalies and the browse index.
+
+    The records are written on a thread of their own while this one builds and writes the browse
+    index: the MongoDB server's inserts and Python's building each keep one core busy (100,000
+    columns: records 10.7 s and index 11.4 s one after the other, about 12 s together)."""
     records = {file: part.records for file, part in result.files.items()}
     key = version.records_key
     _version_update(version, records_kept=True)  # from here on, a failure must drop them
-    progress(VersionStage.PERSISTING, 0, 0, sum(len(frame) for frame in records.values()))
-    if not result.failed:
-        records_persist(
-            version=key,
-            records=records,
-            progress=lambda done, total: progress(VersionStage.PERSISTING, done / max(total, 1), done, total),
-        )
-    anomalies_persist(version=key, anomalies=result.anomalies)
-    progress(VersionStage.INDEXING, 0)
-    browse_index_persist(
-        version=key,
-        records=records,
-        anomalies=result.anomalies,
-        progress=lambda done, total: progress(VersionStage.INDEXING, done / max(total, 1), done, total),
-    )
+    total = 0 if result.failed else sum(len(frame) for frame in records.values())
+    written = {"records": 0, "index": 0, "expected": 1}
+
+    def write_records(stop: threading.Event) -> None:
+        def counted(done: int, _total: int) -> None:  # on the writer thread: no database call here
+            written["records"] = done
+            if stop.is_set():
+                raise _Stopped
+
+        if total:
+            records_persist(version=key, records=records, progress=counted)
+
+    def report(running: Callable[[], bool]) -> None:
+        running()  # raises the writer's error, if any
+        if written["records"] < total:
+            progress(VersionStage.PERSISTING, written["records"] / total, written["records"], total)
+            return
+        if not written.get("records_reported"):  # the saving stage ends on all of its records
+            progress(VersionStage.PERSISTING, 1, total, total)
+            progress(VersionStage.INDEXING, 0)
+            written["records_reported"] = True
+        done, expected = written["index"], written["expected"]
+        progress(VersionStage.INDEXING, done / max(expected, 1), done, expected)
+
+    progress(VersionStage.PERSISTING, 0, 0, total)
+    with _alongside(write_records) as running:
+
+        def index_written(done: int, expected: int) -> None:
+            written.update(index=done, expected=expected)
+            report(running)
+
+        anomalies_persist(version=key, anomalies=result.anomalies)
+        browse_index_persist(version=key, records=records, anomalies=result.anomalies, progress=index_written)
+        while running():
+            report(running)
+            time.sleep(PROGRESS_INTERVAL_SECONDS)
+        report(running)
 
 
 def _compare(version: DatasetVersion, result: PipelineResult, progress: Progress) -> None:

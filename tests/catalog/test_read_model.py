@@ -1,14 +1,13 @@
 """The browse index is built from the pipeline's records with pandas; no database involved."""
 
-import json
-
 import bson
 import numpy as np
 import pandas as pd
 import pytest
 
 from catalog import read_model
-from catalog.read_model import PAGE_SIZE, browse_nodes_build, node_id
+from catalog.documents import BrowseNodeDocument
+from catalog.read_model import NODE_HEADER, PAGE_SIZE, browse_nodes_build, node_id, node_pack, node_unpack
 from catalog.search_index import search_match, search_rows
 from engine import SCHEMAS, pipeline_run
 
@@ -170,5 +169,27 @@ def test_a_namespace_export_with_long_values_is_paged_within_the_budget():
     # then its export pages close early (500 a page would pass the budget) and lose nothing
     assert len(nodes) > -(-count // read_model.EXPORT_PAGE_SIZE)
     assert max(len(bson.encode(node)) for node in nodes) < 14 * 2**20
-    items = [item for node in sorted(nodes, key=lambda n: n["page"]) for item in json.loads(node["payload"])]
+    items = [item for node in sorted(nodes, key=lambda n: n["page"]) for item in node["items"]]
     assert [item["data_point_id"] for item in items] == [f"DP{i}" for i in range(count)]
+
+
+def test_every_node_is_stored_packed_and_read_back_as_it_was_built(sample_files):
+    result = pipeline_run(files=sample_files)
+    records = {file: part.records for file, part in result.files.items()}
+    nodes = list(browse_nodes_build(records=records, anomalies=result.anomalies))
+    assert {node["kind"] for node in nodes} >= {"columns", "usages", "anomalies", "search_rows", "export_rows"}
+    for node in nodes:
+        # when a node is packed for the server
+        document = node_pack(node)
+        # then only its header stays as fields, the rest is compressed bytes
+        assert set(document) <= {*NODE_HEADER, "packed", "data"} and isinstance(document["packed"], bytes)
+        BrowseNodeDocument._from_son(document).validate()
+        # and unpacking gives back exactly the node that was built
+        assert node_unpack(document) == node
+
+
+def test_a_node_written_before_packing_is_read_as_it_was():
+    legacy = {"_id": "export_rows|[\"N1\"]|1", "kind": "export_rows", "path": ["N1"], "page": 1, "pages": 1}
+    assert node_unpack({**legacy, "items": [], "payload": '[["db", "o", "DP1"]]'})["items"] == [["db", "o", "DP1"]]
+    assert node_unpack({**legacy, "items": [{"name": "x"}]})["items"] == [{"name": "x"}]
+    assert node_unpack(None) is None
