@@ -8,7 +8,7 @@ backend an index costs about 60% more insert time and is never used by a query, 
 backend filters on nothing but `_id`.
 """
 
-from mongoengine import BinaryField, DictField, Document, DynamicField, IntField, ListField, StringField
+from mongoengine import BinaryField, Document, DynamicField, IntField, ListField, StringField
 
 
 class NamespaceDocument(Document):

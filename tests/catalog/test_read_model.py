@@ -189,7 +189,7 @@ def test_every_node_is_stored_packed_and_read_back_as_it_was_built(sample_files)
 
 
 def test_a_node_written_before_packing_is_read_as_it_was():
-    legacy = {"_id": "export_rows|[\"N1\"]|1", "kind": "export_rows", "path": ["N1"], "page": 1, "pages": 1}
+    legacy = {"_id": 'export_rows|["N1"]|1', "kind": "export_rows", "path": ["N1"], "page": 1, "pages": 1}
     assert node_unpack({**legacy, "items": [], "payload": '[["db", "o", "DP1"]]'})["items"] == [["db", "o", "DP1"]]
     assert node_unpack({**legacy, "items": [{"name": "x"}]})["items"] == [{"name": "x"}]
     assert node_unpack(None) is None
