@@ -11,13 +11,13 @@ SQLite backend indexes). Tokenising works on distinct values, never row by row. 
 """
 
 import bisect
-import json
 import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 import pandas as pd
 
 # Sizes keep every document far below MongoDB's 16 MB: 65,536 postings are 256 KB before deflating.
@@ -109,7 +109,7 @@ def _rows_nodes(make_node: Callable, kind: str, frame: pd.DataFrame, fields: tup
             "search_rows",
             [kind, str(number)],
             items=[{"rows": len(next(iter(chunk.values())))}],
-            data=json.dumps(chunk, ensure_ascii=False).encode(),
+            data=orjson.dumps(chunk),
         )
 
 
@@ -252,7 +252,7 @@ def search_rows(*, fetch: Callable, kind: str, positions: np.ndarray) -> list[di
             node = fetch("search_rows", [kind, str(number)])
             if node is None:
                 raise LookupError(f"search {kind} {position} is missing from the index")
-            chunks[number] = json.loads(node["data"])
+            chunks[number] = orjson.loads(node["data"])
         columns = chunks[number]
         rows.append({field: values[at] for field, values in columns.items() if values[at] is not None})
     return rows
