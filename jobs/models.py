@@ -31,11 +31,14 @@ class JobLease(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # Shown to the user: what happened to the job that they did not ask for.
     note = models.TextField(blank=True)
+    # Moved by `job_enqueue` alone (every other change is an UPDATE): when the job was last requested.
     updated_at = models.DateTimeField(auto_now=True)
+    # When the sweep last found the object of this finished job still there (see `jobs_purge`).
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="jobs_lease_one_per_job")]
-        indexes = [models.Index(fields=["state", "expires_at"])]
+        indexes = [models.Index(fields=["state", "expires_at"]), models.Index(fields=["state", "checked_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id} ({self.state})"

@@ -16,6 +16,9 @@ class JobKind:
     give_up: Callable[..., None]
     # True when the object already reached its final state (a run ended but its release was lost).
     is_finished: Callable[..., bool]
+    # Of the `object_ids` given, the set of those whose object still exists: the sweep forgets
+    # the finished jobs of the others.
+    existing: Callable[..., set[str]]
 
 
 _kinds: dict[str, JobKind] = {}

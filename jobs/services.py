@@ -5,7 +5,8 @@
 - `job_run` claims the lease (one run at a time, whatever the number of messages), keeps it alive
   from a heartbeat thread and from the job's progress (`job_heartbeat`), and releases it.
 - `jobs_sweep` (Celery beat) re-queues the jobs of a worker that stopped, up to
-  `JOB_MAX_ATTEMPTS` runs, then gives them up through their kind's callback.
+  `JOB_MAX_ATTEMPTS` runs, then gives them up through their kind's callback; it also forgets
+  finished jobs whose object is gone (`jobs_purge`).
 """
 
 import contextvars
@@ -24,7 +25,7 @@ from amqp.exceptions import ChannelError
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 # A message the broker cannot take within about two seconds stays in the outbox for the sweep,
 # so that a request never hangs on a stopped Redis.
 SEND_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# Finished leases the sweep looks at per run to forget those whose object is gone (`jobs_purge`).
+PURGE_BATCH = 200
 
 
 class TransientJobError(Exception):
@@ -226,6 +229,12 @@ def job_may_retry() -> bool:
     return claim is not None and claim.attempt < settings.JOB_MAX_ATTEMPTS
 
 
+def job_attempt() -> int:
+    """The number of the running job's run since it was requested (0 outside a job)."""
+    claim = _current.get()
+    return claim.attempt if claim is not None else 0
+
+
 def _retry_delay(attempt: int) -> int:
     return settings.JOB_RETRY_BACKOFF_SECONDS * 2 ** max(0, attempt - 1)
 
@@ -325,7 +334,8 @@ def _lease_recover(lease: JobLease, now: datetime) -> str:
             result = "finished" if held.update(state=LeaseState.FINISHED, **ended) else ""
         elif lease.attempts >= settings.JOB_MAX_ATTEMPTS:
             given_up = (
-                f"The worker stopped during {kind.activity} {lease.attempts} times, so {kind.activity} was given up."
+                f"{kind.activity.capitalize()} stopped {lease.attempts} times (the worker running it stopped), "
+                "so it was given up."
             )
             result = "given up" if held.update(state=LeaseState.FINISHED, note=given_up, **ended) else ""
         else:
@@ -374,8 +384,44 @@ def _queued_resend(now: datetime) -> int:
     return resent
 
 
+def jobs_purge(*, now: datetime, limit: int = PURGE_BATCH) -> int:
+    """Forgets finished jobs whose object is gone: the lease with its runs and messages.
+
+    How long the run log is kept: as long as the job's object exists (its runs explain the note
+    the page shows and show that no two runs overlapped), and once the object is gone, until
+    `JOB_HISTORY_DAYS` have passed since the job was last requested (`updated_at`, which only
+    `job_enqueue` moves), for an admin looking into a delete; after that nothing reads it.
+    Each sweep looks at `limit` finished leases at most, those it has not checked for longest
+    first, so a large table is walked over several sweeps and a lease whose object is there is
+    checked again only once in `JOB_HISTORY_DAYS`. Returns the number of leases removed."""
+    cutoff = now - timedelta(days=settings.JOB_HISTORY_DAYS)
+    due = (
+        JobLease.objects.filter(state=LeaseState.FINISHED, updated_at__lte=cutoff)
+        .filter(Q(checked_at__isnull=True) | Q(checked_at__lte=cutoff))
+        .order_by(F("checked_at").asc(nulls_first=True), "pk")
+        .values_list("pk", "kind", "object_id")[:limit]
+    )
+    by_kind: dict[str, dict[str, int]] = {}
+    for pk, kind, object_id in due:
+        by_kind.setdefault(kind, {})[object_id] = pk
+    purged = 0
+    for kind, leases in by_kind.items():
+        try:
+            existing = job_kind_get(name=kind).existing(object_ids=list(leases))
+        except Exception:
+            logger.exception("the objects of %s jobs could not be looked up", kind)
+            continue
+        gone = [pk for object_id, pk in leases.items() if object_id not in existing]
+        kept = [pk for object_id, pk in leases.items() if object_id in existing]
+        # Finished still: a lease queued again meanwhile (its object exists after all) stays.
+        purged += JobLease.objects.filter(pk__in=gone, state=LeaseState.FINISHED).delete()[1].get("jobs.JobLease", 0)
+        JobLease.objects.filter(pk__in=kept).update(checked_at=now)
+    return purged
+
+
 def jobs_sweep() -> dict[str, int]:
-    """Takes back the jobs of stopped workers, re-sends lost messages, empties the outbox."""
+    """Takes back the jobs of stopped workers, re-sends lost messages, empties the outbox,
+    forgets finished jobs whose object is gone."""
     now = timezone.now()
     outcomes: dict[str, int] = {}
     for lease in JobLease.objects.filter(state=LeaseState.RUNNING):
@@ -391,4 +437,5 @@ def jobs_sweep() -> dict[str, int]:
                 outcomes[result] = outcomes.get(result, 0) + 1
     outcomes["resent"] = _queued_resend(now)
     outcomes["sent"] = outbox_flush()
+    outcomes["purged"] = jobs_purge(now=now)
     return outcomes

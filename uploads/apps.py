@@ -17,6 +17,7 @@ class UploadsConfig(AppConfig):
                 activity="processing",
                 give_up=processing.version_job_give_up,
                 is_finished=processing.version_job_finished,
+                existing=services.versions_existing,
             )
         )
         job_kind_register(
@@ -26,5 +27,6 @@ class UploadsConfig(AppConfig):
                 activity="deleting",
                 give_up=services.dataset_delete_give_up,
                 is_finished=services.dataset_delete_finished,
+                existing=services.datasets_existing,
             )
         )

@@ -48,6 +48,8 @@ class Dataset(models.Model):
     )
     # Set when a delete is requested; the worker removes collections, files and rows.
     deleting = models.BooleanField(default=False)
+    # Why the last delete stopped before the end (shown on the pages until the delete is asked again).
+    delete_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+import pandas as pd
 from botocore.exceptions import ConnectionError as StorageConnectionError
 from botocore.exceptions import HTTPClientError
 from celery.exceptions import SoftTimeLimitExceeded
@@ -30,7 +31,8 @@ from catalog.persistence import (
     records_persist,
     version_documents_drop,
 )
-from engine import FILES, Limits, PipelineResult, Vocabularies, pipeline_run
+from engine import FILES, FileResult, Limits, PipelineResult, Vocabularies, pipeline_run
+from engine.codes import anomalies_empty
 from jobs.services import TransientJobError, job_heartbeat, job_may_retry
 from reports.services import reports_render
 from reports.source import line_index_render
@@ -413,19 +415,47 @@ def version_fail(*, version_id: str, error: str) -> None:
     )
 
 
+def _result_of_counts(counts: dict) -> PipelineResult | None:
+    """The counts of nothing persisted, from those an earlier run stored once the engine had
+    returned; None when no run got that far. Its anomalies are not known any more (they were in
+    the dropped collections), so none is listed or counted."""
+    if not counts or set(counts) != set(FILES):
+        return None
+    files = {
+        file: FileResult(
+            name=file,
+            records=pd.DataFrame(),
+            rows_read=part.get("rows_read", 0),
+            rows_duplicate=part.get("rows_duplicate", 0),
+            rows_with_errors=part.get("rows_with_errors", 0),
+            rows_unread=part.get("rows_unread", 0),
+        )
+        for file, part in counts.items()
+    }
+    return _nothing_persisted(PipelineResult(failed=True, error=None, anomalies=anomalies_empty(), files=files))
+
+
 def version_job_give_up(*, object_id: str, reason: str) -> None:
-    """A processing job stopped too many times: the version fails and keeps no collection."""
-    error = f"{reason} Nothing was saved; process the version again."
-    version = DatasetVersion.objects.filter(pk=object_id).first()
+    """A processing job stopped too many times: the version fails, keeps no collection and gets
+    both reports, like any failed version.
+
+    This runs in the sweep, so it does not run the engine again (that may be what stopped the
+    workers, and it may take minutes): the summary holds the counts an earlier run got from
+    the engine, as nothing persisted, or none."""
+    version = DatasetVersion.objects.select_related("dataset").filter(pk=object_id).first()
     if version is None:
         return
+    error = f"{reason} Nothing was saved; process the version again."
     try:
         version_documents_drop(version=version.records_key)
-        DatasetVersion.objects.filter(pk=object_id).update(records_kept=False)
+        _version_update(version, records_kept=False)
     except Exception:
         logger.exception("collections of version %s could not be dropped", object_id)
         error = f"{reason} What was saved could not be removed; process the version again once the database is back."
-    version_fail(version_id=object_id, error=error)
+    result = _result_of_counts(version.counts)
+    if result is not None:
+        _version_update(version, counts=file_counts(result), anomalies_total=0)
+    _finish(version, _reports_write(version, result, Outcome(VersionStatus.FAILED, error)))
 
 
 def version_job_finished(*, object_id: str) -> bool:

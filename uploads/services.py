@@ -167,8 +167,8 @@ def version_delete(*, version: DatasetVersion) -> None:
 def dataset_delete_request(*, dataset: Dataset) -> None:
     """Marks the dataset as being deleted and leaves the removal to a worker."""
     with transaction.atomic():
-        Dataset.objects.filter(pk=dataset.pk).update(deleting=True)
-        dataset.deleting = True
+        Dataset.objects.filter(pk=dataset.pk).update(deleting=True, delete_error="")
+        dataset.deleting, dataset.delete_error = True, ""
         job_enqueue(kind=DELETE_JOB, object_id=str(dataset.pk))
 
 
@@ -186,12 +186,27 @@ def dataset_delete(*, dataset: Dataset) -> None:
 
 
 def dataset_delete_give_up(*, object_id: str, reason: str) -> None:
-    """A delete that stopped too many times: the dataset can be deleted again (the page says why)."""
-    Dataset.objects.filter(pk=object_id).update(deleting=False)
+    """A delete that stopped too many times: the dataset stays, with what is left of it, and may
+    be deleted again; `delete_error` tells the pages why."""
+    left = DatasetVersion.objects.filter(dataset_id=object_id).count()
+    if left:
+        kept = f"The dataset is kept with the {left} version{'s' if left != 1 else ''} not deleted yet"
+    else:
+        kept = "The dataset is kept, its versions already deleted"
+    error = f"{reason} {kept}; delete it again to try again."
+    Dataset.objects.filter(pk=object_id).update(deleting=False, delete_error=error)
 
 
 def dataset_delete_finished(*, object_id: str) -> bool:
     return not Dataset.objects.filter(pk=object_id).exists()
+
+
+def datasets_existing(*, object_ids: list[str]) -> set[str]:
+    return {str(pk) for pk in Dataset.objects.filter(pk__in=object_ids).values_list("pk", flat=True)}
+
+
+def versions_existing(*, object_ids: list[str]) -> set[str]:
+    return {str(pk) for pk in DatasetVersion.objects.filter(pk__in=object_ids).values_list("pk", flat=True)}
 
 
 def storage_ping() -> None:

@@ -3,7 +3,7 @@ the failed status. Every task acknowledges late and has the time limits of the s
 
 from celery import shared_task
 
-from jobs.services import TransientJobError, job_may_retry, job_run
+from jobs.services import TransientJobError, job_attempt, job_may_retry, job_run
 from uploads.models import Dataset
 from uploads.processing import version_fail, version_process
 from uploads.services import DELETE_JOB, VERSION_JOB, dataset_delete, dataset_delete_give_up
@@ -35,7 +35,9 @@ def dataset_delete_task(dataset_id: str) -> str:
             # Deleting again is harmless: every error is worth another run, then the user may retry.
             if job_may_retry():
                 raise TransientJobError(f"Deleting stopped ({type(exc).__name__}: {exc}).") from exc
-            dataset_delete_give_up(object_id=dataset_id, reason=str(exc))
+            last = f"{type(exc).__name__}: {exc}"
+            reason = f"Deleting stopped {job_attempt()} times (the last time: {last}), so it was given up."
+            dataset_delete_give_up(object_id=dataset_id, reason=reason)
             raise
 
     return job_run(kind=DELETE_JOB, object_id=dataset_id, work=work)

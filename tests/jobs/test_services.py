@@ -23,6 +23,7 @@ from jobs.services import (
     job_heartbeat,
     job_release,
     job_run,
+    jobs_purge,
     jobs_sweep,
 )
 
@@ -58,6 +59,7 @@ def broker(monkeypatch) -> Broker:
 def kind():
     given_up: dict[str, str] = {}
     finished: set[str] = set()
+    gone: set[str] = set()
     job_kind_register(
         kind=JobKind(
             name=KIND,
@@ -65,9 +67,10 @@ def kind():
             activity="testing",
             give_up=lambda *, object_id, reason: given_up.__setitem__(object_id, reason),
             is_finished=lambda *, object_id: object_id in finished,
+            existing=lambda *, object_ids: set(object_ids) - gone,
         )
     )
-    return {"given_up": given_up, "finished": finished}
+    return {"given_up": given_up, "finished": finished, "gone": gone}
 
 
 def _enqueue(broker: Broker | None = None, object_id: str = "job-1") -> None:
@@ -135,7 +138,7 @@ def test_the_sweep_requeues_a_job_whose_lease_expired_and_tells_the_user(broker,
     claim = job_claim(kind=KIND, object_id="job-1")
     _expire()
 
-    assert jobs_sweep() == {"re-queued": 1, "resent": 0, "sent": 1}
+    assert jobs_sweep() == {"re-queued": 1, "resent": 0, "sent": 1, "purged": 0}
 
     lease = JobLease.objects.get()
     assert lease.state == LeaseState.QUEUED and lease.owner == "" and lease.attempts == 1
@@ -156,7 +159,7 @@ def test_the_sweep_gives_a_job_up_after_the_last_attempt(broker, kind, settings)
 
     lease = JobLease.objects.get()
     assert lease.state == LeaseState.FINISHED and lease.attempts == settings.JOB_MAX_ATTEMPTS
-    assert kind["given_up"] == {"job-1": "The worker stopped during testing 4 times, so testing was given up."}
+    assert kind["given_up"] == {"job-1": "Testing stopped 4 times (the worker running it stopped), so it was given up."}
     assert list(JobRun.objects.values_list("outcome", flat=True)) == ["lost"] * 4
 
 
@@ -185,7 +188,7 @@ def test_the_sweep_leaves_a_live_run_alone(broker, kind):
     _enqueue(broker)
     job_claim(kind=KIND, object_id="job-1")
 
-    assert jobs_sweep() == {"resent": 0, "sent": 0}
+    assert jobs_sweep() == {"resent": 0, "sent": 0, "purged": 0}
     assert JobLease.objects.get().state == LeaseState.RUNNING
 
 
@@ -231,3 +234,65 @@ def test_heartbeat_outside_a_job_does_nothing():
 
 def test_lease_lost_is_not_caught_by_a_jobs_own_error_handling():
     assert not issubclass(LeaseLost, Exception)
+
+
+# --- Forgetting the jobs of objects that are gone ---------------------------------------------
+
+
+def _finished(broker: Broker, object_id: str, days_ago: int = 0) -> None:
+    """A job that ran once and finished, requested `days_ago` days ago."""
+    _enqueue(broker, object_id)
+    job_release(claim=job_claim(kind=KIND, object_id=object_id), outcome=RunOutcome.COMPLETED)
+    JobLease.objects.filter(object_id=object_id).update(updated_at=timezone.now() - timedelta(days=days_ago))
+
+
+def test_the_sweep_forgets_a_finished_job_whose_object_is_gone_once_its_history_is_past(broker, kind, settings):
+    # given three finished jobs, one of them requested longer ago than the history is kept
+    _finished(broker, "gone-long-ago", days_ago=settings.JOB_HISTORY_DAYS + 1)
+    _finished(broker, "gone-recently", days_ago=settings.JOB_HISTORY_DAYS - 1)
+    _finished(broker, "still-there", days_ago=settings.JOB_HISTORY_DAYS + 1)
+    for lease in JobLease.objects.all():  # and a duplicate message of each that the broker refuses
+        OutboxMessage.objects.create(
+            lease=lease, task_name="tests.job", args=[lease.object_id], available_at=timezone.now()
+        )
+    broker.down = True
+    kind["gone"].update({"gone-long-ago", "gone-recently"})
+
+    # when the sweep runs
+    assert jobs_sweep()["purged"] == 1
+
+    # then only the old job of an object that is gone is forgotten, its runs and messages with it
+    assert set(JobLease.objects.values_list("object_id", flat=True)) == {"gone-recently", "still-there"}
+    assert set(JobRun.objects.values_list("lease__object_id", flat=True)) == {"gone-recently", "still-there"}
+    assert set(OutboxMessage.objects.values_list("lease__object_id", flat=True)) == {"gone-recently", "still-there"}
+    assert JobLease.objects.get(object_id="still-there").checked_at is not None
+
+
+def test_a_job_not_finished_is_never_forgotten(broker, kind):
+    _enqueue(broker, "queued")
+    _enqueue(broker, "running")
+    job_claim(kind=KIND, object_id="running")
+    JobLease.objects.update(updated_at=timezone.now() - timedelta(days=365))
+    kind["gone"].update({"queued", "running"})
+
+    assert jobs_purge(now=timezone.now()) == 0
+    assert JobLease.objects.count() == 2
+
+
+def test_the_purge_looks_at_a_bounded_batch_per_sweep_and_walks_the_whole_table(broker, kind, settings):
+    # given three old finished jobs whose objects are there, then two whose objects are gone
+    old = settings.JOB_HISTORY_DAYS + 1
+    for object_id in ("kept-1", "kept-2", "kept-3", "gone-1", "gone-2"):
+        _finished(broker, object_id, days_ago=old)
+    kind["gone"].update({"gone-1", "gone-2"})
+
+    # a sweep looks at three: the kept ones, which it marks checked
+    assert jobs_purge(now=timezone.now(), limit=3) == 0
+    assert JobLease.objects.filter(checked_at__isnull=False).count() == 3
+    # the next one goes on with the leases not checked yet
+    assert jobs_purge(now=timezone.now(), limit=3) == 2
+    assert set(JobLease.objects.values_list("object_id", flat=True)) == {"kept-1", "kept-2", "kept-3"}
+    # and the kept ones are not looked at again before the history period has passed
+    checked = dict(JobLease.objects.values_list("object_id", "checked_at"))
+    assert jobs_purge(now=timezone.now() + timedelta(days=1), limit=3) == 0
+    assert dict(JobLease.objects.values_list("object_id", "checked_at")) == checked

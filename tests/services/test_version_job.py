@@ -1,6 +1,8 @@
 """The version job under the jobs app, in this process: transient errors retried, then failed
-readably; a job given up by the sweep fails its version. The broker is a recorder here; the real
-worker, beat, Redis and FerretDB faults are in `tests/e2e/test_faults.py`."""
+readably; a job given up by the sweep fails its version, with both reports. The broker is a
+recorder here; the real worker, beat, Redis and FerretDB faults are in `tests/e2e/test_faults.py`."""
+
+import json
 
 import pytest
 from django.core.files.base import ContentFile
@@ -16,6 +18,11 @@ from uploads.services import VERSION_JOB, dataset_create
 from uploads.tasks import version_process_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
+
+GIVEN_UP = (
+    "Processing stopped 4 times (the worker running it stopped), so it was given up. "
+    "Nothing was saved; process the version again."
+)
 
 
 class _Broker:
@@ -114,19 +121,54 @@ def test_mongodb_unreachable_on_the_last_attempt_fails_the_version_readably(
     assert version.summary_json  # the reports of a failed version are written
 
 
-def test_a_job_the_sweep_gives_up_fails_its_version_with_the_reason(
-    sample_files, broker, django_capture_on_commit_callbacks, settings
-):
-    version = _queued(sample_files, django_capture_on_commit_callbacks)
+def _given_up_by_the_sweep(version: DatasetVersion, settings) -> DatasetVersion:
+    """Every run of the version's job is lost (its worker stopped), until the sweep gives it up."""
     for _ in range(settings.JOB_MAX_ATTEMPTS):
         _due_now()
         assert job_claim(kind=VERSION_JOB, object_id=str(version.pk)) is not None
         JobLease.objects.update(expires_at=timezone.now())
         jobs_sweep()
-
     version.refresh_from_db()
-    assert version.status == VersionStatus.FAILED
-    assert version.error == (
-        "The worker stopped during processing 4 times, so processing was given up. "
-        "Nothing was saved; process the version again."
-    )
+    return version
+
+
+def _summary(version: DatasetVersion) -> dict:
+    with version.summary_json.open("rb") as handle:
+        return json.loads(handle.read())
+
+
+def test_a_job_the_sweep_gives_up_fails_its_version_with_the_reason_and_both_reports(
+    sample_files, broker, django_capture_on_commit_callbacks, settings
+):
+    version = _given_up_by_the_sweep(_queued(sample_files, django_capture_on_commit_callbacks), settings)
+
+    assert version.status == VersionStatus.FAILED and version.stage == "finished"
+    assert version.error == GIVEN_UP
+    summary = _summary(version)
+    assert (summary["status"], summary["error"]) == ("failed", GIVEN_UP)
+    # no run got as far as the engine's counts: the summary holds none
+    assert summary["anomalies_total"] == 0 and {part["rows_read"] for part in summary["files"].values()} == {0}
+    with version.anomalies_csv.open("rb") as handle:
+        assert handle.read().decode("utf-8-sig").splitlines() == ["file,line,field,code,severity,value,message"]
+
+
+def test_a_version_given_up_after_the_engine_ran_reports_its_counts_as_nothing_persisted(
+    sample_files, broker, django_capture_on_commit_callbacks, settings
+):
+    # given a version whose engine returned in a run that then stopped while persisting
+    version = _queued(sample_files, django_capture_on_commit_callbacks)
+    result = processing.engine_run_on(version)
+    DatasetVersion.objects.filter(pk=version.pk).update(counts=processing.file_counts(result), anomalies_total=3)
+
+    # when the sweep gives its job up
+    version = _given_up_by_the_sweep(version, settings)
+
+    # then the summary counts what the engine read, none of it persisted, and lists no anomaly
+    summary = _summary(version)
+    assert (summary["status"], summary["error"]) == ("failed", GIVEN_UP)
+    for file, part in result.files.items():
+        assert summary["files"][file]["rows_read"] == part.rows_read > 0
+        assert summary["files"][file]["rows_persisted"] == 0
+        assert summary["files"][file]["rows_rejected"] == part.rows_read - part.rows_duplicate
+    assert summary["anomalies_total"] == 0 and version.anomalies_total == 0
+    assert version.counts["columns"]["rows_persisted"] == 0 and version.may_retry

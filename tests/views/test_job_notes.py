@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from jobs.models import JobLease, LeaseState, OutboxMessage
 from tests.factories import VersionFactory, published_dataset
+from uploads.models import Dataset
 from uploads.services import DELETE_JOB, VERSION_JOB
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +67,40 @@ def test_a_dataset_being_deleted_shows_its_delete_job(client, steward):
     _lease(DELETE_JOB, dataset.pk, note)
 
     assert note in client.get(f"/datasets/{dataset.pk}/").content.decode()
+
+
+STOPPED = (
+    "Deleting stopped 4 times (the worker running it stopped), so it was given up. "
+    "The dataset is kept with the 1 version not deleted yet; delete it again to try again."
+)
+
+
+def test_a_dataset_whose_delete_stopped_says_why_and_offers_the_delete_again(client, steward):
+    dataset = published_dataset(dataset__owner=steward, created_by=steward)
+    Dataset.objects.filter(pk=dataset.pk).update(current_version=None, delete_error=STOPPED)
+
+    page = client.get(f"/datasets/{dataset.pk}/").content.decode()
+    listing = client.get("/").content.decode()
+
+    assert f'<p id="delete-error" class="error">{STOPPED}</p>' in page
+    assert f'href="/datasets/{dataset.pk}/delete/">Delete again…</a>' in page
+    assert ">delete stopped</span>" in listing
+    assert client.get(f"/datasets/{dataset.pk}/delete/").status_code == 200
+
+
+def test_the_delete_is_offered_again_when_no_version_is_left(client, steward):
+    dataset = Dataset.objects.create(name="Half deleted", owner=steward, delete_error=STOPPED)
+
+    page = client.get(f"/datasets/{dataset.pk}/").content.decode()
+
+    assert STOPPED in page and f'href="/datasets/{dataset.pk}/delete/">Delete again…</a>' in page
+
+
+def test_only_those_who_may_change_the_dataset_are_offered_the_delete_again(client, steward):
+    owner = get_user_model().objects.create_user(username="owner", password="pw-for-tests-only")
+    dataset = published_dataset(dataset__owner=owner, created_by=owner)
+    Dataset.objects.filter(pk=dataset.pk).update(delete_error=STOPPED)
+
+    page = client.get(f"/datasets/{dataset.pk}/").content.decode()
+
+    assert STOPPED in page and "Delete again…" not in page

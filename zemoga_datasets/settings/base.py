@@ -170,6 +170,8 @@ JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=10)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=4)
 # Wait before the first retry after a transient error (MongoDB or storage unreachable); doubles.
 JOB_RETRY_BACKOFF_SECONDS = env.int("JOB_RETRY_BACKOFF_SECONDS", default=30)
+# Days a finished job's lease and run log are kept once its object (version, dataset) is gone.
+JOB_HISTORY_DAYS = env.int("JOB_HISTORY_DAYS", default=7)
 # A callable (dotted path) told of each step of a running job; the test settings set one.
 JOB_STAGE_HOOK: str | None = None
 CELERY_BEAT_SCHEDULE = {
