@@ -408,13 +408,6 @@ def version_process(*, version_id: str) -> DatasetVersion:
     return version
 
 
-def version_fail(*, version_id: str, error: str) -> None:
-    """Marks a version failed when its task could not run at all."""
-    DatasetVersion.objects.filter(pk=version_id).update(
-        status=VersionStatus.FAILED, stage=VersionStage.FINISHED, error=error, finished_at=timezone.now()
-    )
-
-
 def _result_of_counts(counts: dict) -> PipelineResult | None:
     """The counts of nothing persisted, from those an earlier run stored once the engine had
     returned; None when no run got that far. Its anomalies are not known any more (they were in
@@ -435,14 +428,14 @@ def _result_of_counts(counts: dict) -> PipelineResult | None:
     return _nothing_persisted(PipelineResult(failed=True, error=None, anomalies=anomalies_empty(), files=files))
 
 
-def version_job_give_up(*, object_id: str, reason: str) -> None:
-    """A processing job stopped too many times: the version fails, keeps no collection and gets
-    both reports, like any failed version.
+def version_fail(*, version_id: str, reason: str) -> None:
+    """A version whose job could not run, or stopped too many times, fails: it keeps no collection
+    and gets both reports, like any failed version.
 
-    This runs in the sweep, so it does not run the engine again (that may be what stopped the
-    workers, and it may take minutes): the summary holds the counts an earlier run got from
-    the engine, as nothing persisted, or none."""
-    version = DatasetVersion.objects.select_related("dataset").filter(pk=object_id).first()
+    This runs outside `version_process` (in the task's last resort, or in the sweep), so it does
+    not run the engine again (that may be what stopped the workers, and it may take minutes): the
+    summary holds the counts an earlier run got from the engine, as nothing persisted, or none."""
+    version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
     if version is None:
         return
     error = f"{reason} Nothing was saved; process the version again."
@@ -450,12 +443,17 @@ def version_job_give_up(*, object_id: str, reason: str) -> None:
         version_documents_drop(version=version.records_key)
         _version_update(version, records_kept=False)
     except Exception:
-        logger.exception("collections of version %s could not be dropped", object_id)
+        logger.exception("collections of version %s could not be dropped", version_id)
         error = f"{reason} What was saved could not be removed; process the version again once the database is back."
     result = _result_of_counts(version.counts)
     if result is not None:
         _version_update(version, counts=file_counts(result), anomalies_total=0)
     _finish(version, _reports_write(version, result, Outcome(VersionStatus.FAILED, error)))
+
+
+def version_job_give_up(*, object_id: str, reason: str) -> None:
+    """The sweep's last word on a processing job that stopped too many times."""
+    version_fail(version_id=object_id, reason=reason)
 
 
 def version_job_finished(*, object_id: str) -> bool:

@@ -172,3 +172,27 @@ def test_a_version_given_up_after_the_engine_ran_reports_its_counts_as_nothing_p
         assert summary["files"][file]["rows_rejected"] == part.rows_read - part.rows_duplicate
     assert summary["anomalies_total"] == 0 and version.anomalies_total == 0
     assert version.counts["columns"]["rows_persisted"] == 0 and version.may_retry
+
+
+def test_a_job_that_cannot_run_at_all_fails_its_version_with_the_reason_and_both_reports(
+    sample_files, broker, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a version whose processing breaks before it can own its failure
+    version = _queued(sample_files, django_capture_on_commit_callbacks)
+
+    def broken_start(version_id):
+        raise RuntimeError("the version row could not be read")
+
+    monkeypatch.setattr(processing, "_start", broken_start)
+
+    # when its task runs
+    with pytest.raises(RuntimeError):
+        version_process_task.apply(args=[str(version.pk)], throw=True).get()
+
+    # then the version is failed with the reason, keeps nothing, and has both reports
+    version.refresh_from_db()
+    reason = "Processing could not run (RuntimeError: the version row could not be read)."
+    assert version.status == VersionStatus.FAILED and version.error.startswith(reason)
+    assert not version.records_kept
+    assert _summary(version)["status"] == "failed" and _summary(version)["error"] == version.error
+    assert version.anomalies_csv
