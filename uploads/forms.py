@@ -20,7 +20,8 @@ EMPTY = forms.FileField.default_error_messages["empty"]
 
 
 def _mib(size: int, decimals: int) -> str:
-    return f"{size / 1_048_576:.{decimals}f}"  # the browser's toFixed(decimals) gives the same
+    # the browser writes toFixed(decimals): the same text, but that an exact tie rounds up there, to even here
+    return f"{size / 1_048_576:.{decimals}f}"
 
 
 def _validate_upload(upload) -> None:
