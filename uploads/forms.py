@@ -11,18 +11,77 @@ ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv")
 ACCEPT = ",".join((*ALLOWED_SUFFIXES, "text/csv", "text/plain", "text/tab-separated-values"))
 # Django cuts longer names to 255 characters; a name that long is refused rather than stored cut.
 FILE_NAME_MAX = 200
+# The server fills these in, and so does static/js/upload-check.js from the inputs' data-* attributes
+# (`upload_rules`): one wording and one set of limits on both sides.
+NAME_TOO_LONG = "The file name is too long: at most {name_max} characters, please rename it."
+TOO_LARGE = "“{name}” is {size} MiB; the limit is {limit} MiB."
+NOT_CSV = "“{name}” is not a CSV file (expected .csv, .tsv or .txt)."
+EMPTY = forms.FileField.default_error_messages["empty"]
+
+
+def _mib(size: int, decimals: int) -> str:
+    # the browser writes toFixed(decimals): the same text, but that an exact tie rounds up there, to even here
+    return f"{size / 1_048_576:.{decimals}f}"
 
 
 def _validate_upload(upload) -> None:
     if len(upload.name) > FILE_NAME_MAX:
-        raise forms.ValidationError(f"The file name is too long: at most {FILE_NAME_MAX} characters, please rename it.")
+        raise forms.ValidationError(NAME_TOO_LONG.format(name_max=FILE_NAME_MAX))
     limit = settings.UPLOAD_MAX_BYTES
     if upload.size > limit:
-        raise forms.ValidationError(
-            f"“{upload.name}” is {upload.size / 1_048_576:.1f} MiB; the limit is {limit / 1_048_576:.0f} MiB."
-        )
+        raise forms.ValidationError(TOO_LARGE.format(name=upload.name, size=_mib(upload.size, 1), limit=_mib(limit, 0)))
     if not upload.name.lower().endswith(ALLOWED_SUFFIXES):
-        raise forms.ValidationError(f"“{upload.name}” is not a CSV file (expected .csv, .tsv or .txt).")
+        raise forms.ValidationError(NOT_CSV.format(name=upload.name))
+
+
+def upload_rules() -> dict[str, str]:
+    """The rules of `_validate_upload` (and Django's empty-file check, which runs first) as data-*
+    attributes, read when the form is rendered so a changed setting is followed; {name} and {size}
+    are left for the browser to fill in."""
+    return {
+        "data-max-bytes": str(settings.UPLOAD_MAX_BYTES),
+        "data-name-max": str(FILE_NAME_MAX),
+        "data-suffixes": " ".join(ALLOWED_SUFFIXES),
+        "data-message-empty": str(EMPTY),
+        "data-message-name": NAME_TOO_LONG.format(name_max=FILE_NAME_MAX),
+        "data-message-size": TOO_LARGE.format(name="{name}", size="{size}", limit=_mib(settings.UPLOAD_MAX_BYTES, 0)),
+        "data-message-suffix": NOT_CSV.format(name="{name}"),
+    }
+
+
+class CsvFileInput(forms.ClearableFileInput):
+    """A file chooser that carries the server's rules, for static/js/upload-check.js."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].update(upload_rules())
+        return context
+
+
+class UploadBoundField(forms.BoundField):
+    """A file field of an upload form, which knows the file it was sent when the form comes back with
+    errors: a browser cannot keep a chosen file across a page load, so the page names the files to
+    choose again."""
+
+    @property
+    def file_sent(self) -> str:
+        """The name of the file sent in this field, when the form came back."""
+        if not self.form.is_bound or not self.form.errors:
+            return ""
+        upload = self.form.files.get(self.html_name)
+        return upload.name if upload else ""
+
+    @property
+    def file_to_choose_again(self) -> str:
+        """The name of a file that was fine but is lost; a wrong file's error message says the rest."""
+        return "" if self.errors else self.file_sent
+
+    @property
+    def aria_describedby(self):
+        described = super().aria_describedby
+        if described is not None and self.file_to_choose_again:
+            described = f"{described} {self.auto_id}_again".strip()
+        return described
 
 
 def _csv_field(label: str, *, required: bool = True) -> forms.FileField:
@@ -30,11 +89,18 @@ def _csv_field(label: str, *, required: bool = True) -> forms.FileField:
         label=label,
         required=required,
         validators=[_validate_upload],
-        widget=forms.ClearableFileInput({"accept": ACCEPT}),
+        widget=CsvFileInput({"accept": ACCEPT}),
+        bound_field_class=UploadBoundField,
     )
 
 
-class DatasetUploadForm(forms.Form):
+class _UploadForm(forms.Form):
+    def files_to_choose_again(self) -> list[str]:
+        """The labels of the file fields whose file was sent with a form that came back."""
+        return [field.label for field in self if getattr(field, "file_sent", "")]
+
+
+class DatasetUploadForm(_UploadForm):
     name = forms.CharField(max_length=200, strip=True, help_text="A name to recognise this upload by.")
     namespaces_file = _csv_field("Namespaces CSV")
     datapoints_file = _csv_field("Data points CSV")
@@ -44,7 +110,7 @@ class DatasetUploadForm(forms.Form):
         return {file: self.cleaned_data[f"{file}_file"] for file in FILES}
 
 
-class VersionUploadForm(forms.Form):
+class VersionUploadForm(_UploadForm):
     """A new version: any of the three files; those left empty are carried over."""
 
     namespaces_file = _csv_field("New namespaces CSV", required=False)

@@ -22,11 +22,32 @@ RUN_AXE = """async () => {
 }"""
 
 
-def _violations(page, path: str) -> list[dict]:
-    page.goto(path)
-    page.wait_for_load_state()
+def _violations(page, path: str | None) -> list[dict]:
+    """axe's findings on `path`, or on the page as it is now (None)."""
+    if path is not None:
+        page.goto(path)
+        page.wait_for_load_state()
     page.add_script_tag(path=str(AXE))
     return page.evaluate(RUN_AXE)
+
+
+def _upload_form_states(page) -> dict[str, list]:
+    """The upload form with a message from the browser's check, then as the server sends it back."""
+    found = {}
+    page.goto("/")
+    page.get_by_label("Name", exact=True).fill("   ")  # only the server refuses a name of spaces
+    for file, content in sample_files().items():
+        name = "columns.xlsx" if file == "columns" else f"{file}.csv"
+        page.locator(f"#id_{file}_file").set_input_files({"name": name, "mimeType": "text/csv", "buffer": content})
+    page.locator("#id_columns_file_error").wait_for()
+    found["upload form with a wrong file"] = _violations(page, None)
+    page.locator("#id_columns_file").set_input_files(
+        {"name": "columns.csv", "mimeType": "text/csv", "buffer": sample_files()["columns"]}
+    )
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.locator("#id_name_error").wait_for()
+    found["upload form sent back"] = _violations(page, None)
+    return found
 
 
 @pytest.fixture
@@ -88,6 +109,8 @@ def test_no_page_has_an_accessibility_violation_at_laptop_or_phone_width(axe_pag
         page.set_viewport_size(viewport)
         for name, path in pages.items():
             found[f"{name} {viewport['width']}"] = _violations(page, path)
+        for name, result in _upload_form_states(page).items():
+            found[f"{name} {viewport['width']}"] = result
 
     violations = {name: result for name, result in found.items() if result}
     assert violations == {}, json.dumps(violations, indent=1)

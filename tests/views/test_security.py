@@ -117,3 +117,16 @@ def test_only_the_owner_or_staff_may_delete(client, steward):
     )
     assert not Dataset.objects.get(pk=dataset.pk).deleting
     assert dataset.versions.count() == 1
+
+
+def test_the_file_inputs_carry_the_server_s_rules_for_the_browser_s_check(client, steward, settings):
+    settings.UPLOAD_MAX_BYTES = 3 * 1_048_576
+    client.force_login(steward)
+
+    page = client.get("/").content.decode()
+
+    assert page.count('data-max-bytes="3145728"') == 3
+    assert page.count('data-name-max="200" data-suffixes=".csv .txt .tsv"') == 3
+    assert 'data-message-size="“{name}” is {size} MiB; the limit is 3 MiB."' in page
+    assert 'data-message-empty="The submitted file is empty."' in page
+    assert '<script src="/static/js/upload-check.js" defer></script>' in page

@@ -67,3 +67,23 @@ def test_the_current_version_cannot_be_deleted_alone(client, steward):
 
     assert client.post(f"/datasets/{dataset.pk}/versions/1/delete/").status_code == 404
     assert dataset.versions.count() == 1
+
+
+def test_a_version_form_sent_back_names_the_files_to_choose_again(client, steward):
+    dataset = published_dataset(dataset__owner=steward)
+    files = {
+        "namespaces_file": SimpleUploadedFile("ns-v2.csv", b"a,b\n1,2\n", "text/csv"),
+        "columns_file": SimpleUploadedFile("columns.xlsx", b"PK\x03\x04"),
+    }
+
+    response = client.post(f"/datasets/{dataset.pk}/versions/", files)
+
+    page = response.content.decode()
+    assert response.status_code == 400 and dataset.versions.count() == 1
+    assert "Nothing was uploaded" in page and "choose the 2 files again (New namespaces CSV, New columns CSV)" in page
+    assert '<small class="muted" id="id_namespaces_file_again">“ns-v2.csv” was fine: choose it again.</small>' in page
+    assert 'aria-describedby="id_namespaces_file_again"' in page
+    # the wrong file has its error instead, in the element upload-check.js also writes into
+    assert 'aria-invalid="true" aria-describedby="id_columns_file_error"' in page
+    assert '<p class="error" id="id_columns_file_error" role="alert">“columns.xlsx” is not a CSV file' in page
+    assert "id_columns_file_again" not in page
