@@ -6,9 +6,12 @@ deleted document by document.
 """
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pandas as pd
+from pymongo.errors import BulkWriteError
 
 from catalog.documents import RECORD_DOCUMENTS, AnomalyDocument, BrowseNodeDocument
 from catalog.mongo import VERSION_COLLECTIONS, mongo_connect, version_collection
@@ -19,6 +22,9 @@ from engine.codes import ANOMALY_FRAME_COLUMNS
 logger = logging.getLogger(__name__)
 
 INSERT_BATCH_SIZE = 5_000
+DUPLICATE_KEY = 11000  # MongoDB's error code
+# Record batches in flight at once: the server encodes one while it writes the other.
+RECORD_STREAMS = 2
 NODE_BATCH_SIZE = 500  # nodes hold up to 50 items each
 NODE_BATCH_BYTES = 8 << 20  # of packed nodes (one may hold up to about 3 MiB before compression)
 
@@ -55,23 +61,67 @@ def _validate_batch(document_class, batch: list[dict]) -> None:
 
 
 def _insert(
-    document_class, *, version: str, kind: str, batches: Iterable[list[dict]], progress: Callable[[int], None] | None
+    document_class,
+    *,
+    version: str,
+    kind: str,
+    batches: Iterable[list[dict]],
+    progress: Callable[[int], None] | None,
+    streams: int = 1,
+    rewrite: bool = False,
 ) -> int:
+    """Inserts the batches into the version's collection of that kind; returns the documents
+    written. With `streams` > 1, that many batches are in flight at once (on threads): the server
+    encodes one while it writes another. `progress(done)` runs on the calling thread.
+
+    `rewrite`: this run follows a stopped run of the same version. A server finishes the writes a
+    killed process had sent, even after this run dropped the collections; those documents are the
+    very ones this run writes (same files, same engine, same keys), so a duplicate key means
+    "already there" and is not an error. Any other write error still is."""
     collection = version_collection(version=version, kind=kind)
     done = 0
-    for batch in batches:
-        _validate_batch(document_class, batch)
-        collection.insert_many(batch, ordered=False)
-        done += len(batch)
-        if progress:
-            progress(done)
+    with ThreadPoolExecutor(max_workers=streams, thread_name_prefix=f"insert-{kind}") as pool:
+        in_flight: deque[Future] = deque()
+
+        def settle(count: int) -> None:
+            nonlocal done
+            while len(in_flight) > count:
+                done += in_flight.popleft().result()
+                if progress:
+                    progress(done)
+
+        try:
+            for batch in batches:
+                _validate_batch(document_class, batch)
+                in_flight.append(pool.submit(_insert_batch, collection, batch, rewrite))
+                settle(streams - 1)
+            settle(0)
+        finally:
+            for future in in_flight:  # leaving on an error: nothing stays queued behind it
+                future.cancel()
     return done
 
 
+def _insert_batch(collection, batch: list[dict], rewrite: bool) -> int:
+    try:
+        collection.insert_many(batch, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        if not (rewrite and errors and all(error.get("code") == DUPLICATE_KEY for error in errors)):
+            raise
+        logger.info("%s of %s documents were already written by a stopped run", len(errors), len(batch))
+    return len(batch)
+
+
 def records_persist(
-    *, version: str, records: dict[str, pd.DataFrame], progress: Callable[[int, int], None] | None = None
+    *,
+    version: str,
+    records: dict[str, pd.DataFrame],
+    progress: Callable[[int, int], None] | None = None,
+    rewrite: bool = False,
 ) -> None:
-    """Inserts the kept records of the three files; `progress(done, total)` after each batch."""
+    """Inserts the kept records of the three files; `progress(done, total)` after each batch
+    (`rewrite`: see `_insert`)."""
     total = sum(len(frame) for frame in records.values())
     done_before = 0
     for file, document_class in RECORD_DOCUMENTS.items():
@@ -84,17 +134,25 @@ def records_persist(
             if progress:
                 progress(base + done, total)
 
-        _insert(document_class, version=version, kind=file, batches=documents, progress=report)
+        _insert(
+            document_class,
+            version=version,
+            kind=file,
+            batches=documents,
+            progress=report,
+            streams=RECORD_STREAMS,
+            rewrite=rewrite,
+        )
         done_before += len(frame)
 
 
-def anomalies_persist(*, version: str, anomalies: pd.DataFrame) -> None:
+def anomalies_persist(*, version: str, anomalies: pd.DataFrame, rewrite: bool = False) -> None:
     if anomalies.empty:
         return
     frame = anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS), fill_value="")
     positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
     documents = _frame_to_documents(frame, ids=positions)
-    _insert(AnomalyDocument, version=version, kind="anomalies", batches=documents, progress=None)
+    _insert(AnomalyDocument, version=version, kind="anomalies", batches=documents, progress=None, rewrite=rewrite)
 
 
 def _node_batches(nodes: Iterable[dict]) -> Iterator[tuple[list[dict], int]]:
@@ -126,8 +184,10 @@ def browse_index_persist(
     records: dict[str, pd.DataFrame],
     anomalies: pd.DataFrame,
     progress: Callable[[int, int], None] | None = None,
+    rewrite: bool = False,
 ) -> int:
-    """Builds and writes the browse index of a version; returns the number of nodes.
+    """Builds and writes the browse index of a version; returns the number of nodes
+    (`rewrite`: see `_insert`).
 
     `progress(written, expected)` follows the entries written against an estimate: each column row
     appears about three times (its table's page, its data point's page, the search index), each
@@ -145,7 +205,9 @@ def browse_index_persist(
             if progress:
                 progress(min(written, expected - 1), expected)
 
-    inserted = _insert(BrowseNodeDocument, version=version, kind="browse_nodes", batches=batches(), progress=None)
+    inserted = _insert(
+        BrowseNodeDocument, version=version, kind="browse_nodes", batches=batches(), progress=None, rewrite=rewrite
+    )
     if progress:
         progress(expected, expected)
     return inserted

@@ -193,9 +193,12 @@ def _retry_later(version: DatasetVersion, exc: Exception) -> None:
 # --- the steps ---
 
 
-def _start(version_id: str) -> DatasetVersion:
+def _start(version_id: str) -> tuple[DatasetVersion, bool]:
+    """The version, marked processing; and whether an earlier run of it was stopped (its
+    collections are dropped first, though a killed run's last writes may still land)."""
     version = DatasetVersion.objects.select_related("dataset").get(pk=version_id)
-    if version.started_at is not None or version.records_kept:
+    rerun = version.started_at is not None or version.records_kept
+    if rerun:
         # Processed or attempted before (a retry, or a task redelivered after a worker died):
         # start from empty collections, so nothing is doubled and nothing partial stays.
         try:
@@ -215,7 +218,7 @@ def _start(version_id: str) -> DatasetVersion:
         finished_at=None,
         records_kept=False,
     )
-    return version
+    return version, rerun
 
 
 @contextmanager
@@ -254,8 +257,9 @@ class _Stopped(Exception):
     """The records writer was told to stop (the step that started it failed)."""
 
 
-def _collections_write(version: DatasetVersion, result: PipelineResult, progress: Progress) -> None:
-    """Records (unless the engine failed the version), anomalies and the browse index.
+def _collections_write(version: DatasetVersion, result: PipelineResult, progress: Progress, rewrite: bool) -> None:
+    """Records (unless the engine failed the version), anomalies and the browse index (`rewrite`:
+    a stopped run of this version may still be landing its last writes, see `catalog.persistence`).
 
     The records are written on a thread of their own while this one builds and writes the browse
     index: the MongoDB server's inserts and Python's building each keep one core busy (100,000
@@ -273,7 +277,7 @@ def _collections_write(version: DatasetVersion, result: PipelineResult, progress
                 raise _Stopped
 
         if total:
-            records_persist(version=key, records=records, progress=counted)
+            records_persist(version=key, records=records, progress=counted, rewrite=rewrite)
 
     def report(running: Callable[[], bool]) -> None:
         running()  # raises the writer's error, if any
@@ -294,8 +298,10 @@ def _collections_write(version: DatasetVersion, result: PipelineResult, progress
             written.update(index=done, expected=expected)
             report(running)
 
-        anomalies_persist(version=key, anomalies=result.anomalies)
-        browse_index_persist(version=key, records=records, anomalies=result.anomalies, progress=index_written)
+        anomalies_persist(version=key, anomalies=result.anomalies, rewrite=rewrite)
+        browse_index_persist(
+            version=key, records=records, anomalies=result.anomalies, progress=index_written, rewrite=rewrite
+        )
         while running():
             report(running)
             time.sleep(PROGRESS_INTERVAL_SECONDS)
@@ -379,7 +385,7 @@ def _finish(version: DatasetVersion, outcome: Outcome) -> None:
 
 def version_process(*, version_id: str) -> DatasetVersion:
     """Runs the whole spec on a version's files and publishes it when it is done."""
-    version = _start(version_id)
+    version, rerun = _start(version_id)
     progress = _progress_reporter(version)
     result: PipelineResult | None = None
     try:
@@ -392,7 +398,7 @@ def version_process(*, version_id: str) -> DatasetVersion:
             anomalies_total=len(result.anomalies),
             sources=_sources_with_dialects(version, result),
         )
-        _collections_write(version, result, progress)
+        _collections_write(version, result, progress, rewrite=rerun)
         _compare(version, result, progress)
         progress(VersionStage.REPORTING, 0)
         outcome = Outcome(VersionStatus.FAILED, result.error or "") if result.failed else Outcome(VersionStatus.DONE)
