@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 # Ports may be set in .env as well as in the environment (which wins, as in the settings).
-from_env_file() { sed -n "s/^$1=//p" .env 2>/dev/null | tail -n 1; }
+from_env_file() { [ -f .env ] || return 0; sed -n "s/^$1=//p" .env | tail -n 1; }
 FERRETDB_PORT=${FERRETDB_PORT:-$(from_env_file FERRETDB_PORT)}
 REDIS_PORT=${REDIS_PORT:-$(from_env_file REDIS_PORT)}
 POSTGRES_PORT=${POSTGRES_PORT:-$(from_env_file POSTGRES_PORT)}
