@@ -192,3 +192,27 @@ def chromium_path() -> str:
     path = shutil.which("chromium")
     assert path, "Debian's chromium is required for the browser tests (`make test` installs it)"
     return path
+
+
+class Broker:
+    """Stands in for the Celery app's `send_task` (the jobs app's outbox sends through it):
+    records the calls, and refuses them all while `down`."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, list]] = []
+        self.down = False
+
+    def send_task(self, name, args, **options):
+        if self.down:
+            raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        self.sent.append((name, args))
+
+    def connection_for_write(self):
+        raise ConnectionRefusedError("no broker queue to look at in these tests")
+
+
+@pytest.fixture
+def broker(monkeypatch) -> Broker:
+    recorder = Broker()
+    monkeypatch.setattr("jobs.services.current_app", recorder)
+    return recorder

@@ -26,33 +26,11 @@ from jobs.services import (
     jobs_purge,
     jobs_sweep,
 )
+from tests.conftest import Broker
 
 pytestmark = pytest.mark.django_db
 
 KIND = "test.job"
-
-
-class Broker:
-    """Records `send_task` calls; refuses them all while `down`."""
-
-    def __init__(self):
-        self.sent: list[tuple[str, list]] = []
-        self.down = False
-
-    def send_task(self, name, args, **options):
-        if self.down:
-            raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-        self.sent.append((name, args))
-
-    def connection_for_write(self):
-        raise ConnectionRefusedError("no broker queue to look at in these tests")
-
-
-@pytest.fixture
-def broker(monkeypatch) -> Broker:
-    recorder = Broker()
-    monkeypatch.setattr("jobs.services.current_app", recorder)
-    return recorder
 
 
 @pytest.fixture

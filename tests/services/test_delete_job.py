@@ -17,24 +17,6 @@ from uploads.tasks import dataset_delete_task, version_process_task
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 
 
-class _Broker:
-    def __init__(self):
-        self.sent: list[tuple[str, list]] = []
-
-    def send_task(self, name, args, **options):
-        self.sent.append((name, args))
-
-    def connection_for_write(self):
-        raise ConnectionRefusedError("no broker queue to look at in these tests")
-
-
-@pytest.fixture
-def broker(monkeypatch) -> _Broker:
-    recorder = _Broker()
-    monkeypatch.setattr("jobs.services.current_app", recorder)
-    return recorder
-
-
 def _uploads(files: dict[str, bytes]) -> dict[str, ContentFile]:
     return {file: ContentFile(content, name=f"{file}.csv") for file, content in files.items()}
 

@@ -25,24 +25,6 @@ GIVEN_UP = (
 )
 
 
-class _Broker:
-    def __init__(self):
-        self.sent: list[tuple[str, list]] = []
-
-    def send_task(self, name, args, **options):
-        self.sent.append((name, args))
-
-    def connection_for_write(self):
-        raise ConnectionRefusedError("no broker queue to look at in these tests")
-
-
-@pytest.fixture
-def broker(monkeypatch) -> _Broker:
-    recorder = _Broker()
-    monkeypatch.setattr("jobs.services.current_app", recorder)
-    return recorder
-
-
 def _queued(files: dict[str, bytes], capture) -> DatasetVersion:
     with capture(execute=True):
         return dataset_create(

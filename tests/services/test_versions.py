@@ -31,23 +31,6 @@ def _uploads(files: dict[str, bytes]) -> dict[str, ContentFile]:
     return {file: ContentFile(content, name=f"{file}.csv") for file, content in files.items()}
 
 
-class _Broker:
-    """Stands in for the Celery app's `send_task` (the jobs app's outbox sends through it)."""
-
-    def __init__(self):
-        self.sent: list[tuple[str, list]] = []
-
-    def send_task(self, name, args, **options):
-        self.sent.append((name, args))
-
-
-@pytest.fixture
-def broker(monkeypatch) -> _Broker:
-    recorder = _Broker()
-    monkeypatch.setattr("jobs.services.current_app", recorder)
-    return recorder
-
-
 def _create(files: dict[str, bytes], name: str = "Sample") -> DatasetVersion:
     return dataset_create(name=name, owner=None, files=_uploads(files), enqueue=False)
 
