@@ -50,12 +50,8 @@ class DatasetAdmin(admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:uploads_dataset_changelist"))
 
-    def delete_queryset(self, request, queryset) -> None:
-        refused = []
-        for dataset in queryset:
-            try:
-                dataset_delete_request(dataset=dataset)
-            except DatasetBusy as exc:
-                refused.append(f"“{dataset}”: {exc}")
-        if refused:
-            self.message_user(request, "Not deleted: " + " ".join(refused), messages.ERROR)
+    def get_actions(self, request):
+        # No bulk delete: its "Successfully deleted" would hide the refusals; one at a time, each says.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
