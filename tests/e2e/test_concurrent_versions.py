@@ -36,8 +36,12 @@ def web_server():
     port = _free_port()
     env = {**os.environ, **storage_environment("local", None)}
     env["DJANGO_SETTINGS_MODULE"] = "zemoga_datasets.settings.test"
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        env["TEST_DATABASE_URL"] = f"sqlite:///{settings.DATABASES['default']['NAME']}"
+    database = settings.DATABASES["default"]  # its NAME is the test database's now
+    if database["ENGINE"].endswith("sqlite3"):
+        env["TEST_DATABASE_URL"] = f"sqlite:///{database['NAME']}"
+    else:  # PostgreSQL: the row lock of `select_for_update`
+        login = f"{database['USER']}:{database['PASSWORD']}" if database["PASSWORD"] else database["USER"]
+        env["TEST_DATABASE_URL"] = f"postgres://{login}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     log = (OUTPUT_DIR / f"gunicorn-{uuid.uuid4().hex[:6]}.log").open("wb")
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
