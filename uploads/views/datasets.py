@@ -13,6 +13,7 @@ from uploads.models import Dataset, DatasetVersion, VersionStatus
 from uploads.selectors import version_duration, version_file_level_errors, version_file_rows, version_progress
 from uploads.services import (
     DELETE_JOB,
+    IN_PROGRESS,
     VERSION_JOB,
     DatasetBusy,
     dataset_create,
@@ -185,7 +186,8 @@ def version_delete_view(request: HttpRequest, dataset_id, number: int) -> HttpRe
 def dataset_delete_view(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = dataset_for_change(request, dataset_id)
     if version_in_progress(dataset=dataset):
-        raise Http404
+        messages.error(request, IN_PROGRESS)
+        return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
     if request.method == "POST":
         try:
             dataset_delete_request(dataset=dataset)
