@@ -42,6 +42,10 @@ class DatasetBeingDeleted(DatasetBusy):
     """The dataset is being deleted: nothing new may start on it."""
 
 
+class VersionIsCurrent(Exception):
+    """Pages read the current version's records: they are withdrawn only with the dataset."""
+
+
 IN_PROGRESS = "A version of this dataset is still being processed; wait for it to finish."
 BEING_DELETED = "This dataset is being deleted."
 
@@ -188,10 +192,6 @@ def version_state_reset(*, version: DatasetVersion) -> None:
     DatasetVersion.objects.filter(pk=version.pk).update(**fields)
     for name, value in fields.items():
         setattr(version, name, value)
-
-
-class VersionIsCurrent(Exception):
-    """Pages read the current version's records: they are withdrawn only with the dataset."""
 
 
 def version_records_withdraw(*, version: DatasetVersion) -> None:
