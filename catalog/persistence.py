@@ -6,10 +6,12 @@ deleted document by document.
 """
 
 import logging
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import mongoengine
 import pandas as pd
 from pymongo.errors import BulkWriteError
 
@@ -218,6 +220,18 @@ def version_documents_drop(*, version: str) -> None:
     mongo_connect()
     for kind in VERSION_COLLECTIONS:
         version_collection(version=version, kind=kind).drop()
+
+
+def version_collections_stored() -> dict[str, list[str]]:
+    """The collections of versions in the database, by version key (`DatasetVersion.records_key`)."""
+    mongo_connect()
+    pattern = re.compile(rf"^v([0-9a-f]{{32}})_({'|'.join(VERSION_COLLECTIONS)})$")
+    stored: dict[str, list[str]] = {}
+    for name in mongoengine.get_db().list_collection_names():
+        match = pattern.match(name)
+        if match:
+            stored.setdefault(match.group(1), []).append(name)
+    return stored
 
 
 def version_document_counts(*, version: str) -> dict[str, int]:
