@@ -178,6 +178,7 @@ def test_the_help_page_explains_every_code(client, steward):
     for entry in CATALOGUE.values():
         assert f'id="{entry.code}"' in html
         assert entry.fix.replace("“", "&ldquo;")[:20] in html or entry.fix[:20] in html
+    assert "<code>replace &quot;{value}&quot; with &quot;{frequent}&quot;</code>" in html  # the report's fixes
 
 
 def test_templates_and_the_sample_download(client, steward):
