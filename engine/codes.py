@@ -46,8 +46,9 @@ def anomaly_frame(
     frequent value and its count, a reference's target, limits), so typed columns would be mostly
     empty and each new variant would add a column to the frame, the stored document, the browse
     index and the API; a dict goes through all of them as it is. It stays cheap because the checks
-    build one dict per distinct value, not per row, and rows share it (`params_per_value`): treat
-    params as read-only."""
+    build one dict per distinct value, not per row, and rows share it (`params_per_value`; a value
+    of the row's own, a duplicate's earlier line or a length, is one dict per anomaly, bounded by the
+    per-code listing limit): treat params as read-only."""
     lines = pd.array(lines if pd.api.types.is_list_like(lines) else [lines], dtype="Int64")
     n = len(lines)
     values = pd.Series(values if pd.api.types.is_list_like(values) else [values] * n, dtype=object)
