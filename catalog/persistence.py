@@ -149,9 +149,10 @@ def records_persist(
 
 
 def anomalies_persist(*, version: str, anomalies: pd.DataFrame, rewrite: bool = False) -> None:
+    """One document per anomaly, with its status when the frame has one (`uploads.anomaly_status`)."""
     if anomalies.empty:
         return
-    frame = anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS), fill_value="")
+    frame = anomalies.reindex(columns=[*ANOMALY_FRAME_COLUMNS, "status"], fill_value="")
     positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
     documents = _frame_to_documents(frame, ids=positions)
     _insert(AnomalyDocument, version=version, kind="anomalies", batches=documents, progress=None, rewrite=rewrite)
@@ -193,10 +194,10 @@ def browse_index_persist(
 
     `progress(written, expected)` follows the entries written against an estimate: each column row
     appears about three times (its table's page, its data point's page, the search index), each
-    data point once, each anomaly under eight filter combinations."""
+    data point once, each anomaly under sixteen filter combinations."""
     nodes = browse_nodes_build(records=records, anomalies=anomalies)
     expected = len(records["namespaces"]) + 3 * len(records["columns"]) + len(records["datapoints"])
-    expected += 8 * len(anomalies) + 1
+    expected += 16 * len(anomalies) + 1
     written = 0
 
     def batches() -> Iterator[list[dict]]:

@@ -33,6 +33,7 @@ from engine.codes import anomalies_empty
 from jobs.services import TransientJobError, job_heartbeat, job_may_retry
 from reports.services import reports_render
 from reports.source import line_index_render
+from uploads.anomaly_status import anomalies_status
 from uploads.changes import changes_write
 from uploads.models import DatasetVersion, VersionStage, VersionStatus
 from uploads.services import version_publish, version_records_withdraw, version_state_reset
@@ -398,6 +399,7 @@ def version_process(*, version_id: str) -> DatasetVersion:
         uploads = _uploads_read(version)
         _line_indexes_write(version, uploads)
         result = engine_run_on(version, progress, uploads)
+        result.anomalies["status"] = anomalies_status(version=version, anomalies=result.anomalies)
         _version_update(
             version,
             counts=file_counts(result),
