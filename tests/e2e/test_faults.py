@@ -3,8 +3,9 @@
 Each test asserts that the job reaches its final state on its own once a worker is available
 again, that the documents in MongoDB match the summary, and that no two runs of the job overlapped
 (the jobs app's run log) and exactly one completed. Nothing is timed: the tests poll for states,
-with a deadline generous enough that it only fails on "never happened" on a busy machine. A worker is paused at a
-named step by the test settings' hook (`tests/e2e/fault_hooks.py`), then killed there.
+with a deadline generous enough that it only fails on "never happened" on a busy machine. A
+worker is paused at a named step by the test settings' hook (`tests/e2e/fault_hooks.py`), then
+killed there.
 """
 
 import contextlib
