@@ -27,6 +27,7 @@ from jobs.services import (
     jobs_sweep,
 )
 from tests.conftest import Broker
+from tests.jobs import stage_hooks
 
 pytestmark = pytest.mark.django_db
 
@@ -206,8 +207,22 @@ def test_a_run_that_lost_its_lease_stops_at_its_next_heartbeat(broker, kind):
     assert steps == ["started"]
 
 
-def test_heartbeat_outside_a_job_does_nothing():
-    job_heartbeat(stage="reading", fraction=0)
+def test_heartbeat_outside_a_job_does_nothing(broker, kind, settings):
+    # given a queued job, and a stage hook that records its calls
+    _enqueue(broker)
+    lease = JobLease.objects.values().get()
+    settings.JOB_STAGE_HOOK = "tests.jobs.stage_hooks.stage_record"
+    stage_hooks.calls.clear()
+
+    # when a heartbeat comes from outside any job
+    job_heartbeat(stage="reading", fraction=0.5)
+
+    # then no lease is renewed and the hook is not told
+    assert JobLease.objects.values().get() == lease
+    assert stage_hooks.calls == []
+    # while the same heartbeat from inside a job reaches the hook
+    job_run(kind=KIND, object_id="job-1", work=lambda: job_heartbeat(stage="reading", fraction=0.5))
+    assert stage_hooks.calls == [{"kind": KIND, "object_id": "job-1", "stage": "reading", "fraction": 0.5}]
 
 
 def test_lease_lost_is_not_caught_by_a_jobs_own_error_handling():

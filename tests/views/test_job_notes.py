@@ -1,24 +1,17 @@
 """The dataset page and status.json say what the jobs app did that the user did not ask for."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from jobs.models import JobLease, LeaseState, OutboxMessage
-from tests.factories import VersionFactory, published_dataset
+from tests.factories import UserFactory, VersionFactory, published_dataset
 from uploads.models import Dataset
 from uploads.services import DELETE_JOB, VERSION_JOB
 
-pytestmark = pytest.mark.django_db
+# `client` is logged in as `steward` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("steward_client")]
 
 RESTARTED = "The worker stopped during processing; processing restarted automatically (attempt 2 of 4)."
-
-
-@pytest.fixture
-def steward(client):
-    user = get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
-    client.force_login(user)
-    return user
 
 
 def _lease(kind: str, object_id, note: str = "", state: str = LeaseState.QUEUED) -> JobLease:
@@ -97,7 +90,7 @@ def test_the_delete_is_offered_again_when_no_version_is_left(client, steward):
 
 
 def test_only_those_who_may_change_the_dataset_are_offered_the_delete_again(client, steward):
-    owner = get_user_model().objects.create_user(username="owner", password="pw-for-tests-only")
+    owner = UserFactory(username="owner")
     dataset = published_dataset(dataset__owner=owner, created_by=owner)
     Dataset.objects.filter(pk=dataset.pk).update(delete_error=STOPPED)
 

@@ -6,7 +6,6 @@ import socket
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from uploads.models import Dataset
@@ -41,11 +40,6 @@ def _post(client: Client, path: str, size: int, **headers):
     }
     response = client.generic("POST", path, **environ)
     return response, body
-
-
-@pytest.fixture
-def steward(db):
-    return get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
 
 
 @pytest.mark.django_db
