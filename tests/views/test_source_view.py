@@ -126,3 +126,14 @@ def test_an_index_stored_before_the_blocks_still_finds_its_lines(tmp_path):
         (1002, b"last,x"),
     ]
     assert found[2].end - found[2].start == 200_000 and found[2].cut
+
+
+def test_a_whitespace_only_line_offers_its_line_and_no_record(client, steward, sample_files):
+    lines = sample_files["namespaces"].split(b"\n")
+    dataset = _processed(sample_files, namespaces=b"\n".join([*lines[:3], b" \t ", *lines[3:]]))
+
+    html = client.get(f"/datasets/{dataset.pk}/anomalies/", {"code": "blank-row", "file": "namespaces"}).content
+    html = html.decode()
+
+    assert f"/datasets/{dataset.pk}/files/namespaces/lines/?line=4&amp;code=blank-row" in html
+    assert "/records/" not in html  # the blank line is no record: no "another anomaly rejected it"
