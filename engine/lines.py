@@ -176,17 +176,24 @@ def text_decode(data: bytes) -> str:
 
 
 def line_census(reader: RangeReader, start: int, end: int, delimiter: str) -> tuple[int, int]:
-    """(characters, cells) of the record in bytes start..end-1, counted block by block with numpy:
-    a line of millions of cells is never cut into Python objects. Characters are UTF-8's (bytes
-    that do not continue a character); cells are cut at delimiters outside quotes, as `cell_spans`."""
-    quote, separator = ord('"'), ord(delimiter)  # the delimiters detected are ASCII
+    """(characters, cells) of the record in bytes start..end-1, counted block by block: a line of
+    millions of cells is never cut into Python objects. Characters are UTF-8's (bytes that do not
+    continue a character); cells are cut at delimiters outside quotes, as `cell_spans` cuts them."""
+    separator = delimiter.encode()  # the delimiters detected are ASCII
     characters, delimiters, inside = 0, 0, 0
     for block in reader.blocks(start, end):
+        if block.isascii():
+            characters += len(block)
+        else:
+            characters += int(np.count_nonzero((np.frombuffer(block, dtype=np.uint8) & 0xC0) != 0x80))
+        if b'"' not in block:  # the usual block: every delimiter counts, or none inside a quote
+            delimiters += 0 if inside else block.count(separator)
+            continue
         arr = np.frombuffer(block, dtype=np.uint8)
-        characters += int(np.count_nonzero((arr & 0xC0) != 0x80))
-        quotes = np.cumsum(arr == quote) + inside
-        delimiters += int(np.count_nonzero((arr == separator) & (quotes % 2 == 0)))
-        inside = int(quotes[-1] % 2) if arr.size else inside
+        quotes = np.flatnonzero(arr == ord('"'))
+        quotes_before = np.searchsorted(quotes, np.flatnonzero(arr == separator[0])) + inside
+        delimiters += int(np.count_nonzero(quotes_before % 2 == 0))
+        inside = (inside + int(quotes.size)) % 2
     return characters, delimiters + 1
 
 

@@ -36,6 +36,7 @@ LINE_BYTES_SHOWN = 16 * 1024  # read of each line for the page; the rest is coun
 WINDOW_CELLS = 21  # cells of the record shown: the one in question and its neighbours
 CELL_CHARACTERS_SHOWN = 200
 CONTEXT_CHARACTERS_SHOWN = 300  # of each line around the record
+MARKED_SAID = 5  # marked cells named one by one; past that, counted
 STRUCTURAL = {Code.MISSING_CELL, Code.EXTRA_CELL, Code.HEADER_UNKNOWN_COLUMN, Code.HEADER_DUPLICATE_COLUMN}
 
 
@@ -181,7 +182,9 @@ def _marked_cells(view: SourceView, *, spans, text: str, field_name: str, code: 
         cells = [text[start:end] for start, end, _ in spans]
         matching = [i for i, cell in enumerate(cells) if cell.strip().lower() == field_name.strip().lower()]
         chosen = matching[1:] if code == Code.HEADER_DUPLICATE_COLUMN else matching
-        view.marked = [f"cell {i + 1}" for i in chosen]
+        view.marked = [f"cell {i + 1:,}" for i in chosen[:MARKED_SAID]]
+        if len(chosen) > MARKED_SAID:  # a header of blank names matches every cell
+            view.marked.append(f"{len(chosen) - MARKED_SAID:,} more")
         return set(chosen)
     wanted = field_name.strip().lower()
     if wanted and wanted in view.header and code not in (Code.HEADER_MISSING_COLUMN,):

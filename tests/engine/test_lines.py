@@ -2,7 +2,16 @@
 
 import numpy as np
 
-from engine.lines import LINE_INDEX_BLOCK, READ_BLOCK, LineIndex, RangeReader, line_census, line_index_build, lines_read
+from engine.lines import (
+    CENSUS_BLOCK,
+    LINE_INDEX_BLOCK,
+    READ_BLOCK,
+    LineIndex,
+    RangeReader,
+    line_census,
+    line_index_build,
+    lines_read,
+)
 
 
 class CountingReads:
@@ -48,3 +57,10 @@ def test_the_census_counts_cells_outside_quotes_and_utf8_characters_block_by_blo
     characters, cells = line_census(reader, 0, len(record), ",")
 
     assert cells == 3 + 700_000 and characters == len(record.decode())
+
+
+def test_the_census_keeps_a_quote_open_across_blocks():
+    record = b'"' + b"," * (CENSUS_BLOCK + 10) + b'",a,"b"'
+    reader = RangeReader(lambda s, e: record[s:e], len(record))
+
+    assert line_census(reader, 0, len(record), ",") == (len(record), 3)
