@@ -10,7 +10,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
@@ -35,9 +35,23 @@ def _anonymous_allowed(request: HttpRequest) -> bool:
 
 def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
     response = render(request, "uploads/too_large.html", {"limit": settings.UPLOAD_MAX_BYTES}, status=413)
-    response["Connection"] = "close"  # the rest of the body is not wanted
     logger.warning("refused a %s-byte body on %s (limit %s)", request.META.get("CONTENT_LENGTH"), request.path, limit)
     return response
+
+
+def _closing(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """`response`, with the connection closed after it: the rest of the body is not wanted, and a
+    chunked one could not be told from the next request. gunicorn honours `Connection: close`;
+    runserver (wsgiref) refuses that hop-by-hop header from an application (an AssertionError, so a
+    500) but closes the connection itself after a response without a Content-Length."""
+    if not request.META.get("SERVER_SOFTWARE", "").startswith("WSGIServer/"):
+        response["Connection"] = "close"
+        return response
+    streamed = StreamingHttpResponse([response.content], status=response.status_code)
+    for header, value in response.items():
+        if header.lower() != "content-length":
+            streamed[header] = value
+    return streamed
 
 
 class RequestBodyGuardMiddleware:
@@ -48,13 +62,13 @@ class RequestBodyGuardMiddleware:
         if request.method not in SAFE_METHODS:
             refused = self._refusal(request)
             if refused is not None:
-                return refused
+                return _closing(request, refused)
         return self.get_response(request)
 
     def _refusal(self, request: HttpRequest) -> HttpResponse | None:
         # Under WSGI a body without Content-Length (chunked) is never read by Django, so it would
-        # be silently dropped: refuse it instead of guessing.
-        if "CONTENT_LENGTH" not in request.META and "HTTP_TRANSFER_ENCODING" in request.META:
+        # be silently dropped: refuse it instead of guessing. (runserver passes an empty one.)
+        if not request.META.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" in request.META:
             return HttpResponse("A Content-Length is required.", status=411, content_type="text/plain")
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
