@@ -69,7 +69,7 @@ PAGE_LINKS = 12  # anomaly links of a shape whose line views are measured
 PAGE_REPEAT = 3  # each page made this many times; its median is kept
 
 
-def child_pages(path: Path) -> None:
+def child_pages(path: Path, *, links_max: int, repeat: int) -> None:
     """The slowest line view of the shape's anomaly links, in this (fresh) process."""
     import tempfile
     import uuid
@@ -92,7 +92,7 @@ def child_pages(path: Path) -> None:
         files["columns"] = path.read_bytes()
         anomalies = pipeline_run(files=files).anomalies
         columns = anomalies[(anomalies["file"] == "columns") & anomalies["line"].notna()]
-        links = columns[["line", "field", "code"]].drop_duplicates("line").head(PAGE_LINKS)
+        links = columns[["line", "field", "code"]].drop_duplicates("line").head(links_max)
         links = [(int(line), field or "", code) for line, field, code in links.itertuples(index=False)]
         upload = SimpleNamespace(
             storage=default_storage, name=default_storage.save("bench/columns.csv", ContentFile(files["columns"]))
@@ -116,7 +116,7 @@ def child_pages(path: Path) -> None:
         worst = {"seconds": 0.0, "page_bytes": 0, "line": None, "code": ""}
         for line, field_name, code in links:
             times = []
-            for _ in range(PAGE_REPEAT):
+            for _ in range(repeat):
                 started = time.perf_counter()
                 html = page(line, field_name, code)
                 times.append(time.perf_counter() - started)
@@ -151,9 +151,9 @@ def _peak_mib(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
-def shape_measure(path: Path, *, timeout: float, engine_root: str, pages: bool = False) -> dict:
+def shape_measure(path: Path, *, timeout: float, engine_root: str, pages: list[str] | None = None) -> dict:
     command = [sys.executable, __file__, "--child", str(path), "--engine-root", engine_root]
-    command += ["--pages"] if pages else []
+    command += pages or []  # the --pages options
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     started = time.monotonic()
     peak = 0.0
@@ -178,11 +178,13 @@ def main() -> None:
     parser.add_argument("--shape", action="append", help="only these shapes (repeatable)")
     parser.add_argument("--engine-root", default="", help="a directory holding another engine/ to measure")
     parser.add_argument("--pages", action="store_true", help="measure the worst line view of each shape")
+    parser.add_argument("--page-links", type=int, default=PAGE_LINKS, help="with --pages: links measured per shape")
+    parser.add_argument("--page-repeat", type=int, default=PAGE_REPEAT, help="with --pages: times each page is made")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child and args.pages:
-        child_pages(args.child)
+        child_pages(args.child, links_max=args.page_links, repeat=args.page_repeat)
         return
     if args.child:
         child_run(args.child, args.engine_root)
@@ -243,7 +245,8 @@ def pages_main(args) -> None:
     print(f"{'shape':<26} {'MB':>6} {'line':>6} {'code':<22} {'seconds':>8} {'page KB':>9} {'peak MiB':>9} {'base':>5}")
     with tempfile.TemporaryDirectory(prefix="bench-hostile-") as directory:
         for path in _shape_files(args, directory):
-            row = shape_measure(path, timeout=args.timeout, engine_root="", pages=True)
+            options = ["--pages", "--page-links", str(args.page_links), "--page-repeat", str(args.page_repeat)]
+            row = shape_measure(path, timeout=args.timeout, engine_root="", pages=options)
             size = path.stat().st_size / 1e6
             path.unlink()
             name = path.stem
