@@ -126,8 +126,9 @@ MONGODB_NAME = env.str("MONGODB_NAME", default="zemoga_datasets")
 # How long the web process and the worker wait to find or connect to MongoDB before giving up.
 MONGODB_SERVER_SELECTION_TIMEOUT_MS = env.int("MONGODB_SERVER_SELECTION_TIMEOUT_MS", default=2_000)
 MONGODB_CONNECT_TIMEOUT_MS = env.int("MONGODB_CONNECT_TIMEOUT_MS", default=2_000)
-# Each MongoDB operation of the web process (not the worker's): past it the page answers 503.
-MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=10_000)
+# Each MongoDB operation of the web process (not the worker's): past it the page answers 503, so a
+# hung server costs a page this long (its reads are not retried). Pages read in well under 1 s.
+MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=3_000)
 
 # --- Celery -----------------------------------------------------------------------------
 # Empty: the local Redis that `make services` starts on REDIS_PORT.
