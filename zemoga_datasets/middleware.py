@@ -1,7 +1,9 @@
-"""Two guards around every page: nothing is read before it is allowed, and outages answer 503.
+"""Guards around every page: nothing is read before it is allowed, no page is sent past a size,
+and outages answer 503.
 
 `RequestBodyGuardMiddleware` decides from the headers alone, in `__call__`, so before any
 `process_view` (CSRF's reads `request.POST`, which spools uploads to temporary files).
+`ResponseSizeGuardMiddleware` refuses to send a page that grew past RESPONSE_MAX_BYTES.
 `ServiceUnavailableMiddleware` turns the errors of an unreachable MongoDB, Redis, storage or
 database into a short "temporarily unavailable" page, whatever DEBUG says.
 """
@@ -82,6 +84,30 @@ class RequestBodyGuardMiddleware:
         elif length > settings.UPLOAD_REQUEST_MAX_BYTES:
             return _too_large(request, settings.UPLOAD_REQUEST_MAX_BYTES)
         return None
+
+
+class ResponseSizeGuardMiddleware:
+    """Every page is bounded by its view (paged lists, the line view's window of a line), so a page
+    past RESPONSE_MAX_BYTES is a bug that some upload found: it answers a short 500 page and one log
+    line rather than megabytes to a browser. Streamed responses (report downloads, a raw source line)
+    are sent as they are read and pass. A download built whole (the JSON exports) passes too, with a
+    warning: refusing it would lose the export, and the memory is spent by then anyway."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.streaming or len(response.content) <= settings.RESPONSE_MAX_BYTES:
+            return response
+        size = len(response.content)
+        if response.get("Content-Disposition", "").startswith("attachment"):
+            logger.warning("sent a %s-byte download built whole on %s: it should be streamed", size, request.path)
+            return response
+        logger.error("refused to send a %s-byte page on %s (limit %s)", size, request.path, settings.RESPONSE_MAX_BYTES)
+        refused = HttpResponse(render_to_string("500.html"), status=500)
+        refused._has_been_logged = True  # logged above, once
+        return refused
 
 
 def service_unavailable_response(service: str) -> HttpResponse:

@@ -229,3 +229,19 @@ def test_the_guards_answer_413_and_411_on_runserver_and_on_gunicorn(server, sett
     assert chunked[2] and anonymous_chunked[2]  # "hello" is never read as a next request
     assert b"Upload too large" not in logged_in[1]  # only the head was kept; the page is the 413 one
     assert "Traceback" not in Path(server.log.name).read_text(errors="replace")
+
+
+def test_a_page_past_the_response_limit_is_refused_and_logged_but_downloads_pass(steward, settings, caplog):
+    client = Client()
+    client.force_login(steward)
+    settings.RESPONSE_MAX_BYTES = 2_000
+
+    page = client.get("/help/anomalies/")  # tens of KB of HTML
+    download = client.get("/help/templates/columns.csv")  # small, under the limit
+    settings.RESPONSE_MAX_BYTES = 10
+    attachment = client.get("/help/templates/columns.csv")  # a download built whole, past the limit
+
+    assert page.status_code == 500 and b"Something went wrong" in page.content and len(page.content) < 2_000
+    assert "refused to send a" in caplog.text and "/help/anomalies/" in caplog.text
+    assert download.status_code == 200 and attachment.status_code == 200
+    assert attachment.content.startswith(b"column_id,") and "should be streamed" in caplog.text
