@@ -182,7 +182,7 @@ def test_a_transient_error_queues_the_job_again_after_a_backoff(broker, kind):
     lease = JobLease.objects.get()
     assert lease.state == LeaseState.QUEUED and lease.available_at > timezone.now()
     assert lease.note == (
-        "Processing stopped: MongoDB could not be reached. Retrying automatically in 2 s (attempt 2 of 4)."
+        "Processing stopped: MongoDB could not be reached. Retrying automatically in 2–4 s (attempt 2 of 4)."
     )
     # not before the backoff: an early duplicate message is dropped, the outbox sends it when due
     assert job_claim(kind=KIND, object_id="job-1") is None
@@ -289,3 +289,36 @@ def test_the_purge_looks_at_a_bounded_batch_per_sweep_and_walks_the_whole_table(
     checked = dict(JobLease.objects.values_list("object_id", "checked_at"))
     assert jobs_purge(now=timezone.now() + timedelta(days=1), limit=3) == 0
     assert dict(JobLease.objects.values_list("object_id", "checked_at")) == checked
+
+
+def test_a_retry_is_announced_for_when_it_really_comes(broker, kind, settings):
+    settings.JOB_RETRY_BACKOFF_SECONDS, settings.JOB_SWEEP_SECONDS, settings.JOB_MAX_ATTEMPTS = 30, 10, 4
+    _enqueue(broker)
+
+    def work():
+        raise TransientJobError("Processing stopped: MongoDB could not be reached.")
+
+    job_run(kind=KIND, object_id="job-1", work=work)
+
+    # the message is due after the backoff, and the sweep that sends it comes within one period
+    lease, message = JobLease.objects.get(), OutboxMessage.objects.get()
+    assert message.available_at == lease.available_at
+    assert services.retry_wait_seconds(1) == (30, 40) and services.retry_wait_seconds(2) == (60, 70)
+    assert lease.note.endswith("Retrying automatically in 30–40 s (attempt 2 of 4).")
+
+
+def test_a_retry_s_note_is_no_longer_shown_once_a_later_run_completed_the_job(broker, kind):
+    _enqueue(broker)
+
+    def fails():
+        raise TransientJobError("Processing stopped: MongoDB could not be reached.")
+
+    job_run(kind=KIND, object_id="job-1", work=fails)
+    JobLease.objects.update(available_at=timezone.now())
+    waiting = job_notice(kind=KIND, object_id="job-1")
+
+    assert job_run(kind=KIND, object_id="job-1", work=lambda: None) == "completed"
+
+    assert "Retrying automatically" in waiting.note
+    assert job_notice(kind=KIND, object_id="job-1").note == ""
+    assert "Retrying automatically" in JobLease.objects.get().note  # the run log keeps it

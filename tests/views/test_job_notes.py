@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from jobs.models import JobLease, LeaseState, OutboxMessage
+from jobs.models import JobLease, JobRun, LeaseState, OutboxMessage, RunOutcome
 from tests.factories import UserFactory, VersionFactory, published_dataset
 from uploads.models import Dataset
 from uploads.services import DELETE_JOB, VERSION_JOB
@@ -97,3 +97,26 @@ def test_only_those_who_may_change_the_dataset_are_offered_the_delete_again(clie
     page = client.get(f"/datasets/{dataset.pk}/").content.decode()
 
     assert STOPPED in page and "Delete again…" not in page
+
+
+def test_a_done_version_shows_no_note_of_a_retry_that_came_and_completed(client, steward):
+    dataset = published_dataset(dataset__owner=steward, created_by=steward)
+    retry = "Processing stopped: MongoDB could not be reached. Retrying automatically in 30–40 s (attempt 2 of 4)."
+    lease = _lease(VERSION_JOB, dataset.current_version_id, retry, LeaseState.FINISHED)
+    for attempt, outcome in ((1, RunOutcome.RETRYING), (2, RunOutcome.COMPLETED)):
+        JobRun.objects.create(lease=lease, attempt=attempt, owner="w:1", started_at=timezone.now(), outcome=outcome)
+
+    page = client.get(f"/datasets/{dataset.pk}/").content.decode()
+    status = client.get(f"/datasets/{dataset.pk}/status.json").json()
+
+    assert "Retrying automatically" not in page and status["note"] is None
+    assert '<p id="job-note" class="muted" aria-live="polite" hidden></p>' in page
+
+
+def test_a_version_whose_last_run_failed_keeps_its_note(client, steward):
+    dataset = published_dataset(dataset__owner=steward, created_by=steward, status="failed")
+    failed = "Processing failed: KeyError: x"
+    lease = _lease(VERSION_JOB, dataset.current_version_id, failed, LeaseState.FINISHED)
+    JobRun.objects.create(lease=lease, attempt=1, owner="w:1", started_at=timezone.now(), outcome=RunOutcome.FAILED)
+
+    assert failed in client.get(f"/datasets/{dataset.pk}/").content.decode()

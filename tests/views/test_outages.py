@@ -9,6 +9,8 @@ timeouts, the broker's retry policy), never on a stopwatch: on a busy machine a 
 longer than its timeouts without anything being wrong.
 """
 
+import os
+import signal
 import subprocess
 import uuid
 
@@ -16,7 +18,7 @@ import mongoengine
 import pytest
 from django.core.files.storage import default_storage
 
-from catalog.mongo import mongo_connect, mongo_disconnect
+from catalog.mongo import mongo_bound_operations, mongo_connect, mongo_disconnect
 from jobs.models import OutboxMessage
 from tests.conftest import ROOT, _free_port, _stop, _wait_for_port
 from tests.factories import published_dataset
@@ -162,3 +164,35 @@ def _longest_send(policy: dict, connect_timeout: float) -> float:
     timeout, and the waits between them are at most `interval_max`."""
     retries = policy["max_retries"]
     return (retries + 1) * connect_timeout + retries * policy["interval_max"]
+
+
+def test_the_web_process_waits_one_short_socket_timeout_and_does_not_retry_a_read(settings):
+    """On a hung server (it accepts, never answers) a page's first read costs one socket timeout: the
+    README's "within a few seconds". Retried, it cost 11.6 s with a 10 s timeout (issue 15)."""
+    mongo_bound_operations(socket_timeout_ms=settings.MONGODB_SOCKET_TIMEOUT_MS)  # what the web process does
+    mongo_connect()
+
+    client = mongoengine.get_connection()
+
+    assert client.options.pool_options.socket_timeout == settings.MONGODB_SOCKET_TIMEOUT_MS / 1000
+    assert client.options.retry_reads is False
+    assert settings.MONGODB_SOCKET_TIMEOUT_MS <= 3_000
+
+
+def test_a_page_over_a_hung_mongodb_answers_503_after_one_read_timeout(ferretdb, steward_client, caplog):
+    dataset = _dataset()
+    mongo_connect()
+    assert steward_client.get(f"/datasets/{dataset.pk}/browse/").status_code == 200
+
+    # when the server hangs: its socket still accepts, nothing answers
+    os.kill(ferretdb.process.pid, signal.SIGSTOP)
+    try:
+        response = steward_client.get(f"/datasets/{dataset.pk}/browse/")
+    finally:
+        os.kill(ferretdb.process.pid, signal.SIGCONT)
+
+    # then the page answers 503, from the read itself: its timeout, or pymongo's monitor cancelling it
+    # when its heartbeat fails (not from a retry waiting on a server selection)
+    assert response.status_code == 503 and "MongoDB" in response.content.decode()
+    assert "NetworkTimeout" in caplog.text or "operation cancelled" in caplog.text, caplog.text
+    assert "ServerSelectionTimeoutError" not in caplog.text
