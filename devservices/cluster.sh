@@ -48,7 +48,8 @@ trap cleanup INT TERM EXIT
 service_env=$(devservices/services.sh start)
 eval "$(sed 's/^/export /' <<<"$service_env")"
 $PY manage.py migrate --noinput >/dev/null
-$PY manage.py create_local_admin --credentials-file var/admin-credentials.txt
+# Its own file: the cluster's accounts are in PostgreSQL, not in `make run`'s SQLite file.
+$PY manage.py create_local_admin --credentials-file var/cluster-admin-credentials.txt
 
 # Each process in its own process group (setsid), so that stopping one stops its pool children.
 # $1: name (folder, pid file, log); the rest: the command, run from the empty folder.
