@@ -26,6 +26,8 @@ if [ "$TEST_SHAPE" = cluster ]; then
   service_env=$(sed -e 's/^DATABASE_URL=/TEST_DATABASE_URL=/' -e 's/^AWS_S3_ENDPOINT_URL=/TEST_S3_SERVER_URL=/' \
     -e 's/^AWS_ACCESS_KEY_ID=/TEST_S3_ACCESS_KEY_ID=/' -e 's/^AWS_SECRET_ACCESS_KEY=/TEST_S3_SECRET_ACCESS_KEY=/' \
     -e '/^AWS_STORAGE_BUCKET_NAME=/d' <<<"$service_env")
+  # Two workers on the same queues wherever a test starts one (tests/conftest.py).
+  export TEST_WORKERS=${TEST_WORKERS:-2}
 fi
 eval "$(sed 's/^/export /' <<<"$service_env")"
 

@@ -230,12 +230,13 @@ class WorkerProcess:
 
 @pytest.fixture
 def start_worker():
+    """Starts a worker, or TEST_WORKERS of them on the same queues (the cluster shape: 2); returns the first."""
     workers: list[WorkerProcess] = []
 
     def start(extra_env: dict[str, str]) -> WorkerProcess:
-        worker = WorkerProcess(extra_env)
-        workers.append(worker)
-        return worker
+        started = [WorkerProcess(extra_env) for _ in range(int(os.environ.get("TEST_WORKERS", "1")))]
+        workers.extend(started)
+        return started[0]
 
     yield start
     for worker in workers:
