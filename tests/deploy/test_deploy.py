@@ -174,3 +174,8 @@ def test_the_bucket_refuses_plain_http_and_is_not_public():
     assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in deny)
     assert all(s["Principal"] != "*" for s in policy["Statement"] if s["Effect"] == "Allow")
     assert all(json.loads((DEPLOY / "s3-public-access-block.json").read_text()).values())
+
+
+def test_a_worker_started_without_a_queue_takes_from_both():
+    # `make run` and the Procfile start one worker without -Q: it must process and delete
+    assert set(current_app.amqp.queues) == {settings.JOB_QUEUE_HEAVY, settings.JOB_QUEUE_LIGHT}

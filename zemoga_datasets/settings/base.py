@@ -10,6 +10,7 @@ from pathlib import Path
 import botocore.config
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -176,6 +177,8 @@ JOB_QUEUE_LIGHT = env.str("JOB_QUEUE_LIGHT", default="datasets-light")
 JOB_HEAVY_TASKS = ("uploads.tasks.version_process_task",)
 CELERY_TASK_DEFAULT_QUEUE = JOB_QUEUE_LIGHT
 CELERY_TASK_ROUTES = {task: {"queue": JOB_QUEUE_HEAVY} for task in JOB_HEAVY_TASKS}
+# Both queues: a worker started without -Q (`make run`, the Procfile) takes from both.
+CELERY_TASK_QUEUES = [Queue(JOB_QUEUE_HEAVY), Queue(JOB_QUEUE_LIGHT)]
 
 SQS_REGION = env.str("SQS_REGION", default="us-east-1")
 # Long polling: a receive waits up to this long on the server for a message (20 at most).
