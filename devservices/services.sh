@@ -108,10 +108,14 @@ start_postgres() {
 # ElasticMQ and s3proxy run on the JVM; Maven fetches their jars once into var/ (devservices/jvm/).
 ensure_jars() {
   local name=$1
+  command -v java >/dev/null 2>&1 || devservices/apt-install.sh openjdk-17-jre-headless
   [ -n "$(ls "$ROOT/var/$name/lib" 2>/dev/null)" ] && return 0
   command -v mvn >/dev/null 2>&1 || devservices/apt-install.sh maven
   echo "Fetching $name with Maven into var/$name/lib (once)…" >&2
-  mvn -q -f "devservices/jvm/$name-pom.xml" dependency:copy-dependencies -DoutputDirectory="$ROOT/var/$name/lib" >&2
+  # Into a folder of its own first, so that an interrupted download is fetched again next time.
+  rm -rf "$ROOT/var/$name/lib.partial"
+  mvn -q -f "devservices/jvm/$name-pom.xml" dependency:copy-dependencies -DoutputDirectory="$ROOT/var/$name/lib.partial" >&2
+  mv "$ROOT/var/$name/lib.partial" "$ROOT/var/$name/lib"
 }
 
 start_java() {
