@@ -38,10 +38,11 @@ class ElasticMQ:
     restart loses every queue and message, as a lost broker would."""
 
     def __init__(self):
-        if not any(JARS.glob("*.jar")):
-            pom = ROOT / "devservices" / "jvm" / "elasticmq-pom.xml"
-            command = ["mvn", "-q", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={JARS}"]
+        if not any(JARS.glob("*.jar")):  # as devservices/services.sh fetches them
+            pom, partial = ROOT / "devservices" / "jvm" / "elasticmq-pom.xml", JARS.with_name("lib.partial")
+            command = ["mvn", "-q", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={partial}"]
             subprocess.run(command, check=True, cwd=ROOT)
+            partial.rename(JARS)
         self.port = _free_port()
         self.url = f"sqs://test-key:test-secret@127.0.0.1:{self.port}"
         self.process = None
