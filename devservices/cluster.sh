@@ -24,7 +24,8 @@ export DJANGO_SETTINGS_MODULE=zemoga_datasets.settings.development DEBUG=0
 # The cluster's records apart from `make run`'s (same FerretDB, another database).
 export MONGODB_NAME=${mongodb_name:-zemoga_datasets_cluster}
 export PYTHONPATH=$ROOT
-cluster="$ROOT/var/cluster"
+# CLUSTER_DIR: another folder for the processes' folders and logs (tests/e2e/test_cluster.py).
+cluster=${CLUSTER_DIR:-$ROOT/var/cluster}
 run_dir="$cluster/run"; log_dir="$cluster/log"
 rm -rf "$run_dir" "$cluster/web" "$cluster"/worker-* "$cluster/light" "$cluster/beat"
 mkdir -p "$run_dir" "$log_dir"
@@ -49,7 +50,9 @@ service_env=$(devservices/services.sh start)
 eval "$(sed 's/^/export /' <<<"$service_env")"
 $PY manage.py migrate --noinput >/dev/null
 # Its own file: the cluster's accounts are in PostgreSQL, not in `make run`'s SQLite file.
-$PY manage.py create_local_admin --credentials-file var/cluster-admin-credentials.txt
+credentials=var/cluster-admin-credentials.txt
+[ -z "${CLUSTER_DIR:-}" ] || credentials="$cluster/admin-credentials.txt"
+$PY manage.py create_local_admin --credentials-file "$credentials"
 
 # Each process in its own process group (setsid), so that stopping one stops its pool children.
 # $1: name (folder, pid file, log); the rest: the command, run from the empty folder.
