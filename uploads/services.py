@@ -11,6 +11,7 @@ import os
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 from django.db.models import Q
 
@@ -314,10 +315,10 @@ def storage_ping() -> None:
     """Raises unless the versions' file storage answers: a HEAD of a fixed key on S3; on local
     disk, a writable folder."""
     storage = DatasetVersion._meta.get_field(FILES[0]).storage
-    location = getattr(storage, "location", None)
-    if location is None:
+    if not isinstance(storage, FileSystemStorage):  # S3Storage has a `location` too: a key prefix
         storage.exists("health/ping")
         return
+    location = storage.location
     os.makedirs(location, exist_ok=True)
     if not os.access(location, os.W_OK):
         raise PermissionError(f"the storage folder {location} is not writable")
