@@ -4,15 +4,14 @@ refused or failed upload leaves on storage (nothing), in this process against Fe
 import json
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from catalog.persistence import version_document_counts
+from tests.factories import upload_files
 from uploads import processing, services
 from uploads.models import STORAGE_ROOT, Dataset, DatasetVersion, VersionStatus
 from uploads.processing import version_process
 from uploads.services import (
-from tests.factories import upload_files
     DatasetBeingDeleted,
     VersionInProgress,
     VersionIsCurrent,
