@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .read import BOM, delimiter_detect
+from .read import BOM, UTF16_BOMS, delimiter_detect, sep_line
 from .scan import line_breaks
 
 LINE_INDEX_STEP = 256
 _LINE_END = re.compile(rb"\r\n|\n|\r")
+_TEXT_LINE_END = re.compile(r"\r\n|\n|\r")
 
 
 @dataclass(frozen=True)
@@ -45,15 +46,21 @@ class LineIndex:
 
 
 def line_index_build(data: bytes, *, step: int = LINE_INDEX_STEP) -> LineIndex:
-    arr = np.frombuffer(data, dtype=np.uint8)
-    break_starts, break_ends = line_breaks(arr, cr_present=b"\r" in data)
+    # UTF-16 with its mark: line ends are found among 2-byte code units, offsets stay in bytes
+    utf16 = UTF16_BOMS.get(bytes(data[:2])) if len(data) % 2 == 0 else None
+    unit, skip = (2, 2) if utf16 else (1, 0)
+    dtype = {"utf-16-le": "<u2", "utf-16-be": ">u2"}[utf16[0]] if utf16 else np.uint8
+    arr = np.frombuffer(data, dtype=dtype, offset=skip)
+    break_starts, break_ends = line_breaks(arr, cr_present=utf16 is not None or b"\r" in data)
+    break_starts, break_ends = break_starts * unit + skip, break_ends * unit + skip
     starts = np.concatenate([[0], break_ends]).astype(np.int64)
     if starts.size > 1 and starts[-1] == len(data):  # a line end closing the file opens no line
         starts = starts[:-1]
     ends = np.append(break_starts, len(data))[: starts.size]
     header = (0, 0)
-    for start, end in zip(starts[:1000], ends[:1000]):  # blank lines above the header are rare and few
-        if bytes(data[start:end]).replace(BOM, b"").strip():
+    for number, (start, end) in enumerate(zip(starts[:1000], ends[:1000])):  # blank lines above are few
+        text = text_decode(bytes(data[start:end]))
+        if text.strip() and not (number == 0 and sep_line(text[:16])):  # a `sep=` line is no header
             header = (int(start), int(end))
             break
     offsets = np.append(starts[::step], len(data)).astype(np.int64)
@@ -61,7 +68,14 @@ def line_index_build(data: bytes, *, step: int = LINE_INDEX_STEP) -> LineIndex:
 
 
 def text_decode(data: bytes) -> str:
-    """UTF-8 when it is, else cp1252 as the reader does; a BOM is dropped."""
+    """UTF-8 when it is, else cp1252 as the reader does; a BOM is dropped. Text with NUL bytes is from
+    a UTF-16 file (the reader refuses NULs in any other), its byte order told by where they fall."""
+    if b"\x00" in data:
+        for mark, (encoding, _) in UTF16_BOMS.items():
+            if data.startswith(mark):
+                return data[2:].decode(encoding, errors="replace")
+        odd_zeros = data[1::2].count(0) >= data[0::2].count(0)
+        return data.decode("utf-16-le" if odd_zeros else "utf-16-be", errors="replace")
     data = data[len(BOM) :] if data.startswith(BOM) else data
     try:
         return data.decode("utf-8")
@@ -71,6 +85,13 @@ def text_decode(data: bytes) -> str:
 
 def lines_split(chunk: bytes, *, first_line: int, wanted: tuple[int, int]) -> list[tuple[int, str]]:
     """(line number, text) of the wanted lines in a chunk that starts at `first_line`."""
+    if b"\x00" in chunk:  # UTF-16: decoded first, so that line ends are characters, not bytes
+        text = text_decode(chunk)
+        parts = _TEXT_LINE_END.split(text)
+        if parts and parts[-1] == "" and text.endswith(("\n", "\r")):
+            parts.pop()
+        low, high = wanted
+        return [(first_line + i, part) for i, part in enumerate(parts) if low <= first_line + i <= high]
     parts = _LINE_END.split(chunk)
     if parts and parts[-1] == b"" and chunk.endswith((b"\n", b"\r")):
         parts.pop()

@@ -1,0 +1,52 @@
+"""What a file that is no CSV looks like, from its first bytes: the `file-not-csv` message that names it."""
+
+import io
+import zipfile
+
+from .catalogue import message
+from .codes import Code
+
+ZIP_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls (and .doc, and encrypted .xlsx)
+_ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
+_IMAGES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF87a": "GIF", b"GIF89a": "GIF"}
+
+
+def is_workbook(data: bytes) -> bool:
+    """An Office Open XML workbook (.xlsx), whatever its name: a zip holding `xl/workbook.xml`."""
+    if not data.startswith(ZIP_MAGIC):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(info.filename == "xl/workbook.xml" for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        # a zip cut short keeps its local headers: the workbook's part names are still there to see
+        return b"xl/workbook.xml" in data[: 1 << 20]
+
+
+def not_csv_message(data: bytes) -> str:
+    """The message of a file with NUL bytes: what it is when that can be told, else the general one."""
+    head = bytes(data[:128])
+    if head.startswith(_OLE2_MAGIC):
+        return message(Code.FILE_NOT_CSV, "xls")
+    if head.startswith(ZIP_MAGIC):
+        return message(Code.FILE_NOT_CSV, "ods" if head[30:].startswith(_ODS_MIMETYPE) else "zip")
+    for magic, kind in _IMAGES.items():
+        if head.startswith(magic):
+            return message(Code.FILE_NOT_CSV, "image", kind=kind)
+    if head.startswith(b"%PDF-"):
+        return message(Code.FILE_NOT_CSV, "pdf")
+    if _utf16_without_mark(bytes(data[:4096])):
+        return message(Code.FILE_NOT_CSV, "utf16-no-mark")
+    return message(Code.FILE_NOT_CSV, "nul")
+
+
+def _utf16_without_mark(head: bytes) -> bool:
+    """Mostly ASCII text in UTF-16: a NUL in nearly every other byte, on one side only."""
+    even, odd = head[0::2], head[1::2]
+    if len(odd) < 8:
+        return False
+    for zeros, other in ((odd, even), (even, odd)):
+        if zeros.count(0) >= 0.9 * len(zeros) and other.count(0) <= 0.1 * len(other):
+            return True
+    return False
