@@ -27,8 +27,9 @@ def is_workbook(data: bytes) -> bool:
 def not_csv_message(data: bytes) -> str:
     """The message of a file with NUL bytes: what it is when that can be told, else the general one."""
     head = bytes(data[:128])
-    if head.startswith(_OLE2_MAGIC):
-        return message(Code.FILE_NOT_CSV, "xls")
+    if head.startswith(_OLE2_MAGIC):  # a password-protected .xlsx is such a container too
+        encrypted = "EncryptedPackage".encode("utf-16-le") in data[: 1 << 20]
+        return message(Code.FILE_NOT_CSV, "workbook-encrypted" if encrypted else "xls")
     if head.startswith(ZIP_MAGIC):
         return message(Code.FILE_NOT_CSV, "ods" if head[30:].startswith(_ODS_MIMETYPE) else "zip")
     for magic, kind in _IMAGES.items():

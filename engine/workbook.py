@@ -26,10 +26,16 @@ from .schema import FILES, SCHEMAS
 logger = logging.getLogger(__name__)
 _CHUNK_ROWS = 1 << 15
 _PART_BLOCK = 1 << 23
-_ROW_NUMBER = re.compile(rb'<row [^>]*?r="(\d+)"')
+# cells that hold something: self-closing ones (`<c r="A9" s="1"/>`, a styled empty cell) do not
+_VALUED_CELL = re.compile(rb'<c r="[A-Z]{1,3}(\d+)"[^>]*(?<!/)>')
 # a cell reference of two or three letters: rare in catalog sheets, so these matches are few
-_WIDE_CELL = re.compile(rb'<c r="([A-Z]{2,3})\d+"')
-_LETTERS = tuple(chr(c).encode() for c in range(ord("Z"), ord("A") - 1, -1))
+_WIDE_CELL = re.compile(rb'<c r="([A-Z]{2,3})\d+"[^>]*(?<!/)>')
+_NARROW_CELLS = tuple(
+    (26 - i, re.compile(rb'<c r="' + bytes([ord("Z") - i]) + rb'\d+"[^>]*(?<!/)>')) for i in range(26)
+)
+# error cells (`#N/A`), which calamine gives as empty: read from the XML, where they are few
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*\bt="e"[^>]*>(?:<f>[^<]*</f>|<f[^>]*/>)?<v>([^<]*)</v>')
+_TAIL_WINDOW = 1 << 20
 
 
 def upload_read(*, name: str, data: bytes, limits: Limits | None = None, whole_dataset: bool = False) -> FileState:
@@ -93,7 +99,7 @@ def workbook_read(result: FileState, data: bytes, *, whole_dataset: bool = False
         )
     sheet_name = (wanted or names)[0]
     result.dialect.update(sheet=sheet_name, delimiter=f"sheet “{sheet_name}”")
-    area = _sheet_area(data, book, sheet_name)
+    area, errors = _sheet_scan(data, book, sheet_name)
     if area and area[0] * area[1] > result.limits.sheet_cells:
         rows, columns = area
         return _fail(
@@ -112,7 +118,7 @@ def workbook_read(result: FileState, data: bytes, *, whole_dataset: bool = False
         sheet = book.get_sheet_by_name(sheet_name)
     except Exception as error:
         return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "workbook-damaged", detail=_short(error)))
-    return _rows_read(result, sheet)
+    return _rows_read(result, sheet, errors=errors)
 
 
 def _short(error: Exception) -> str:
@@ -139,26 +145,48 @@ def _parts_check(data: bytes, limit: int) -> str | None:
     return None
 
 
-def _sheet_area(data: bytes, book, sheet_name: str) -> tuple[int, int] | None:
-    """Rows and columns a sheet's cells reach, from its XML, before calamine lays them out in memory."""
+def _sheet_scan(data: bytes, book, sheet_name: str) -> tuple[tuple[int, int] | None, dict]:
+    """From the sheet's XML, before calamine lays its cells out in memory: the rows and columns its
+    valued cells reach, and the text of its error cells by (row, column), both 1-based."""
     index = book.sheet_names.index(sheet_name)
+    errors: dict[tuple[int, int], str] = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         part = _sheet_part(archive, index)
         if part is None:
-            return None
+            return None, errors
         rows = width = 0
         tail = b""
         with archive.open(part) as stream:
             while block := stream.read(_PART_BLOCK):
-                block, tail = tail + block, block[-64:]
-                numbers = _ROW_NUMBER.findall(block)
-                if numbers:
-                    rows = max(rows, int(numbers[-1]))
-                wide = set(_WIDE_CELL.findall(block))
-                width = max(width, *(_column_number(c) for c in wide), 0)
-                if width <= 26:  # one letter: the furthest found by 26 fast searches
-                    width = max(width, next((26 - i for i, c in enumerate(_LETTERS) if b'<c r="' + c in block), 0))
+                # a tag cut at the block's end is whole in the next one
+                cut = block.rfind(b"<")
+                block, tail = tail + block[:cut], block[cut:]
+                rows, width = _reach(block, rows, width, errors)
+        rows, width = _reach(tail, rows, width, errors)
+    return (rows, width), errors
+
+
+def _reach(block: bytes, rows: int, width: int, errors: dict) -> tuple[int, int]:
+    rows = max(rows, _last_valued_row(block))
+    wide = set(_WIDE_CELL.findall(block))
+    width = max(width, *(_column_number(c) for c in wide), 0)
+    if width < 26:
+        width = max(width, next((n for n, pattern in _NARROW_CELLS if pattern.search(block)), 0))
+    if b't="e"' in block:
+        for letters, row, text in _ERROR_CELL.findall(block):
+            errors[(int(row), _column_number(letters))] = text.decode("utf-8", "replace")
     return rows, width
+
+
+def _last_valued_row(block: bytes) -> int:
+    """The row of the block's last valued cell (rows come in order), looked for from the end."""
+    end = len(block)
+    while end > 0:
+        found = _VALUED_CELL.findall(block, max(0, end - _TAIL_WINDOW - 64), end)
+        if found:
+            return int(found[-1])
+        end -= _TAIL_WINDOW
+    return 0
 
 
 def _sheet_part(archive: zipfile.ZipFile, index: int) -> str | None:
@@ -185,7 +213,7 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _rows_read(result: FileState, sheet) -> FileState:
+def _rows_read(result: FileState, sheet, *, errors: dict) -> FileState:
     """Rows as lines: the header is the first row holding a value; the rows after the last one holding
     a value are no records."""
     limit = result.limits.header_columns
@@ -195,6 +223,7 @@ def _rows_read(result: FileState, sheet) -> FileState:
     rows_seen = 0
     for chunk in _chunks(sheet):
         cells = np.array(chunk, dtype=object).reshape(len(chunk), -1)
+        _errors_put(cells, errors, first_row=rows_seen + 1, first_column=(sheet.start or (0, 0))[1] + 1)
         filled = cells != ""
         first_line = rows_seen + 1
         rows_seen += len(chunk)
@@ -245,6 +274,12 @@ def _rows_read(result: FileState, sheet) -> FileState:
     result.records = frame
     result.texts = RowTexts(columns=columns, last=last, width=width)
     return result
+
+
+def _errors_put(cells: np.ndarray, errors: dict, *, first_row: int, first_column: int) -> None:
+    for (row, column), text in errors.items():
+        if 0 <= row - first_row < cells.shape[0] and 0 <= column - first_column < cells.shape[1]:
+            cells[row - first_row, column - first_column] = text
 
 
 def _chunks(sheet):
@@ -298,3 +333,31 @@ class RowTexts:
                 cells.append(f"… ({self.last[position] - self.width} cells past the header)")
             texts.append("\t".join(cells).rstrip("\t"))
         return texts
+
+
+def sheet_rows(data: bytes, *, sheet: str, first: int, last: int, limits: Limits | None = None):
+    """For the source-line view: the header's line and cells, the rows `first`..`last` as text cells
+    (line, cells), and the sheet's last line; None when the workbook is refused as it is at reading."""
+    limits = limits or Limits()
+    if _parts_check(data, limits.workbook_bytes):
+        return None
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    if sheet not in book.sheet_names:
+        return None
+    area, errors = _sheet_scan(data, book, sheet)
+    if area and area[0] * area[1] > limits.sheet_cells:
+        return None
+    header, shown, total = None, [], 0
+    rows = book.get_sheet_by_name(sheet)
+    first_column = (rows.start or (0, 0))[1] + 1
+    for number, row in enumerate(rows.iter_rows(), start=1):
+        total = number
+        row = [errors.get((number, first_column + i), value) for i, value in enumerate(row[: limits.line_cells])]
+        cells = [cell_text(value) for value in row]
+        while cells and cells[-1] == "":
+            cells.pop()
+        if header is None and cells:
+            header = (number, cells[: limits.header_columns])
+        if first <= number <= last:
+            shown.append((number, cells))
+    return header, shown, total

@@ -87,6 +87,41 @@ def version_create(
     return version
 
 
+@transaction.atomic
+def dataset_create_from_workbook(*, name: str, owner, workbook: File, enqueue: bool = True) -> DatasetVersion:
+    """Creates the dataset and its version 1 from one workbook holding the three files' sheets."""
+    dataset = Dataset.objects.create(name=name, owner=owner)
+    return version_create_from_workbook(dataset=dataset, created_by=owner, workbook=workbook, enqueue=enqueue)
+
+
+@transaction.atomic
+def version_create_from_workbook(
+    *, dataset: Dataset, created_by, workbook: File, enqueue: bool = True
+) -> DatasetVersion:
+    """Adds a version whose three files are the sheets of one workbook: it is stored once (in the
+    namespaces upload) and the other two files name the same stored file, as carried-over files do.
+    The engine reads each file's sheet by name (spec: "Workbooks")."""
+    dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+    if version_in_progress(dataset=dataset) is not None:
+        raise VersionInProgress("A version of this dataset is still being processed; wait for it to finish.")
+    latest = dataset.versions.order_by("-number").first()
+    version = DatasetVersion(
+        dataset=dataset,
+        number=(latest.number + 1) if latest else 1,
+        created_by=created_by,
+        replaced_files=list(FILES),
+    )
+    version.sources = {file: {"name": workbook.name, "size": workbook.size, "workbook": True} for file in FILES}
+    first, *others = FILES
+    getattr(version, first).save(f"{first}.xlsx", workbook, save=False)
+    for file in others:
+        setattr(version, file, getattr(version, first).name)
+    version.save()
+    if enqueue:
+        _enqueue(version)
+    return version
+
+
 def version_retry(*, version: DatasetVersion) -> DatasetVersion:
     """Queues a finished version to be processed again from its stored files.
 
@@ -151,8 +186,17 @@ def _files_delete(version: DatasetVersion) -> None:
     others = DatasetVersion.objects.exclude(pk=version.pk)
     for file in FILES:
         field = getattr(version, file)
-        if field and not others.filter(**{file: field.name}).exists():
+        if field and not upload_referenced(versions=others, name=field.name):
             field.delete(save=False)
+
+
+def upload_referenced(*, versions, name: str) -> bool:
+    """Whether any of `versions` names the stored upload in any of its file fields (a workbook is
+    stored once for the three files, and a later version may carry any of them over)."""
+    query = Q()
+    for file in FILES:
+        query |= Q(**{file: name})
+    return versions.filter(query).exists()
 
 
 def version_delete(*, version: DatasetVersion) -> None:
