@@ -21,7 +21,7 @@ def is_workbook(data: bytes) -> bool:
             return any(info.filename == "xl/workbook.xml" for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
         # a zip cut short keeps its local headers: the workbook's part names are still there to see
-        return b"xl/workbook.xml" in data[: 1 << 20]
+        return b"xl/" in data[: 1 << 20]
 
 
 def not_csv_message(data: bytes) -> str:

@@ -31,7 +31,8 @@ _VALUED_CELL = re.compile(rb'<c r="[A-Z]{1,3}(\d+)"[^>]*(?<!/)>')
 # a cell reference of two or three letters: rare in catalog sheets, so these matches are few
 _WIDE_CELL = re.compile(rb'<c r="([A-Z]{2,3})\d+"[^>]*(?<!/)>')
 _NARROW_CELLS = tuple(
-    (26 - i, re.compile(rb'<c r="' + bytes([ord("Z") - i]) + rb'\d+"[^>]*(?<!/)>')) for i in range(26)
+    (26 - i, b'<c r="' + bytes([ord("Z") - i]), re.compile(rb'<c r="' + bytes([ord("Z") - i]) + rb'\d+"[^>]*(?<!/)>'))
+    for i in range(26)
 )
 # error cells (`#N/A`), which calamine gives as empty: read from the XML, where they are few
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*\bt="e"[^>]*>(?:<f>[^<]*</f>|<f[^>]*/>)?<v>([^<]*)</v>')
@@ -167,11 +168,15 @@ def _sheet_scan(data: bytes, book, sheet_name: str) -> tuple[tuple[int, int] | N
 
 
 def _reach(block: bytes, rows: int, width: int, errors: dict) -> tuple[int, int]:
+    if b"<v>" not in block and b"<is>" not in block:  # no value in the block (styled empty rows): a fast look
+        return rows, width
     rows = max(rows, _last_valued_row(block))
     wide = set(_WIDE_CELL.findall(block))
     width = max(width, *(_column_number(c) for c in wide), 0)
     if width < 26:
-        width = max(width, next((n for n, pattern in _NARROW_CELLS if pattern.search(block)), 0))
+        # a fast search for the letter first; the pattern only where it is there
+        found = (n for n, prefix, pattern in _NARROW_CELLS if prefix in block and pattern.search(block))
+        width = max(width, next(found, 0))
     if b't="e"' in block:
         for letters, row, text in _ERROR_CELL.findall(block):
             errors[(int(row), _column_number(letters))] = text.decode("utf-8", "replace")

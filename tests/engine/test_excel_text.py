@@ -97,7 +97,19 @@ def _zip(members: dict[str, bytes]) -> bytes:
         (b"%PDF-1.7\n%\x00\x00binary", "PDF document"),
         (gzip.compress(b"namespace_id\n", mtime=0), "holds NUL bytes"),
     ],
-    ids=["utf16-le-no-mark", "utf16-be-no-mark", "xls", "encrypted", "ods", "zip", "png", "jpeg", "gif", "pdf", "other"],
+    ids=[
+        "utf16-le-no-mark",
+        "utf16-be-no-mark",
+        "xls",
+        "encrypted",
+        "ods",
+        "zip",
+        "png",
+        "jpeg",
+        "gif",
+        "pdf",
+        "other",
+    ],
 )
 def test_file_not_csv_names_what_the_file_is(data, named):
     state = file_read(name="namespaces", data=data)
