@@ -30,10 +30,8 @@ _PART_BLOCK = 1 << 23
 _VALUED_CELL = re.compile(rb'<c r="[A-Z]{1,3}(\d+)"[^>]*(?<!/)>')
 # a cell reference of two or three letters: rare in catalog sheets, so these matches are few
 _WIDE_CELL = re.compile(rb'<c r="([A-Z]{2,3})\d+"[^>]*(?<!/)>')
-_NARROW_CELLS = tuple(
-    (26 - i, b'<c r="' + bytes([ord("Z") - i]), re.compile(rb'<c r="' + bytes([ord("Z") - i]) + rb'\d+"[^>]*(?<!/)>'))
-    for i in range(26)
-)
+# valued cells of one letter past a width: once the header is seen, these matches are few
+_NARROW_CELLS = tuple(re.compile(rb'<c r="([' + bytes([65 + width]) + rb'-Z])\d+"[^>]*(?<!/)>') for width in range(26))
 # error cells (`#N/A`), which calamine gives as empty: read from the XML, where they are few
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*\bt="e"[^>]*>(?:<f>[^<]*</f>|<f[^>]*/>)?<v>([^<]*)</v>')
 _TAIL_WINDOW = 1 << 20
@@ -173,10 +171,9 @@ def _reach(block: bytes, rows: int, width: int, errors: dict) -> tuple[int, int]
     rows = max(rows, _last_valued_row(block))
     wide = set(_WIDE_CELL.findall(block))
     width = max(width, *(_column_number(c) for c in wide), 0)
-    if width < 26:
-        # a fast search for the letter first; the pattern only where it is there
-        found = (n for n, prefix, pattern in _NARROW_CELLS if prefix in block and pattern.search(block))
-        width = max(width, next(found, 0))
+    for part in (block[:65_536], block):  # the first rows (the header) first, so that the rest matches little
+        if width < 26:
+            width = max(width, *(letter[0] - 64 for letter in set(_NARROW_CELLS[width].findall(part))), 0)
     if b't="e"' in block:
         for letters, row, text in _ERROR_CELL.findall(block):
             errors[(int(row), _column_number(letters))] = text.decode("utf-8", "replace")

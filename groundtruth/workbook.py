@@ -64,7 +64,8 @@ def workbook_write(sheets: dict[str, list[list[str] | None]]) -> bytes:
                 if value == "":
                     continue
                 cell = sheet.cell(row=number, column=column)
-                cell.value = value
+                # a carriage return escaped as Excel writes it (XML turns a raw CR LF into LF)
+                cell.value = value.replace("\r", "_x000D_")
                 cell.data_type = "s"
     out = io.BytesIO()
     book.save(out)
