@@ -244,8 +244,8 @@ def _rows_read(result: FileState, sheet, *, errors: dict) -> FileState:
                 )
             result.header = header[: min(width, limit)]
             _header_map(result, line=header_line)
-            width = min(width, limit)
-            result.header_width = width
+            # as for a CSV header: cells past the limit are not read, but the header keeps its width
+            result.header_width, width = width, min(width, limit)
             parts = [[] for _ in range(width)]
             cells, filled, any_filled = cells[at + 1 :], filled[at + 1 :], any_filled[at + 1 :]
             first_line += at + 1
@@ -269,12 +269,12 @@ def _rows_read(result: FileState, sheet, *, errors: dict) -> FileState:
     key = result.schema.key
     if key in frame:
         frame[key] = frame[key].astype(object)
-    frame["cells"] = np.maximum(last, width)
+    frame["cells"] = np.maximum(last, result.header_width)
     frame["line"] = np.concatenate(lines)[:kept] if lines else np.zeros(0, dtype=np.int64)
     frame["blank"] = last == 0
     frame["suspect"] = _padded(frame, list(result.columns))
     result.records = frame
-    result.texts = RowTexts(columns=columns, last=last, width=width)
+    result.texts = RowTexts(columns=columns, last=last, width=result.header_width)
     return result
 
 

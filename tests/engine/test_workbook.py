@@ -251,6 +251,9 @@ def test_a_sheet_of_16384_columns_is_read_within_the_limits():
     assert state.error is None and len(state.header) == 1_000
     assert any("16,384 columns" in note for note in state.limit_notes)
     assert state.values([0], "namespace_option_name").tolist() == ["Fund"]
+    # and the far value is inside the header's width: no extra cell
+    structure_check(state=state)
+    assert Code.EXTRA_CELL not in state.listed_counts
 
 
 def test_a_sheet_past_the_cell_limit_is_refused_before_it_is_laid_out():
