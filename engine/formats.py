@@ -1,10 +1,7 @@
-"""What a file that is no CSV looks like, from its first bytes: the `file-not-csv` message that names it."""
+"""What a file that is no CSV looks like, from its first bytes: the `file-not-csv` variant that names it."""
 
 import io
 import zipfile
-
-from .catalogue import message
-from .codes import Code
 
 ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls (and .doc, and encrypted .xlsx)
@@ -24,22 +21,23 @@ def is_workbook(data: bytes) -> bool:
         return b"xl/" in data[: 1 << 20]
 
 
-def not_csv_message(data: bytes) -> str:
-    """The message of a file with NUL bytes: what it is when that can be told, else the general one."""
+def not_csv_kind(data: bytes) -> tuple[str, dict]:
+    """The `file-not-csv` variant and params of a file with NUL bytes: what it is when that can be
+    told, else the general one."""
     head = bytes(data[:128])
     if head.startswith(_OLE2_MAGIC):  # a password-protected .xlsx is such a container too
         encrypted = "EncryptedPackage".encode("utf-16-le") in data[: 1 << 20]
-        return message(Code.FILE_NOT_CSV, "workbook-encrypted" if encrypted else "xls")
+        return ("workbook-encrypted" if encrypted else "xls"), {}
     if head.startswith(ZIP_MAGIC):
-        return message(Code.FILE_NOT_CSV, "ods" if head[30:].startswith(_ODS_MIMETYPE) else "zip")
+        return ("ods" if head[30:].startswith(_ODS_MIMETYPE) else "zip"), {}
     for magic, kind in _IMAGES.items():
         if head.startswith(magic):
-            return message(Code.FILE_NOT_CSV, "image", kind=kind)
+            return "image", {"kind": kind}
     if head.startswith(b"%PDF-"):
-        return message(Code.FILE_NOT_CSV, "pdf")
+        return "pdf", {}
     if _utf16_without_mark(bytes(data[:4096])):
-        return message(Code.FILE_NOT_CSV, "utf16-no-mark")
-    return message(Code.FILE_NOT_CSV, "nul")
+        return "utf16-no-mark", {}
+    return "nul", {}
 
 
 def _utf16_without_mark(head: bytes) -> bool:

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import python_calamine
 
-from .catalogue import message
 from .cells import cells_factorize, column_join
 from .codes import Code
 from .formats import is_workbook
@@ -83,19 +82,17 @@ def workbook_read(result: FileState, data: bytes, *, whole_dataset: bool = False
     result.dialect.update(encoding="Excel workbook (.xlsx)", line_ends="sheet rows")
     refused = _parts_check(data, result.limits.workbook_bytes)
     if refused:
-        return _fail(result, Code.FILE_NOT_CSV, refused)
+        return _fail(result, Code.FILE_NOT_CSV, refused[0], **refused[1])
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
-        return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "workbook-encrypted"))
+        return _fail(result, Code.FILE_NOT_CSV, "workbook-encrypted")
     except Exception as error:  # calamine's refusals of a damaged part
-        return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "workbook-damaged", detail=_short(error)))
+        return _fail(result, Code.FILE_NOT_CSV, "workbook-damaged", detail=_short(error))
     names = book.sheet_names
     wanted = [n for n in names if sheet_key(n) == result.name]
     if not wanted and (whole_dataset or not names):
-        return _fail(
-            result, Code.FILE_EMPTY, message(Code.FILE_EMPTY, "no-sheet", file=result.name, sheets=", ".join(names))
-        )
+        return _fail(result, Code.FILE_EMPTY, "no-sheet", wanted=result.name, sheets=", ".join(names))
     sheet_name = (wanted or names)[0]
     result.dialect.update(sheet=sheet_name, delimiter=f"sheet “{sheet_name}”")
     area, errors = _sheet_scan(data, book, sheet_name)
@@ -104,19 +101,16 @@ def workbook_read(result: FileState, data: bytes, *, whole_dataset: bool = False
         return _fail(
             result,
             Code.FILE_NOT_CSV,
-            message(
-                Code.FILE_NOT_CSV,
-                "sheet-too-large",
-                sheet=sheet_name,
-                rows=f"{rows:,}",
-                columns=f"{columns:,}",
-                limit=f"{result.limits.sheet_cells:,}",
-            ),
+            "sheet-too-large",
+            sheet=sheet_name,
+            rows=rows,
+            columns=columns,
+            limit=result.limits.sheet_cells,
         )
     try:
         sheet = book.get_sheet_by_name(sheet_name)
     except Exception as error:
-        return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "workbook-damaged", detail=_short(error)))
+        return _fail(result, Code.FILE_NOT_CSV, "workbook-damaged", detail=_short(error))
     return _rows_read(result, sheet, errors=errors)
 
 
@@ -124,23 +118,24 @@ def _short(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
 
 
-def _parts_check(data: bytes, limit: int) -> str | None:
-    """A refusal message, or None: the zip directory's sizes within `limit`, and each part really that
-    size (read through zipfile, which stops at the declared size and checks the CRC)."""
+def _parts_check(data: bytes, limit: int) -> tuple[str, dict] | None:
+    """A refusal (the `file-not-csv` variant and its params), or None: the zip directory's sizes
+    within `limit`, and each part really that size (read through zipfile, which stops at the declared
+    size and checks the CRC)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
             declared = sum(info.file_size for info in infos)
             if declared > limit:
-                return message(Code.FILE_NOT_CSV, "workbook-too-large", size=f"{declared:,}", limit=f"{limit:,}")
+                return "workbook-too-large", {"size": declared, "limit": limit}
             if any(info.flag_bits & 0x1 for info in infos):
-                return message(Code.FILE_NOT_CSV, "workbook-encrypted")
+                return "workbook-encrypted", {}
             for info in infos:
                 with archive.open(info) as part:
                     while part.read(_PART_BLOCK):
                         pass
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as error:
-        return message(Code.FILE_NOT_CSV, "workbook-damaged", detail=_short(error))
+        return "workbook-damaged", {"detail": _short(error)}
     return None
 
 
@@ -239,9 +234,7 @@ def _rows_read(result: FileState, sheet, *, errors: dict) -> FileState:
             header = [cell_text(v) for v in cells[at]]
             width = int(np.flatnonzero(filled[at])[-1]) + 1
             if width > limit:
-                result.limit_notes.append(
-                    message(Code.LIMIT_EXCEEDED, "header-columns", width=f"{width:,}", limit=f"{limit:,}")
-                )
+                result.limit_notes.append(("header-columns", {"width": width, "limit": limit}))
             result.header = header[: min(width, limit)]
             _header_map(result, line=header_line)
             # as for a CSV header: cells past the limit are not read, but the header keeps its width
@@ -258,7 +251,7 @@ def _rows_read(result: FileState, sheet, *, errors: dict) -> FileState:
         if any_filled.any():
             kept = sum(part.size for part in lasts[:-1]) + int(np.flatnonzero(any_filled)[-1]) + 1
     if header_line is None:
-        return _fail(result, Code.FILE_EMPTY, message(Code.FILE_EMPTY))
+        return _fail(result, Code.FILE_EMPTY)
     last = np.concatenate(lasts)[:kept] if lasts else np.zeros(0, dtype=np.int64)
     result.records_found = int(np.count_nonzero(last))
     if result.error:

@@ -55,6 +55,8 @@ class SampleDataset:
     expected_status: str
     lines: dict[str, np.ndarray]  # physical start line of every record, per file
     options: dict = field(default_factory=dict)
+    # (file, line, field, code) -> values that anomaly must carry (see `expected_compute`)
+    expected_values: dict[tuple, dict] = field(default_factory=dict)
 
     def expected_set(self) -> set[tuple[str, int | None, str, str]]:
         return {
@@ -167,11 +169,17 @@ def sample_generate(
             raw = b"\xef\xbb\xbf" + raw
         files[name] = raw
         encoding_failed[name] = isinstance(data, str) and encoding not in UTF16_MARKS and not is_utf8(raw)
-    expected, counts, status = expected_compute(
+    expected, counts, status, values = expected_compute(
         tables, lines, blank_lines, encoding_failed, header_line=2 if sep_line else 1, sheet=bool(workbook)
     )
     return SampleDataset(
-        files=files, expected=expected, expected_counts=counts, expected_status=status, lines=lines, options=options
+        files=files,
+        expected=expected,
+        expected_counts=counts,
+        expected_status=status,
+        lines=lines,
+        options=options,
+        expected_values=values,
     )
 
 

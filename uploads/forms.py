@@ -5,7 +5,7 @@ anomaly list and the source-line view."""
 from django import forms
 from django.conf import settings
 
-from engine import CATALOGUE, FILES, Severity
+from engine import CATALOGUE, FILES, AnomalyStatus, Severity
 
 # A file of the dataset may be CSV text or an .xlsx workbook (the engine tells them apart by content).
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -192,9 +192,10 @@ class AnomalyFilterForm(forms.Form):
     file = forms.ChoiceField(choices=_choices(FILES), required=False)
     code = forms.ChoiceField(choices=_choices(CATALOGUE), required=False)
     severity = forms.ChoiceField(choices=_choices(Severity), required=False)
+    status = forms.ChoiceField(choices=_choices(AnomalyStatus), required=False)
     page = forms.IntegerField(min_value=1, required=False)
 
-    FILTERS = ("file", "code", "severity")
+    FILTERS = ("file", "code", "severity", "status")
 
     def filters(self) -> dict[str, str]:
         """The valid filters ("" for none or an unknown value)."""
