@@ -302,6 +302,8 @@ DATASET_LIMITS: dict = {
     "line_cells": env.int("DATASET_MAX_LINE_CELLS", default=None),
     "field_chars": env.int("DATASET_MAX_FIELD_CHARS", default=None),
     "anomalies_per_code": env.int("DATASET_MAX_ANOMALIES_PER_CODE", default=None),
+    "workbook_bytes": env.int("DATASET_MAX_WORKBOOK_BYTES", default=None),
+    "sheet_cells": env.int("DATASET_MAX_SHEET_CELLS", default=None),
 }
 
 # --- Security (production.py adds HTTPS) ------------------------------------------------
