@@ -68,6 +68,7 @@ def test_search_finds_what_was_typed_in_one_dataset_and_across_datasets(page, pa
     _search(page, "equity research")
     page.locator("#facet-database").get_by_role("link", name="lake").click()
     expect(page.locator("#columns-total")).to_have_text("(1)")
+    expect(page.locator("#datapoints-title").locator("..")).to_contain_text("Narrowed to column rows")
     screenshot("search-ranked")
     screenshot("search-ranked", phone=True)
 

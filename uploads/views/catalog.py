@@ -177,6 +177,7 @@ def search(request: HttpRequest, dataset_id) -> HttpResponse:
         "query": query,
         "results": results,
         "facet_links": _facet_links(base, results.facets, chosen) if results else [],
+        "narrowed": bool(chosen),
         # each list pages on its own and keeps the other's page
         "datapoints_query": urlencode({**base, "cpage": pages.get("cpage", 1)}) + "&",
         "columns_query": urlencode({**base, "dpage": pages.get("dpage", 1)}) + "&",
