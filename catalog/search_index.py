@@ -14,8 +14,10 @@ whole, as VALUE_MARK + its folded text with spaces collapsed (`equity-research`,
 `research`); an id only when it is more than one bare word (ids are unique: a million of them
 would double the vocabulary, and the id's word already finds it). Matches then come in tiers, each in browse
 order: a value equal to what was typed, a value equal to its words (`Equity Research` for
-`equity-research`), every typed word as a whole word, then the prefixes. Each tier is one more
-exact lookup of the same kind, so ranking costs a few reads, not a scan.
+`equity-research`), the typed words next to each other in a name or owner (`asset management` in
+`Zürich Asset Management`: each pair of neighbouring words of those fields is indexed as
+PHRASE_MARK + the pair), every typed word as a whole word, then the prefixes. Each tier is one
+more exact lookup of the same kind, so ranking costs a few reads, not a scan.
 """
 
 import bisect
@@ -52,6 +54,10 @@ NOT_WHOLE = frozenset({"data_point_definition", "approved_abbreviations"})
 IDS = frozenset({"data_point_id", "column_id", "namespace_id"})
 LISTS = frozenset({"approved_abbreviations"})
 VALUE_MARK = "\x01"  # sorts before every word, so no prefix of a word reaches a whole value
+PHRASE_MARK = "\x02"
+# Names with few distinct values: their word pairs are few. Table and column names (up to one per
+# row) and definitions (prose) would multiply the vocabulary.
+PHRASES = frozenset({"data_point_name", "data_point_standard_name", "namespace_name", "owner", "database"})
 
 _WORD = re.compile(r"[^\W_]+")
 _MARKS = r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
@@ -112,11 +118,16 @@ def _field_words(values: pd.Series, entities: np.ndarray, *, field: str) -> _Fie
     codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
     folded = search_fold(pd.Series(uniques, dtype=object))
     words = folded.str.findall(_WORD).explode().dropna()
+    if field in PHRASES:
+        following = words.groupby(level=0).shift(-1)
+        paired = following.notna()
+        words = pd.concat([words, PHRASE_MARK + words[paired] + " " + following[paired]])
     if field not in NOT_WHOLE:
         keys = _value_keys(folded)
         keys = keys[keys.ne("") & ~(keys.str.fullmatch(_WORD.pattern) if field in IDS else False)]
-        # grouped by value again: `_field_pairs` reads each value's words as one run
-        words = pd.concat([words, VALUE_MARK + keys]).sort_index(kind="stable")
+        words = pd.concat([words, VALUE_MARK + keys])
+    # grouped by value again: `_field_pairs` reads each value's words as one run
+    words = words.sort_index(kind="stable")
     # a word twice in one value gives the same (word, entity) pair twice: the build drops repeats
     return _FieldWords(codes=codes, entities=entities, words=words)
 
@@ -265,6 +276,12 @@ def _ranked(fetch: Callable, directory: list[str], query: str, words: list[str],
     for key in dict.fromkeys((typed, spaced)):
         if key:
             tiers.append(_entities_exactly(fetch, directory, VALUE_MARK + key))
+    if len(words) > 1:
+        phrase = None
+        for pair in zip(words, words[1:]):
+            entities = _entities_exactly(fetch, directory, PHRASE_MARK + " ".join(pair))
+            phrase = entities if phrase is None else np.intersect1d(phrase, entities, assume_unique=True)
+        tiers.append(phrase)
     whole = None
     for word in words:
         entities = _entities_exactly(fetch, directory, word)

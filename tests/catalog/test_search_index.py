@@ -191,3 +191,18 @@ def test_results_carry_the_namespace_name(ranked_index):
     matches = search_match(fetch=fetch, query="c4")
     [row] = search_rows(fetch=fetch, kind="column", positions=matches.columns)
     assert row["namespace_id"] == "N2" and row["namespace_name"] == "Développement"
+
+
+def test_the_typed_words_side_by_side_in_a_name_come_before_the_same_words_apart():
+    datapoints = pd.DataFrame(
+        {
+            "data_point_id": ["DP0", "DP1", "DP2"],
+            "data_point_name": ["Return of the total fund", "Total Return 1Y", "Total return"],
+            "data_type": "decimal",
+        }
+    )
+    columns = pd.DataFrame({field: pd.Series(dtype=object) for field in search_index.COLUMN_SHOWN})
+    index = _index(datapoints, columns)
+    # DP2 is the words typed, DP1 holds them side by side, DP0 holds them apart
+    assert _found(index, "total return")[0] == ["DP2", "DP1", "DP0"]
+    assert _found(index, "return total")[0] == ["DP0", "DP1", "DP2"]  # no name holds them in this order
