@@ -19,6 +19,7 @@ import orjson
 import pandas as pd
 import zstandard
 
+from catalog.search_facets import search_facet_nodes_build
 from catalog.search_index import search_nodes_build
 from engine import SCHEMAS
 from engine.codes import ANOMALY_FRAME_COLUMNS
@@ -270,7 +271,7 @@ def browse_nodes_build(*, records: dict[str, pd.DataFrame], anomalies: pd.DataFr
     ]
     yield from _grouped_nodes("usages", usages, ["data_point_id"])
     yield from _anomaly_nodes(anomalies)
-    yield from _search_nodes(datapoints, columns)
+    yield from _search_nodes(namespaces, datapoints, columns)
     yield from _export_nodes(datapoints, columns)
 
 
@@ -355,12 +356,13 @@ def _search_node(kind: str, path: list, *, items=(), words=None, data=None) -> d
     return node
 
 
-def _search_nodes(datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[dict]:
+def _search_nodes(namespaces: pd.DataFrame, datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[dict]:
     """The search index (see `catalog.search_index`): data points, then column rows in browse order."""
     path = ["namespace_id", "database", "table", "column"]
     ordered = columns.sort_values([*path, "line"], kind="stable")
-    yield from search_nodes_build(
-        make_node=lambda kind, node_path, **fields: _search_node(kind, node_path, **fields),
-        datapoints=datapoints,
-        columns=ordered,
-    )
+    # the namespace's name travels with its column rows: found by it, shown instead of its id alone
+    names = namespaces.drop_duplicates("namespace_id").set_index("namespace_id")["namespace_option_name"]
+    ordered = ordered.assign(namespace_name=ordered["namespace_id"].map(names))
+    make_node = lambda kind, node_path, **fields: _search_node(kind, node_path, **fields)  # noqa: E731
+    yield from search_nodes_build(make_node=make_node, datapoints=datapoints, columns=ordered)
+    yield from search_facet_nodes_build(make_node=make_node, columns=ordered)

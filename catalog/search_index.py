@@ -8,6 +8,16 @@ array. A query word is a prefix, so its words form one contiguous run of the voc
 therefore one contiguous slice of the postings: a query reads the directory, at most two
 vocabulary blocks and the postings chunks of that slice, all by `_id` (the only lookup FerretDB's
 SQLite backend indexes). Tokenising works on distinct values, never row by row. No Django import.
+
+Ranking: besides its words, every distinct value of a short field (not a definition) is indexed
+whole, as VALUE_MARK + its folded text with spaces collapsed (`equity-research`, `mr-003`,
+`research`); an id only when it is more than one bare word (ids are unique: a million of them
+would double the vocabulary, and the id's word already finds it). Matches then come in tiers, each in browse
+order: a value equal to what was typed, a value equal to its words (`Equity Research` for
+`equity-research`), the typed words next to each other in a name or owner (`asset management` in
+`Zürich Asset Management`: each pair of neighbouring words of those fields is indexed as
+PHRASE_MARK + the pair), every typed word as a whole word, then the prefixes. Each tier is one
+more exact lookup of the same kind, so ranking costs a few reads, not a scan.
 """
 
 import bisect
@@ -28,10 +38,26 @@ ROWS_CHUNK = 100
 PREFIX_MIN = 2
 QUERY_WORDS_MAX = 8
 
-DATAPOINT_SEARCHED = ("data_point_id", "data_point_name", "data_point_standard_name", "data_point_definition")
+DATAPOINT_SEARCHED = (
+    "data_point_id",
+    "data_point_name",
+    "data_point_standard_name",
+    "approved_abbreviations",
+    "methodology_reference",
+    "data_point_definition",
+)
 DATAPOINT_SHOWN = ("data_point_id", "data_point_name", "data_type")
-COLUMN_SEARCHED = ("column_id", "namespace_id", "database", "table", "column", "owner")
-COLUMN_SHOWN = ("column_id", "namespace_id", "database", "table", "column", "owner", "data_point_id")
+COLUMN_SEARCHED = ("column_id", "namespace_id", "namespace_name", "database", "table", "column", "owner")
+COLUMN_SHOWN = ("column_id", "namespace_id", "namespace_name", "database", "table", "column", "owner", "data_point_id")
+# Prose and lists are never typed whole: their values are indexed by their words only.
+NOT_WHOLE = frozenset({"data_point_definition", "approved_abbreviations"})
+IDS = frozenset({"data_point_id", "column_id", "namespace_id"})
+LISTS = frozenset({"approved_abbreviations"})
+VALUE_MARK = "\x01"  # sorts before every word, so no prefix of a word reaches a whole value
+PHRASE_MARK = "\x02"
+# Names with few distinct values: their word pairs are few. Table and column names (up to one per
+# row) and definitions (prose) would multiply the vocabulary.
+PHRASES = frozenset({"data_point_name", "data_point_standard_name", "namespace_name", "owner", "database"})
 
 _WORD = re.compile(r"[^\W_]+")
 _MARKS = r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
@@ -46,6 +72,15 @@ def search_fold(values: pd.Series) -> pd.Series:
         other = text[~ascii_only].str.normalize("NFKD").str.replace(_MARKS, "", regex=True).str.casefold()
         folded[~ascii_only] = other
     return folded
+
+
+def _value_keys(folded: pd.Series) -> pd.Series:
+    """A folded value as indexed whole: spaces collapsed (no line break inside a vocabulary block)."""
+    return folded.str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def search_value_key(text: str) -> str:
+    return _value_keys(search_fold(pd.Series([text]))).iloc[0]
 
 
 def search_words(text: str) -> list[str]:
@@ -76,9 +111,23 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.concatenate([[True], values[1:] != values[:-1]])]
 
 
-def _field_words(values: pd.Series, entities: np.ndarray) -> _FieldWords:
+def _field_words(values: pd.Series, entities: np.ndarray, *, field: str) -> _FieldWords:
+    present = values.dropna()
+    if field in LISTS and not present.empty:  # a list field (`approved_abbreviations`): the words of its items
+        values = present.str.join(" ").reindex(values.index)
     codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-    words = search_fold(pd.Series(uniques, dtype=object)).str.findall(_WORD).explode().dropna()
+    folded = search_fold(pd.Series(uniques, dtype=object))
+    words = folded.str.findall(_WORD).explode().dropna()
+    if field in PHRASES:
+        following = words.groupby(level=0).shift(-1)
+        paired = following.notna()
+        words = pd.concat([words, PHRASE_MARK + words[paired] + " " + following[paired]])
+    if field not in NOT_WHOLE:
+        keys = _value_keys(folded)
+        keys = keys[keys.ne("") & ~(keys.str.fullmatch(_WORD.pattern) if field in IDS else False)]
+        words = pd.concat([words, VALUE_MARK + keys])
+    # grouped by value again: `_field_pairs` reads each value's words as one run
+    words = words.sort_index(kind="stable")
     # a word twice in one value gives the same (word, entity) pair twice: the build drops repeats
     return _FieldWords(codes=codes, entities=entities, words=words)
 
@@ -120,8 +169,11 @@ def search_nodes_build(*, make_node: Callable, datapoints: pd.DataFrame, columns
     columns = columns.reset_index(drop=True)
     n_datapoints = len(datapoints)
     column_entities = np.arange(n_datapoints, n_datapoints + len(columns), dtype=np.int64)
-    fields = [_field_words(datapoints[f], np.arange(n_datapoints, dtype=np.int64)) for f in DATAPOINT_SEARCHED]
-    fields += [_field_words(columns[f], column_entities) for f in COLUMN_SEARCHED]
+    datapoints = datapoints.reindex(columns=list(dict.fromkeys(DATAPOINT_SEARCHED + DATAPOINT_SHOWN)))
+    columns = columns.reindex(columns=list(dict.fromkeys(COLUMN_SEARCHED + COLUMN_SHOWN)))
+    datapoint_entities = np.arange(n_datapoints, dtype=np.int64)
+    fields = [_field_words(datapoints[f], datapoint_entities, field=f) for f in DATAPOINT_SEARCHED]
+    fields += [_field_words(columns[f], column_entities, field=f) for f in COLUMN_SEARCHED]
     vocabulary = pd.Index(sorted(set().union(*(set(f.words) for f in fields))), dtype=object)
     vocabulary_list = vocabulary.tolist()
     parts = [_field_pairs(field, vocabulary) for field in fields]
@@ -161,7 +213,7 @@ def search_nodes_build(*, make_node: Callable, datapoints: pd.DataFrame, columns
 
 @dataclass(frozen=True)
 class SearchMatches:
-    """Positions of the matching entities within each kind, sorted, and the query words used."""
+    """Positions of the matching entities within each kind, best first, and the query words used."""
 
     datapoints: np.ndarray
     columns: np.ndarray
@@ -196,15 +248,49 @@ def _postings(fetch: Callable, start: int, end: int) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def _entities_between(fetch: Callable, directory: list[str], low: str, high: str) -> np.ndarray:
+    """The entities of the vocabulary words in [low, high), sorted, each once."""
+    start = _word_bound(fetch, directory, low)
+    end = _word_bound(fetch, directory, high)
+    if end <= start:
+        return np.zeros(0, dtype=np.int64)
+    return _sorted_unique(_postings(fetch, start, end))  # several words of one prefix may hold one entity
+
+
 def _entities_for_word(fetch: Callable, directory: list[str], word: str) -> np.ndarray:
     # Every word that starts with `word` sorts in [word, word + U+10FFFF): one slice of the postings.
     upper = word + "\U0010ffff" if len(word) >= PREFIX_MIN else word + "\x00"
-    start = _word_bound(fetch, directory, word)
-    end = _word_bound(fetch, directory, upper)
-    if end <= start:
-        return np.zeros(0, dtype=np.int64)
-    found = _postings(fetch, start, end)
-    return _sorted_unique(found)  # several words of one prefix may hold the same entity
+    return _entities_between(fetch, directory, word, upper)
+
+
+def _entities_exactly(fetch: Callable, directory: list[str], word: str) -> np.ndarray:
+    return _entities_between(fetch, directory, word, word + "\x00")
+
+
+def _ranked(fetch: Callable, directory: list[str], query: str, words: list[str], found: np.ndarray) -> np.ndarray:
+    """`found` in tiers (see the module docstring), each tier in entity order."""
+    if found.size == 0:
+        return found
+    typed, spaced = search_value_key(query), " ".join(words)
+    tiers = []
+    for key in dict.fromkeys((typed, spaced)):
+        if key:
+            tiers.append(_entities_exactly(fetch, directory, VALUE_MARK + key))
+    if len(words) > 1:
+        phrase = None
+        for pair in zip(words, words[1:]):
+            entities = _entities_exactly(fetch, directory, PHRASE_MARK + " ".join(pair))
+            phrase = entities if phrase is None else np.intersect1d(phrase, entities, assume_unique=True)
+        tiers.append(phrase)
+    whole = None
+    for word in words:
+        entities = _entities_exactly(fetch, directory, word)
+        whole = entities if whole is None else np.intersect1d(whole, entities, assume_unique=True)
+    tiers.append(whole)
+    rank = np.full(found.size, len(tiers), dtype=np.int8)
+    for number, tier in reversed(list(enumerate(tiers))):
+        rank[np.isin(found, tier, assume_unique=True)] = number
+    return found[np.argsort(rank, kind="stable")]
 
 
 def _cached(fetch: Callable) -> Callable:
@@ -220,7 +306,7 @@ def _cached(fetch: Callable) -> Callable:
 
 
 def search_match(*, fetch: Callable, query: str) -> SearchMatches:
-    """The entities holding every word of the query (each word as a prefix), in entity order."""
+    """The entities holding every word of the query (each word as a prefix), best first."""
     words = search_words(query)[:QUERY_WORDS_MAX]
     fetch = _cached(fetch)  # both bounds of a word usually sit in one block
     root = fetch("search", [])
@@ -237,9 +323,11 @@ def search_match(*, fetch: Callable, query: str) -> SearchMatches:
                 break
     if found is None:
         found = np.zeros(0, dtype=np.int64)
+    else:
+        found = _ranked(fetch, directory, query, words, found)
     n_datapoints = root["items"][0]["datapoints"]
-    split = np.searchsorted(found, n_datapoints)
-    return SearchMatches(found[:split], found[split:] - n_datapoints, words)
+    is_datapoint = found < n_datapoints
+    return SearchMatches(found[is_datapoint], found[~is_datapoint] - n_datapoints, words)
 
 
 def search_rows(*, fetch: Callable, kind: str, positions: np.ndarray) -> list[dict]:

@@ -13,6 +13,7 @@ import pandas as pd
 from catalog.documents import RECORD_DOCUMENTS, DataPointDocument, NamespaceDocument
 from catalog.mongo import version_collection
 from catalog.read_model import node_id, node_unpack
+from catalog.search_facets import FACET_VALUES_SHOWN, FACETS, FacetValue, search_facets
 from catalog.search_index import search_match, search_rows
 from engine import anomaly_fingerprints
 
@@ -198,7 +199,8 @@ class SearchResults:
     query: str
     words: list[str]
     datapoints: Page  # items: data_point_id, data_point_name, data_type
-    columns: Page  # items: column_id, namespace_id, database, table, column, owner, data_point_id
+    columns: Page  # items: column_id, namespace_id, namespace_name, database, table, column, owner, data_point_id
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)  # the column rows found, counted
 
 
 def _search_page(version: str, kind: str, positions, page: int, size: int) -> Page:
@@ -222,17 +224,55 @@ def dataset_search(
     datapoints_page: int = 1,
     columns_page: int = 1,
     page_size: int = SEARCH_PAGE_SIZE,
+    chosen: dict[str, str] | None = None,
+    facet_values: int | None = FACET_VALUES_SHOWN,
 ) -> SearchResults:
-    """Data points (by id, name, standard name, definition) and column rows (by column id,
-    namespace, database, table, column name, owner) holding every word of the query, each word
-    as the start of a word, ignoring case and accents."""
-    matches = search_match(fetch=partial(_search_fetch, version), query=query)
+    """Data points (by id, name, standard name, abbreviation, methodology reference, definition)
+    and column rows (by column id, namespace id and name, database, table, column name, owner)
+    holding every word of the query, each word as the start of a word, ignoring case and accents;
+    what holds the typed value comes first (`catalog.search_index`). `chosen` narrows the column
+    rows to a namespace, database or owner (`catalog.search_facets`); data points have none of
+    them, so a narrowed search lists none."""
+    fetch = partial(_search_fetch, version)
+    matches = search_match(fetch=fetch, query=query)
+    chosen = {facet: value for facet, value in (chosen or {}).items() if facet in FACETS and value}
+    faceted = search_facets(fetch=fetch, columns=matches.columns, chosen=chosen, shown=facet_values)
+    datapoints = matches.datapoints[:0] if chosen else matches.datapoints
     return SearchResults(
         query=query,
         words=matches.words,
-        datapoints=_search_page(version, "datapoint", matches.datapoints, datapoints_page, page_size),
-        columns=_search_page(version, "column", matches.columns, columns_page, page_size),
+        datapoints=_search_page(version, "datapoint", datapoints, datapoints_page, page_size),
+        columns=_search_page(version, "column", faceted.columns, columns_page, page_size),
+        facets=faceted.counts,
     )
+
+
+@dataclass(frozen=True)
+class CatalogSearch:
+    found: list[tuple[str, SearchResults]]  # (version, its first matches) for every version with any
+    facets: dict[str, list[FacetValue]]  # the column rows of every version, counted together
+
+
+def catalog_search(
+    *, versions: list[str], query: str, chosen: dict[str, str] | None = None, page_size: int = 5
+) -> CatalogSearch:
+    """One search over several versions (one per dataset): each one's first matches and totals,
+    and the facet counts summed."""
+    found, tally, labels = [], {}, {}
+    for version in versions:
+        results = dataset_search(version=version, query=query, page_size=page_size, chosen=chosen, facet_values=None)
+        if results.datapoints.total or results.columns.total:
+            found.append((version, results))
+        for facet, values in results.facets.items():
+            for value in values:
+                key = (facet, value.value, value.label)
+                tally[key] = tally.get(key, 0) + value.count
+                labels[key] = value
+    facets = {facet: [] for facet in FACETS}
+    for key, count in sorted(tally.items(), key=lambda item: -item[1]):
+        if len(facets[key[0]]) < FACET_VALUES_SHOWN:
+            facets[key[0]].append(FacetValue(facet=key[0], value=key[1], label=key[2], count=count))
+    return CatalogSearch(found=found, facets=facets)
 
 
 def anomaly_fingerprints_of(*, version: str) -> set[str]:

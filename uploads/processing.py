@@ -315,10 +315,11 @@ def _collections_write(version: DatasetVersion, result: PipelineResult, progress
 
 
 def _compare(version: DatasetVersion, result: PipelineResult, progress: Progress) -> None:
-    """What changed against the version that is current now (none for a first version)."""
+    """What changed against the version that is current now (none for a first version, and none
+    for a failed one: it keeps no records, so every record would show as removed)."""
     progress(VersionStage.COMPARING, 0)
     current = version.dataset.current_version
-    if current is None or current.pk == version.pk:
+    if current is None or current.pk == version.pk or result.failed:
         return
     try:
         changes_write(version=version, result=result, previous=current, previous_result=engine_run_on(current))

@@ -49,6 +49,7 @@ urlpatterns = [
         downloads.search_export_json_download,
         name="search_export_json",
     ),
+    path("search/", catalog.search_all, name="search_all"),
     path("help/anomalies/", help.help_anomalies, name="help_anomalies"),
     path("help/templates/catalog-template.xlsx", help.template_workbook_download, name="template_workbook_download"),
     path("help/templates/<str:file>.csv", help.template_download, name="template_download"),

@@ -276,7 +276,7 @@ def test_a_failed_dataset_looks_failed_and_shows_the_way_forward(page, page_even
     expect(page.get_by_role("button", name="Process again")).to_have_count(0)
     way_forward = page.locator("#way-forward")
     expect(way_forward).to_contain_text("processing them again would fail the same way")
-    expect(way_forward.get_by_role("link", name="upload the three files again")).to_be_visible()
+    expect(way_forward.get_by_role("link", name="upload a new version")).to_be_visible()
     # the counts say what happened: columns not read, healthy data points not saved
     rows = page.locator("#counts-table tbody tr")
     expect(page.locator("#counts-table thead")).to_contain_text("Not saved (version failed)")

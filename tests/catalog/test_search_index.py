@@ -114,6 +114,7 @@ def test_totals_are_true_beyond_every_chunk(monkeypatch):
     assert [r["column_id"] for r in rows] == [f"C{i}" for i in range(987, 1000, 3)]
     both = search_match(fetch=fetch, query="warehouse t1")  # t1, t10 … t16 as prefixes
     expected = [i for i in range(n) if i % 3 == 0 and str(i % 17).startswith("1")]
+    expected.sort(key=lambda i: i % 17 != 1)  # the whole word `t1` first, then the prefixes, each in order
     assert search_rows(fetch=fetch, kind="column", positions=both.columns) == [
         {
             "column_id": f"C{i}",
@@ -131,3 +132,77 @@ def test_an_empty_dataset_has_an_index_that_finds_nothing():
     empty_cols = pd.DataFrame({f: pd.Series(dtype=object) for f in search_index.COLUMN_SHOWN})
     matches = search_match(fetch=_fetcher(_index(empty_dp, empty_cols)), query="anything")
     assert matches.datapoints.size == 0 and matches.columns.size == 0
+
+
+@pytest.fixture
+def ranked_index() -> dict:
+    datapoints = pd.DataFrame(
+        {
+            "data_point_id": ["DP1", "DP2", "DP3"],
+            "data_point_name": ["Total Return 1Y", "Methodology note", "Return"],
+            "approved_abbreviations": [["TR1Y", "TR"], [], ["RET"]],
+            "methodology_reference": ["MR-001", "MR-003", None],
+            "data_point_definition": [None, "See MR-003 and MR 003 for details", None],
+            "data_type": ["decimal", "string", "decimal"],
+        }
+    )
+    owners = ["Equity Research"] * 6 + ["equity-research", "Equity Research Team", "EQUITY RESEARCH"]
+    columns = pd.DataFrame(
+        {
+            "column_id": [f"C{i}" for i in range(len(owners))],
+            "namespace_id": ["N1"] * 4 + ["N2"] * 5,
+            "namespace_name": ["Asset Management"] * 4 + ["Développement"] * 5,
+            "database": "db",
+            "table": "t",
+            "column": [f"c{i}" for i in range(len(owners))],
+            "owner": owners,
+            "data_point_id": None,
+        }
+    )
+    return _index(datapoints, columns)
+
+
+def test_the_value_typed_comes_first_then_its_words_then_the_rest(ranked_index):
+    # C6 holds exactly `equity-research`; C0-C5 and C8 hold its words as the whole value; C7 more
+    assert _found(ranked_index, "equity-research")[1] == ["C6", "C0", "C1", "C2", "C3", "C4", "C5", "C8", "C7"]
+    assert _found(ranked_index, "Equity Research")[1] == ["C0", "C1", "C2", "C3", "C4", "C5", "C8", "C6", "C7"]
+    # a whole word before a prefix: `return` is DP3's whole name, DP1 holds it among other words
+    assert _found(ranked_index, "return")[0] == ["DP3", "DP1"]
+
+
+@pytest.mark.parametrize(
+    ("query", "datapoints", "columns"),
+    [
+        ("Asset Management", [], ["C0", "C1", "C2", "C3"]),  # a namespace's name
+        ("developpement", [], ["C4", "C5", "C6", "C7", "C8"]),  # its accents folded
+        ("Développement", [], ["C4", "C5", "C6", "C7", "C8"]),
+        ("TR1Y", ["DP1"], []),  # an abbreviation
+        ("ret", ["DP3", "DP1"], []),  # an abbreviation held whole first, then a prefix of a name
+        ("MR-003", ["DP2"], []),  # a methodology reference (DP2's definition names it too)
+        ("MR-001", ["DP1"], []),
+    ],
+)
+def test_names_abbreviations_and_methodology_references_are_found(ranked_index, query, datapoints, columns):
+    assert _found(ranked_index, query) == (datapoints, columns)
+
+
+def test_results_carry_the_namespace_name(ranked_index):
+    fetch = _fetcher(ranked_index)
+    matches = search_match(fetch=fetch, query="c4")
+    [row] = search_rows(fetch=fetch, kind="column", positions=matches.columns)
+    assert row["namespace_id"] == "N2" and row["namespace_name"] == "Développement"
+
+
+def test_the_typed_words_side_by_side_in_a_name_come_before_the_same_words_apart():
+    datapoints = pd.DataFrame(
+        {
+            "data_point_id": ["DP0", "DP1", "DP2"],
+            "data_point_name": ["Return of the total fund", "Total Return 1Y", "Total return"],
+            "data_type": "decimal",
+        }
+    )
+    columns = pd.DataFrame({field: pd.Series(dtype=object) for field in search_index.COLUMN_SHOWN})
+    index = _index(datapoints, columns)
+    # DP2 is the words typed, DP1 holds them side by side, DP0 holds them apart
+    assert _found(index, "total return")[0] == ["DP2", "DP1", "DP0"]
+    assert _found(index, "return total")[0] == ["DP0", "DP1", "DP2"]  # no name holds them in this order

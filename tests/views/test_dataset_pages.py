@@ -36,7 +36,8 @@ def test_an_error_in_the_files_offers_the_way_forward_not_a_retry(client, stewar
 
     page = client.get(f"/datasets/{version.dataset_id}/").content.decode()
 
-    assert "Process again" not in page and "upload the three files again" in page
+    assert "Process again" not in page and "upload the three files again" not in page
+    assert '<a href="#new-version-title">upload a new version</a>' in page  # of this dataset, not a new one
     assert "code=header-missing-column" in page
     assert "not read (9,995 in the file)" in page  # not "0 rows read"
     assert ">11,997<" in page  # healthy column rows: not saved because the version failed, not "rejected"

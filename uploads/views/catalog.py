@@ -1,4 +1,4 @@
-"""Pages over a dataset's records: browse, data point, search.
+"""Pages over a dataset's records: browse, data point, search; and the search across datasets.
 
 They read the version `version_shown` picks (the current one unless a number is asked for), so
 a version being processed never shows before it is published.
@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog import selectors
+from catalog.search_facets import FACETS, FacetValue
 from uploads.models import Dataset
-from uploads.views.access import dataset_for_view, page_number, version_with_records
+from uploads.views.access import dataset_for_view, datasets_visible, page_number, version_with_records
 from uploads.views.anomalies import anomaly_links
 
 LEVELS = ("namespace", "database", "table", "column")
@@ -126,11 +127,39 @@ def _page_param(request: HttpRequest, name: str) -> int:
     return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
 
 
+def _query(request: HttpRequest) -> str:
+    return request.GET.get("q", "").strip()[:200]
+
+
+def _chosen(request: HttpRequest) -> dict[str, str]:
+    """The facet values the search is narrowed to (`?namespace=N1&owner=…`)."""
+    return {facet: request.GET[facet][:200] for facet in FACETS if request.GET.get(facet)}
+
+
+def _facet_links(base: dict[str, str], facets: dict, chosen: dict[str, str]) -> list[dict]:
+    """Per facet, its values with the link that narrows to each, and the link that undoes it."""
+    titles = {"dataset": "Datasets", "namespace": "Namespaces", "database": "Databases", "owner": "Owners"}
+    links = []
+    for facet, values in facets.items():
+        rest = {name: value for name, value in base.items() if name != facet}
+        links.append(
+            {
+                "facet": facet,
+                "title": titles[facet],
+                "chosen": chosen.get(facet, ""),
+                "clear_url": "?" + urlencode(rest),
+                "values": [(value, "?" + urlencode({**rest, facet: value.value})) for value in values],
+            }
+        )
+    return links
+
+
 @require_GET
 def search(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = dataset_for_view(request, dataset_id)
     version = version_with_records(dataset)
-    query = request.GET.get("q", "").strip()[:200]
+    query = _query(request)
+    chosen = _chosen(request)
     results = None
     if query and version:
         results = selectors.dataset_search(
@@ -138,16 +167,20 @@ def search(request: HttpRequest, dataset_id) -> HttpResponse:
             query=query,
             datapoints_page=_page_param(request, "dpage"),
             columns_page=_page_param(request, "cpage"),
+            chosen=chosen,
         )
     pages = {"dpage": results.datapoints.number, "cpage": results.columns.number} if results else {}
+    base = {"q": query, **chosen}
     context = {
         "dataset": dataset,
         "version": version,
         "query": query,
         "results": results,
+        "facet_links": _facet_links(base, results.facets, chosen) if results else [],
+        "narrowed": bool(chosen),
         # each list pages on its own and keeps the other's page
-        "datapoints_query": urlencode({"q": query, "cpage": pages.get("cpage", 1)}) + "&",
-        "columns_query": urlencode({"q": query, "dpage": pages.get("dpage", 1)}) + "&",
+        "datapoints_query": urlencode({**base, "cpage": pages.get("cpage", 1)}) + "&",
+        "columns_query": urlencode({**base, "dpage": pages.get("dpage", 1)}) + "&",
         "export_url": reverse("uploads:search_export_json", args=[dataset.pk]) + "?" + urlencode({"q": query}),
         "column_urls": [
             (
@@ -164,3 +197,44 @@ def search(request: HttpRequest, dataset_id) -> HttpResponse:
         ],
     }
     return render(request, "uploads/search.html", context)
+
+
+@require_GET
+def search_all(request: HttpRequest) -> HttpResponse:
+    """One search over the current version of every dataset the user may see: how many matches
+    each holds, the first of them, and the counts that narrow it to a dataset, namespace,
+    database or owner."""
+    query = _query(request)
+    chosen = _chosen(request)
+    datasets = datasets_visible(user=request.user).filter(current_version__isnull=False, deleting=False)
+    by_key = {dataset.current_version.records_key: dataset for dataset in datasets}
+    picked = request.GET.get("dataset", "")
+    found, facets = [], {}
+    if query and by_key:
+        searched = selectors.catalog_search(versions=list(by_key), query=query, chosen=chosen)
+        per_dataset = [(by_key[key], results) for key, results in searched.found]
+        counts = [
+            FacetValue(
+                facet="dataset",
+                value=str(dataset.pk),
+                label=dataset.name,
+                count=results.datapoints.total + results.columns.total,
+            )
+            for dataset, results in per_dataset
+        ]
+        found = [(dataset, results) for dataset, results in per_dataset if not picked or str(dataset.pk) == picked]
+        facets = {"dataset": counts}
+        # narrowed to one dataset, the other counts are that dataset's
+        facets.update(found[0][1].facets if picked and found else searched.facets)
+    base = {"q": query, **({"dataset": picked} if picked else {}), **chosen}
+    narrowing = urlencode({"q": query, **chosen})
+    context = {
+        "query": query,
+        "searched": bool(query),
+        "found": [
+            (dataset, results, reverse("uploads:search", args=[dataset.pk]) + "?" + narrowing)
+            for dataset, results in found
+        ],
+        "facet_links": _facet_links(base, facets, {**chosen, **({"dataset": picked} if picked else {})}),
+    }
+    return render(request, "uploads/search_all.html", context)

@@ -184,11 +184,16 @@ def version_retry_view(request: HttpRequest, dataset_id, number: int) -> HttpRes
     return redirect("uploads:dataset_detail", dataset_id=version.dataset_id)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def version_delete_view(request: HttpRequest, dataset_id, number: int) -> HttpResponse:
+    """GET asks to confirm (what goes, what stays); POST deletes."""
     version = _version_to_change(request, dataset_id, number)
     if version.dataset.current_version_id == version.pk:
         raise Http404
+    if request.method == "GET":
+        following = version.dataset.versions.filter(compared_to=version).order_by("number").first()
+        context = {"dataset": version.dataset, "version": version, "following": following}
+        return render(request, "uploads/version_confirm_delete.html", context)
     version_delete(version=version)
     messages.success(request, f"Version {number} was deleted with its records and files.")
     return redirect("uploads:dataset_detail", dataset_id=dataset_id)

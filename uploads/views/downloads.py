@@ -19,7 +19,7 @@ REPORTS = {
     "diff_csv": ("changes.csv", "text/csv; charset=utf-8"),
 }
 # Reports served with a UTF-8 byte-order mark in front (see `_with_bom`).
-WITH_BOM = ("anomalies_csv",)
+WITH_BOM = ("anomalies_csv", "diff_csv")
 
 UTF8_BOM = b"\xef\xbb\xbf"
 CHUNK_SIZE = 1 << 16
@@ -41,7 +41,7 @@ def _with_bom(handle) -> Iterator[bytes]:
 @require_GET
 def report_download(request: HttpRequest, dataset_id, report: str, number: int | None = None) -> HttpResponse:
     """One of the version's report files (the shown version unless a number is asked for), named
-    after the dataset; anomalies.csv (stored as the spec says) gets a byte-order mark for spreadsheets."""
+    after the dataset; the CSV reports (stored as the spec says) get a byte-order mark for spreadsheets."""
     dataset = dataset_for_view(request, dataset_id)
     version = version_shown(dataset, number)
     field = getattr(version, report) if version is not None else None
