@@ -36,6 +36,7 @@ READS = {
     "uploads:summary_json": "",
     "uploads:export_json": "?namespace=N1",
     "uploads:search": "?q=carbon",
+    "uploads:search_all": "?q=carbon",
     "uploads:search_export_json": "?q=carbon",
     "uploads:help_anomalies": "",
     "uploads:template_download": "",
