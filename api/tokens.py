@@ -76,9 +76,9 @@ def token_throttled(*, token: ApiToken) -> bool:
 
 
 def failed_tokens_throttled(*, address: str, count: bool) -> bool:
-    """True once an address sent more than API_FAILED_TOKENS_PER_MINUTE bad tokens this minute;
+    """True once an address sent API_FAILED_TOKENS_PER_MINUTE bad tokens this minute;
     `count`: this request's token was bad."""
     window = f"api-throttle:failed:{address}:{int(timezone.now().timestamp() // 60)}"
     if count:
         return _over(f"failed:{address}", settings.API_FAILED_TOKENS_PER_MINUTE)
-    return (cache.get(window) or 0) > settings.API_FAILED_TOKENS_PER_MINUTE
+    return (cache.get(window) or 0) >= settings.API_FAILED_TOKENS_PER_MINUTE

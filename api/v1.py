@@ -14,6 +14,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Header, NinjaAPI, Query, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.responses import Status
 from ninja.security import APIKeyCookie, HttpBearer
 
 from api import schemas
@@ -254,7 +255,7 @@ def datasets_create(
 
 def _idempotent(request, key, operation, create):
     try:
-        return idempotent_call(user=request.user, key=key, operation=operation, create=create)
+        return Status(*idempotent_call(user=request.user, key=key, operation=operation, create=create))
     except KeyReused as exc:
         raise HttpError(409, str(exc)) from exc
 
@@ -275,7 +276,7 @@ def datasets_delete(request, dataset_id: UUID):
         dataset_delete_request(dataset=dataset)
     except (VersionInProgress, ValueError) as exc:
         raise HttpError(409, str(exc)) from exc
-    return 202, {"detail": f"“{dataset.name}” is being deleted.", "code": "deleting"}
+    return Status(202, {"detail": f"“{dataset.name}” is being deleted.", "code": "deleting"})
 
 
 @api.get("/datasets/{dataset_id}/versions", response={200: schemas.VersionList, **ERRORS}, tags=["versions"])
