@@ -1,4 +1,4 @@
-"""The API's door, before the request body guard and the login redirect: who is calling
+"""The API's door (/api/v1/), before the request body guard and the login redirect: who is calling
 (a Bearer token, or the session), throttles, and body limits, all answered in JSON.
 
 It decides from the headers alone, so an oversized upload is refused (413) before its body is
@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from api.tokens import failed_tokens_throttled, token_authenticate, token_throttled
 
-API_PREFIX = "/api/"
+# The API alone; the token and webhook pages under /api/ are pages like the others (login, CSRF).
+API_PREFIX = "/api/v1/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 

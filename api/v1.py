@@ -99,7 +99,16 @@ def _unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 422: "invalid"}
+    codes = {
+        400: "bad_request",
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        422: "invalid",
+        429: "throttled",
+    }
     return _error(request, exc.status_code, str(exc), codes.get(exc.status_code, "error"))
 
 

@@ -15,10 +15,12 @@ from api.tokens import token_authenticate, token_create
 pytestmark = pytest.mark.django_db
 
 
-def test_no_token_is_a_json_401(client):
+def test_no_token_is_a_json_401_but_the_token_pages_send_to_the_login_page(client):
     response = client.get("/api/v1/datasets")
     assert response.status_code == 401
     assert response.json()["code"] == "unauthenticated"
+    assert client.get("/api/tokens/")["Location"].startswith("/accounts/login/")
+    assert client.get("/api/webhooks/")["Location"].startswith("/accounts/login/")
 
 
 def test_a_token_is_stored_hashed_and_opens_the_api(api, token, steward):
@@ -73,7 +75,7 @@ def test_the_session_of_the_docs_page_reads_but_must_send_the_csrf_token_to_writ
     schema = browser.get("/api/v1/openapi.json").json()
     assert schema["openapi"].startswith("3.1")
     response = browser.post("/api/v1/datasets", {"name": "x"})
-    assert response.status_code == 403
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"
 
 
 def test_the_command_prints_a_working_token_as_its_last_line(steward, capsys):
