@@ -7,7 +7,7 @@ from uploads.models import Dataset
 
 class TokenCreateForm(forms.Form):
     name = forms.CharField(max_length=100, strip=True, help_text="What the token is for, e.g. “nightly export”.")
-    days = forms.IntegerField(min_value=0, max_value=3650, initial=90, help_text="Days until it expires (0: never).")
+    days = forms.IntegerField(min_value=0, max_value=3650, help_text="Days until it expires (0: never).")
 
 
 class WebhookCreateForm(forms.Form):

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import AnyHttpUrl, Field
 
 from engine import FILES, Code, Severity
 
@@ -130,6 +130,41 @@ class Search(Schema):
 class Accepted(Schema):
     detail: str
     code: str
+
+
+class WebhookIn(Schema):
+    url: AnyHttpUrl = Field(description="receives a signed POST for each finished version")
+    dataset_id: UUID | None = Field(None, description="only this dataset's versions; every dataset's when empty")
+
+
+class Webhook(Schema):
+    id: UUID
+    url: str
+    dataset_id: UUID | None
+    event: str
+    secret: str = Field(description="the key of the HMAC-SHA256 signature in `X-Zemoga-Signature`")
+    created_at: datetime
+
+
+class WebhookList(Schema):
+    items: list[Webhook]
+
+
+class Delivery(Schema):
+    id: UUID
+    event: str
+    status: str = Field(description="pending, delivered or failed")
+    attempts: int
+    response_code: int | None
+    last_error: str
+    created_at: datetime
+    last_attempt_at: datetime | None
+    delivered_at: datetime | None
+    payload: dict[str, Any]
+
+
+class DeliveryList(Schema):
+    items: list[Delivery]
 
 
 def _text(value) -> str:

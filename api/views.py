@@ -1,6 +1,7 @@
 """Pages of a person's API access: tokens (create, shown once; revoke) and webhooks
 (subscribe, unsubscribe, the delivery log with "send again")."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,18 +10,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from api.forms import TokenCreateForm, WebhookCreateForm
 from api.models import WebhookDelivery
 from api.tokens import token_create, token_revoke
-from api.webhooks import delivery_send_again, subscription_create, subscription_delete
-
-DELIVERIES_SHOWN = 50
+from api.webhooks import WEBHOOK_DELIVERIES_LISTED, delivery_send_again, subscription_create, subscription_delete
 
 
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
     created = None
-    form = TokenCreateForm(request.POST or None)
+    form = TokenCreateForm(request.POST or None, initial={"days": settings.API_TOKEN_DAYS})
     if request.method == "POST" and form.is_valid():
         created = token_create(user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"])
-        form = TokenCreateForm()
+        form = TokenCreateForm(initial={"days": settings.API_TOKEN_DAYS})
     context = {"form": form, "created": created, "tokens": request.user.api_tokens.all()}
     return render(request, "api/tokens.html", context, status=400 if form.errors else 200)
 
@@ -41,7 +40,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
         return redirect("api:webhook_list")
     subscriptions = request.user.webhooks.select_related("dataset")
     deliveries = WebhookDelivery.objects.filter(subscription__owner=request.user).select_related("subscription")
-    context = {"form": form, "subscriptions": subscriptions, "deliveries": deliveries[:DELIVERIES_SHOWN]}
+    context = {"form": form, "subscriptions": subscriptions, "deliveries": deliveries[:WEBHOOK_DELIVERIES_LISTED]}
     return render(request, "api/webhooks.html", context, status=400 if form.errors else 200)
 
 

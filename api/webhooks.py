@@ -26,6 +26,8 @@ EVENT_VERSION_FINISHED = "version.finished"
 SIGNATURE_HEADER = "X-Zemoga-Signature"
 EVENT_HEADER = "X-Zemoga-Event"
 DELIVERY_HEADER = "X-Zemoga-Delivery"
+# The newest deliveries a page or the API lists per subscription.
+WEBHOOK_DELIVERIES_LISTED = 50
 
 
 def webhook_sign(*, secret: str, body: bytes) -> str:

@@ -115,3 +115,27 @@ def test_the_page_subscribes_shows_the_log_and_sends_again(client, steward, proc
     again = WebhookDelivery.objects.exclude(pk=delivery.pk).get()
     assert again.payload == delivery.payload and again.status == DeliveryStatus.PENDING
     assert JobLease.objects.filter(kind="webhook.deliver", object_id=str(again.pk)).exists()
+
+
+def test_the_api_subscribes_lists_deliveries_sends_again_and_unsubscribes(api, processed, broker):
+    created = api.post(
+        "/api/v1/webhooks",
+        {"url": "https://example.invalid/hook", "dataset_id": str(processed.pk)},
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    webhook = created.json()
+    assert webhook["dataset_id"] == str(processed.pk) and len(webhook["secret"]) >= 40
+    assert api.get("/api/v1/webhooks").json()["items"] == [webhook]
+    from api.webhooks import deliveries_for_version
+
+    deliveries_for_version(version=processed.current_version)
+    (delivery,) = api.get(f"/api/v1/webhooks/{webhook['id']}/deliveries").json()["items"]
+    assert delivery["status"] == "pending" and delivery["payload"]["version"]["number"] == 1
+    again = api.post(f"/api/v1/deliveries/{delivery['id']}/send-again")
+    assert again.status_code == 202 and again.json()["payload"] == delivery["payload"]
+    assert len(api.get(f"/api/v1/webhooks/{webhook['id']}/deliveries").json()["items"]) == 2
+    bad = api.post("/api/v1/webhooks", {"url": "not a url"}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"][-1] == "url"
+    assert api.delete(f"/api/v1/webhooks/{webhook['id']}").status_code == 204
+    assert api.delete(f"/api/v1/webhooks/{webhook['id']}").status_code == 404
