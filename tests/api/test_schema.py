@@ -6,6 +6,7 @@ The number of examples is bounded (`EXAMPLES` per operation and mode), so the te
 under a minute; the figures are written to the test output folder."""
 
 import json
+import os
 import time
 
 import pytest
@@ -23,7 +24,8 @@ from schemathesis.checks import (
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mongo")]
 
-EXAMPLES = 10
+# SCHEMATHESIS_EXAMPLES=100 for a longer hunt by hand.
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "10"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
