@@ -141,3 +141,19 @@ def test_a_workbook_is_refused_clearly_until_the_form_takes_one(api, sample_file
     assert response.status_code in (201, 422)
     if response.status_code == 422:
         assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type"),
+    [
+        ("/api/v1/datasets", b"--x\r\nnot a part", "multipart/form-data"),  # no boundary
+        ("/api/v1/datasets", b"--x\r\nContent-Disposition: form-data\r\n\r\n", "multipart/form-data; boundary=x"),
+        ("/api/v1/datasets", b"\xff\xfe name=\x00", "application/x-www-form-urlencoded"),
+        ("/api/v1/webhooks", b"{not json", "application/json"),
+        ("/api/v1/webhooks", b'{"url": 5, "dataset_id": "nope"}', "application/json"),
+    ],
+)
+def test_a_malformed_body_is_a_json_4xx_never_a_5xx(api, path, body, content_type):
+    response = api.generic("POST", path, body, content_type=content_type)
+    assert 400 <= response.status_code < 500, response.content[:500]
+    assert response.json()["detail"]
