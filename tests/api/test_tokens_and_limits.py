@@ -93,3 +93,14 @@ def test_the_token_page_shows_a_new_token_once_and_revokes_it(client, steward):
     assert secret not in client.get("/api/tokens/").content.decode()
     client.post(f"/api/tokens/{stored.pk}/revoke/")
     assert token_authenticate(secret=secret) is None
+
+
+def test_the_admin_lists_tokens_without_their_secret(client, steward, token):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser(username="admin", password="pw-for-tests-only")
+    client.force_login(admin)
+    page = client.get("/admin/api/apitoken/")
+    assert page.status_code == 200 and "tests" in page.content.decode() and token not in page.content.decode()
+    for path in ("/admin/api/webhooksubscription/", "/admin/api/webhookdelivery/"):
+        assert client.get(path).status_code == 200
