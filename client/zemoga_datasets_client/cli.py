@@ -32,6 +32,7 @@ def _files_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workbook", type=Path, metavar="XLSX", help="one workbook instead of the CSV files")
     parser.add_argument("--wait", action="store_true", help="wait for the verdict and exit with it")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between two looks at the status")
+    parser.add_argument("--timeout", type=float, help="give up waiting after this many seconds (exit 3)")
 
 
 def _parser() -> Parser:
@@ -52,6 +53,7 @@ def _parser() -> Parser:
     status.add_argument("version", help="the version's id")
     status.add_argument("--wait", action="store_true")
     status.add_argument("--interval", type=float, default=1.0)
+    status.add_argument("--timeout", type=float, help="give up waiting after this many seconds (exit 3)")
 
     anomalies = commands.add_parser("anomalies", help="a version's anomalies")
     anomalies.add_argument("version", help="the version's id")
@@ -93,10 +95,15 @@ def _bar(version: dict) -> str:
     return f"[{'#' * filled}{'.' * (width - filled)}] {version['percent']:3d}% {version['progress']['detail']}"
 
 
-def wait(client: Client, version_id: str, interval: float) -> dict:
+class WaitTimeout(Exception):
+    pass
+
+
+def wait(client: Client, version_id: str, interval: float, timeout: float | None = None) -> dict:
     """Follows a version to done or failed, drawing a progress bar on standard error."""
     tty = sys.stderr.isatty()
     last = ""
+    deadline = time.monotonic() + timeout if timeout is not None else None
     while True:
         version = client.version(version_id)
         bar = _bar(version)
@@ -110,6 +117,8 @@ def wait(client: Client, version_id: str, interval: float) -> dict:
             if tty:
                 sys.stderr.write("\n")
             return version
+        if deadline is not None and time.monotonic() >= deadline:
+            raise WaitTimeout(f"version {version_id} is not finished after {timeout:g} s (still {version['status']})")
         time.sleep(interval)
 
 
@@ -126,7 +135,7 @@ def _created(client: Client, version: dict, args) -> int:
     print(f"dataset {version['dataset_id']}, version {version['number']} ({version['id']}): {version['status']}")
     if not args.wait:
         return DONE
-    version = wait(client, version["id"], args.interval)
+    version = wait(client, version["id"], args.interval, args.timeout)
     print(_summary(version))
     return verdict(version)
 
@@ -161,7 +170,7 @@ def run(args, client: Client) -> int:
             raise UsageError("give at least one file to replace")
         return _created(client, client.version_create(dataset_id=args.dataset, files=files), args)
     if args.command == "status":
-        version = wait(client, args.version, args.interval) if args.wait else client.version(args.version)
+        version = wait(client, args.version, args.interval, args.timeout) if args.wait else client.version(args.version)
         print(_summary(version))
         return verdict(version) if version["final"] else DONE
     if args.command == "anomalies":
@@ -193,7 +202,7 @@ def main(argv: list[str] | None = None, **client_options) -> int:
     client = Client(args.url, args.token, **client_options)
     try:
         return run(args, client)
-    except (UsageError, FileNotFoundError) as exc:
+    except (UsageError, FileNotFoundError, WaitTimeout) as exc:
         print(f"zemoga-datasets: {exc}", file=sys.stderr)
         return PROBLEM
     except ApiError as exc:

@@ -87,6 +87,9 @@ def test_exit_3_for_usage_permission_and_connection_problems(site, sample_paths)
     assert refused.returncode == 3 and "401" in refused.stderr
     assert zemoga("datasets", env={"ZEMOGA_URL": "http://127.0.0.1:9"}).returncode == 3
     assert zemoga("datasets", env={"ZEMOGA_URL": ""}).returncode == 3
+    # a wait that gives up (the version is queued behind nothing it could finish within 0 s)
+    waited = zemoga("upload", "--name", "Impatient", *_files(sample_paths), "--wait", "--timeout", "0")
+    assert waited.returncode == 3 and "not finished after 0 s" in waited.stderr
 
 
 def _operation(schema: dict, method: str, path: str) -> dict:
