@@ -10,7 +10,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import AnyHttpUrl, Field
 
-from engine import FILES, Code, Severity
+from engine import FILES, AnomalyStatus, Code, Severity, anomaly_render
 
 FileName = Enum("FileName", {file: file for file in FILES}, type=str)
 
@@ -172,12 +172,14 @@ def _text(value) -> str:
 
 
 def anomaly_out(document: dict) -> Anomaly:
-    """A stored anomaly (an item of the anomaly index) as the API's `Anomaly`."""
+    """A stored anomaly (an item of the anomaly index) as the API's `Anomaly`: its message and fix
+    rendered from its values by the catalogue, as the pages render them."""
     line = document.get("line")
     try:
         line = int(line) if line not in (None, "") else None
     except (TypeError, ValueError):
         line = None
+    rendered = anomaly_render(document)
     return Anomaly(
         file=_text(document.get("file")),
         line=line,
@@ -186,11 +188,11 @@ def anomaly_out(document: dict) -> Anomaly:
         severity=_text(document.get("severity")),
         value=_text(document.get("value")),
         key=_text(document.get("key")),
-        message=_text(document.get("message")),
-        fix=document.get("fix") or None,
+        message=rendered.message,
+        fix=rendered.fix or None,
         fingerprint=document.get("fingerprint") or None,
         status=document.get("status") or None,
     )
 
 
-__all__ = ["Code", "FileName", "Severity"]
+__all__ = ["AnomalyStatus", "Code", "FileName", "Severity"]

@@ -8,7 +8,7 @@ backend an index costs about 60% more insert time and is never used by a query, 
 backend filters on nothing but `_id`.
 """
 
-from mongoengine import BinaryField, Document, DynamicField, IntField, ListField, StringField
+from mongoengine import BinaryField, DictField, Document, DynamicField, IntField, ListField, StringField
 
 
 class NamespaceDocument(Document):
@@ -65,8 +65,15 @@ class AnomalyDocument(Document):
     code = StringField(required=True)
     severity = StringField(required=True)
     value = StringField()
-    message = StringField()
     key = StringField()  # the key of the record it is about; "" for file- and header-level anomalies
+    # What its message and fix are rendered from (`engine.anomaly_render`): the variant of its
+    # code's templates and their values.
+    variant = StringField()
+    params = DictField()
+    fingerprint = StringField()  # `engine.anomaly_fingerprints`: the same problem of the same record
+    status = StringField()  # new / known (/ accepted): against the previous done version
+    # Documents written before anomalies kept their values hold the rendered message instead.
+    message = StringField()
 
     meta = {"collection": "anomalies", "auto_create_index": False}
 

@@ -6,10 +6,12 @@ deleted document by document.
 """
 
 import logging
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import mongoengine
 import pandas as pd
 from pymongo.errors import BulkWriteError
 
@@ -147,9 +149,10 @@ def records_persist(
 
 
 def anomalies_persist(*, version: str, anomalies: pd.DataFrame, rewrite: bool = False) -> None:
+    """One document per anomaly, with its status when the frame has one (`uploads.anomaly_status`)."""
     if anomalies.empty:
         return
-    frame = anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS), fill_value="")
+    frame = anomalies.reindex(columns=[*ANOMALY_FRAME_COLUMNS, "status"], fill_value="")
     positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
     documents = _frame_to_documents(frame, ids=positions)
     _insert(AnomalyDocument, version=version, kind="anomalies", batches=documents, progress=None, rewrite=rewrite)
@@ -191,10 +194,10 @@ def browse_index_persist(
 
     `progress(written, expected)` follows the entries written against an estimate: each column row
     appears about three times (its table's page, its data point's page, the search index), each
-    data point once, each anomaly under eight filter combinations."""
+    data point once, each anomaly under sixteen filter combinations."""
     nodes = browse_nodes_build(records=records, anomalies=anomalies)
     expected = len(records["namespaces"]) + 3 * len(records["columns"]) + len(records["datapoints"])
-    expected += 8 * len(anomalies) + 1
+    expected += 16 * len(anomalies) + 1
     written = 0
 
     def batches() -> Iterator[list[dict]]:
@@ -218,6 +221,18 @@ def version_documents_drop(*, version: str) -> None:
     mongo_connect()
     for kind in VERSION_COLLECTIONS:
         version_collection(version=version, kind=kind).drop()
+
+
+def version_collections_stored() -> dict[str, list[str]]:
+    """The collections of versions in the database, by version key (`DatasetVersion.records_key`)."""
+    mongo_connect()
+    pattern = re.compile(rf"^v([0-9a-f]{{32}})_({'|'.join(VERSION_COLLECTIONS)})$")
+    stored: dict[str, list[str]] = {}
+    for name in mongoengine.get_db().list_collection_names():
+        match = pattern.match(name)
+        if match:
+            stored.setdefault(match.group(1), []).append(name)
+    return stored
 
 
 def version_document_counts(*, version: str) -> dict[str, int]:

@@ -2,7 +2,7 @@
 with it without reading the earlier records back from MongoDB (pure pandas; no pickle is ever loaded).
 
 A zip of CSV files: one per file of the dataset (its records, one column per spec field + `line`),
-`anomalies.csv` (the engine's frame, `key` included) and `version.json` (status and counts).
+`anomalies.csv` (the engine's frame, `key` included, `params` as JSON) and `version.json` (status and counts).
 """
 
 import io
@@ -39,6 +39,7 @@ def version_snapshot(result: PipelineResult) -> bytes:
         anomalies = result.anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS))
         columns = {column: anomalies[column].to_numpy(dtype=object) for column in ANOMALY_FRAME_COLUMNS}
         columns["line"] = anomalies["line"].astype(object).where(anomalies["line"].notna(), None).to_numpy()
+        columns["params"] = np.array([json.dumps(p if isinstance(p, dict) else {}) for p in anomalies["params"]])
         archive.writestr("anomalies.csv", csv_text(columns))
         version = {
             "format": FORMAT,
@@ -64,6 +65,7 @@ def version_snapshot_load(data: bytes) -> PipelineResult:
         }
         anomalies = _csv_read(archive, "anomalies.csv")
     anomalies["line"] = pd.to_numeric(anomalies["line"], errors="coerce").astype("Int64")  # "" for file-*
+    anomalies["params"] = anomalies["params"].map(json.loads)
     return PipelineResult(failed=version["failed"], error=version["error"], anomalies=anomalies, files=files)
 
 

@@ -58,8 +58,13 @@ class Dataset(models.Model):
         return self.name
 
 
+# Every stored file of a version is under `datasets/<dataset id>/versions/<version id>/`
+# (the orphan sweep, `uploads.orphans`, walks this layout).
+STORAGE_ROOT = "datasets"
+
+
 def _version_prefix(version: "DatasetVersion") -> str:
-    return f"datasets/{version.dataset_id}/versions/{version.id}"
+    return f"{STORAGE_ROOT}/{version.dataset_id}/versions/{version.id}"
 
 
 def namespaces_upload_to(instance: "DatasetVersion", filename: str) -> str:

@@ -16,13 +16,7 @@ from catalog import selectors
 from engine import FILES
 from uploads.forms import DatasetUploadForm, VersionUploadForm
 from uploads.models import DatasetVersion
-from uploads.services import (
-    VersionInProgress,
-    dataset_create,
-    dataset_delete_request,
-    version_create,
-    version_in_progress,
-)
+from uploads.services import DatasetBusy, dataset_create, dataset_delete_request, version_create
 from uploads.views.access import dataset_for_change, dataset_for_view, datasets_visible
 
 router = Router()
@@ -114,11 +108,9 @@ def datasets_delete(request, dataset_id: UUID):
     """Deletes the dataset with every version, record and file (a worker does it); refused (409)
     while a version is being processed."""
     dataset = dataset_for_change(request, dataset_id)
-    if version_in_progress(dataset=dataset):
-        raise HttpError(409, "A version of this dataset is being processed; delete it once that is finished.")
     try:
         dataset_delete_request(dataset=dataset)
-    except (VersionInProgress, ValueError) as exc:
+    except DatasetBusy as exc:
         raise HttpError(409, str(exc)) from exc
     return Status(202, {"detail": f"“{dataset.name}” is being deleted.", "code": "deleting"})
 
@@ -151,7 +143,7 @@ def versions_create(
         _form_valid(form)
         try:
             version = version_create(dataset=dataset, created_by=request.user, files=form.files_by_name())
-        except VersionInProgress as exc:
+        except DatasetBusy as exc:
             raise HttpError(409, str(exc)) from exc
         return 201, version_out(version, dataset.current_version_id).model_dump(mode="json")
 
@@ -172,12 +164,16 @@ def versions_anomalies(
     file: schemas.FileName | None = None,
     code: schemas.Code | None = None,
     severity: schemas.Severity | None = None,
+    status: schemas.AnomalyStatus | None = None,
     page: int = Query(1, ge=1, le=PAGE_MAX),
 ):
     version = version_for_view(request, version_id)
-    filters = {"file": file.value if file else "", "code": code.value if code else "", "severity": severity or ""}
+    filters = {
+        name: str(value.value) if value else ""
+        for name, value in (("file", file), ("code", code), ("severity", severity), ("status", status))
+    }
     found = (
-        selectors.anomalies_list(version=version.records_key, page=page, **{k: str(v) for k, v in filters.items()})
+        selectors.anomalies_list(version=version.records_key, page=page, **filters)
         if version.records_kept
         else selectors.Page()
     )

@@ -18,6 +18,7 @@ from zemoga_datasets_client.api import FILES, ApiError, Client
 
 DONE, DONE_WITH_ERRORS, FAILED, PROBLEM = 0, 1, 2, 3
 TABLE_COLUMNS = ("file", "line", "field", "code", "severity", "value", "message")
+CSV_COLUMNS = (*TABLE_COLUMNS, "fix", "status", "fingerprint", "key")
 
 
 class Parser(argparse.ArgumentParser):
@@ -61,6 +62,7 @@ def _parser() -> Parser:
     anomalies.add_argument("--file", choices=FILES)
     anomalies.add_argument("--code")
     anomalies.add_argument("--severity", choices=("error", "warning", "info"))
+    anomalies.add_argument("--status", choices=("new", "known", "accepted"))
 
     export = commands.add_parser("export", help="the JSON export of a browse selection or a search")
     export.add_argument("dataset", help="the dataset's id")
@@ -141,12 +143,12 @@ def _created(client: Client, version: dict, args) -> int:
 
 
 def _anomalies(client: Client, args) -> int:
-    rows = client.anomalies(args.version, file=args.file, code=args.code, severity=args.severity)
+    rows = client.anomalies(args.version, file=args.file, code=args.code, severity=args.severity, status=args.status)
     if args.format == "json":
         json.dump(list(rows), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     elif args.format == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=TABLE_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     else:

@@ -134,6 +134,7 @@ def test_every_request_of_the_client_follows_the_published_schema(site, sample_p
     dataset_id, version_id = _ids(capsys.readouterr().out)
     for arguments in (
         ["anomalies", version_id, "--file", "namespaces", "--code", "duplicate-row", "--severity", "error"],
+        ["anomalies", version_id, "--status", "new"],
         ["status", version_id],
         ["export", dataset_id, "--namespace", "N1", "--database", "fund_master"],
         ["export", dataset_id, "--query", "total"],

@@ -88,7 +88,10 @@ def test_counts_add_up_and_progress_is_reported():
     assert counts.rows_read == counts.rows_persisted + counts.rows_rejected + counts.rows_duplicate
     assert seen[0] == ("reading", 0) and seen[-1] == ("checking", 100)
     assert {s for s, _ in seen} == {"reading", "checking"}
-    assert result.anomalies.columns.tolist() == ["file", "line", "field", "code", "severity", "value", "message", "key"]
+    assert result.anomalies.columns.tolist() == [
+        *("file", "line", "field", "code", "severity", "value"),
+        *("key", "variant", "params", "fingerprint"),
+    ]
     assert str(result.anomalies["line"].dtype) == "Int64"
 
 
