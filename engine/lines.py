@@ -1,12 +1,15 @@
-"""Source lines of an upload: a sampled index of line offsets (built once, at processing time) and
-the pieces a line view needs (cut a byte range into lines, cut a record into cells).
+"""Source lines of an upload: a sparse index of line offsets (built once, at processing time) and
+the pieces a line view needs (find a line's bytes through ranged reads, cut a record into cells).
 
-The index keeps the byte offset of every LINE_INDEX_STEP-th physical line, so a view of a few lines
-reads at most about two steps of lines, whatever the size of the file.
+The index keeps the byte offset of every LINE_INDEX_STEP-th physical line, and of every line that
+starts in a new LINE_INDEX_BLOCK of the file. So any line starts less than a block after an indexed
+line, and a line longer than a block is followed by an indexed line: its length is known without
+reading it. A view of a few lines reads a few blocks, whatever the size of the file or its lines.
 """
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,36 +18,56 @@ from .read import BOM, delimiter_detect
 from .scan import line_breaks
 
 LINE_INDEX_STEP = 256
+LINE_INDEX_BLOCK = 16 * 1024
+READ_BLOCK = 8 * 1024  # one ranged read while looking for a line's end
+CENSUS_BLOCK = 1024 * 1024  # one ranged read while counting the cells of a long line
 _LINE_END = re.compile(rb"\r\n|\n|\r")
+
+ReadRange = Callable[[int, int], bytes]  # bytes start..end-1 of the upload
 
 
 @dataclass(frozen=True)
 class LineIndex:
-    offsets: np.ndarray  # start of lines 1, 1 + step, 1 + 2·step, …, then the file size
-    step: int
+    offsets: np.ndarray  # start of each indexed line, then the file size
+    numbers: np.ndarray  # the number of each indexed line (1-based), then lines + 1
     lines: int  # physical lines in the file
     header: tuple[int, int]  # byte span of the header line (the first line that is not blank)
 
-    def span(self, first: int, last: int) -> tuple[int, int, int]:
-        """A byte range holding lines first..last (clipped to the file) and the line it starts with."""
-        first, last = max(1, first), min(max(first, last), max(self.lines, 1))
-        low = (first - 1) // self.step
-        high = min((last - 1) // self.step + 1, self.offsets.size - 1)
-        return int(self.offsets[low]), int(self.offsets[high]), 1 + low * self.step
+    @property
+    def size(self) -> int:
+        return int(self.offsets[-1])
+
+    def nearest(self, line: int) -> tuple[int, int]:
+        """(number, offset) of the indexed line at or before `line`."""
+        position = max(int(np.searchsorted(self.numbers, max(line, 1), side="right")) - 1, 0)
+        return int(self.numbers[position]), int(self.offsets[position])
+
+    def start(self, line: int) -> int | None:
+        """Where `line` starts when it is indexed (the file size for the line after the last)."""
+        position = int(np.searchsorted(self.numbers, line))
+        if position < self.numbers.size and int(self.numbers[position]) == line:
+            return int(self.offsets[position])
+        return None
 
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
-        np.savez(out, offsets=self.offsets, meta=np.array([self.step, self.lines, *self.header], dtype=np.int64))
+        meta = np.array([LINE_INDEX_STEP, self.lines, *self.header], dtype=np.int64)
+        np.savez(out, offsets=self.offsets, numbers=self.numbers, meta=meta)
         return out.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "LineIndex":
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
             step, lines, start, end = (int(v) for v in stored["meta"])
-            return cls(offsets=stored["offsets"], step=step, lines=lines, header=(start, end))
+            offsets = stored["offsets"]
+            if "numbers" in stored:
+                numbers = stored["numbers"]
+            else:  # an index stored before the blocks: every step-th line, then the file size
+                numbers = np.append(1 + step * np.arange(offsets.size - 1, dtype=np.int64), lines + 1)
+            return cls(offsets=offsets, numbers=numbers, lines=lines, header=(start, end))
 
 
-def line_index_build(data: bytes, *, step: int = LINE_INDEX_STEP) -> LineIndex:
+def line_index_build(data: bytes, *, step: int = LINE_INDEX_STEP, block: int = LINE_INDEX_BLOCK) -> LineIndex:
     arr = np.frombuffer(data, dtype=np.uint8)
     break_starts, break_ends = line_breaks(arr, cr_present=b"\r" in data)
     starts = np.concatenate([[0], break_ends]).astype(np.int64)
@@ -56,26 +79,122 @@ def line_index_build(data: bytes, *, step: int = LINE_INDEX_STEP) -> LineIndex:
         if bytes(data[start:end]).replace(BOM, b"").strip():
             header = (int(start), int(end))
             break
-    offsets = np.append(starts[::step], len(data)).astype(np.int64)
-    return LineIndex(offsets=offsets, step=step, lines=int(starts.size) if len(data) else 0, header=header)
+    lines = int(starts.size) if len(data) else 0
+    kept = np.arange(starts.size) % step == 0
+    kept[1:] |= starts[1:] // block != starts[:-1] // block  # the first line starting in a new block
+    offsets = np.append(starts[kept], len(data)).astype(np.int64)
+    numbers = np.append(np.flatnonzero(kept) + 1, lines + 1).astype(np.int64)
+    return LineIndex(offsets=offsets, numbers=numbers, lines=lines, header=header)
+
+
+@dataclass(frozen=True)
+class LineRead:
+    number: int
+    start: int
+    end: int  # the line break excluded
+    head: bytes  # the line's first bytes, at most the `shown` asked for
+
+    @property
+    def cut(self) -> bool:
+        return self.end - self.start > len(self.head)
+
+
+class RangeReader:
+    """Ranged reads of one file through a small buffer: the lines a view walks through sit in a few blocks."""
+
+    def __init__(self, read_range: ReadRange, size: int):
+        self._read_range, self.size = read_range, size
+        self._start, self._data = 0, b""
+
+    def read(self, start: int, end: int) -> bytes:
+        start, end = max(start, 0), min(end, self.size)
+        if end <= start:
+            return b""
+        if not (self._start <= start and end <= self._start + len(self._data)):
+            self._start, self._data = start, self._read_range(start, min(self.size, max(end, start + READ_BLOCK)))
+        return self._data[start - self._start : end - self._start]
+
+    def _buffered(self, position: int) -> bytes:
+        """The buffered bytes from `position` on, after reading a block there when none are."""
+        if not self._start <= position < self._start + len(self._data):
+            self._start, self._data = position, self._read_range(position, min(self.size, position + READ_BLOCK))
+        return self._data[position - self._start :]
+
+    def line_end(self, start: int) -> tuple[int, int]:
+        """(end, start of the next line) of the line starting at `start`, read block by block."""
+        position = start
+        while position < self.size:
+            chunk = self._buffered(position)
+            found = _LINE_END.search(chunk)
+            if found:
+                end = position + found.start()
+                if found.group() == b"\r" and found.end() == len(chunk) and self.read(end + 1, end + 2) == b"\n":
+                    return end, end + 2
+                return end, position + found.end()
+            position += len(chunk)
+        return self.size, self.size
+
+    def blocks(self, start: int, end: int):
+        """Bytes start..end-1 in unbuffered reads of CENSUS_BLOCK bytes (a long line, counted once)."""
+        for block_start in range(start, end, CENSUS_BLOCK):
+            yield self._read_range(block_start, min(end, block_start + CENSUS_BLOCK))
+
+    def break_before(self, offset: int) -> int:
+        """The length of the line break that ends right before `offset` (0 at the end of a file without one)."""
+        tail = self.read(offset - 2, offset)
+        return 2 if tail.endswith(b"\r\n") else 1 if tail.endswith((b"\n", b"\r")) else 0
+
+
+def lines_read(index: LineIndex, reader: RangeReader, first: int, last: int, *, shown: int) -> list[LineRead]:
+    """Lines first..last (clipped to the file), each with at most its first `shown` bytes read."""
+    first, last = max(first, 1), min(last, index.lines)
+    number, offset = index.nearest(first)
+    found = []
+    while number <= last:
+        following = index.start(number + 1)
+        if following is not None:  # a long line, or the last one of a step: its end is indexed
+            end = following - reader.break_before(following)
+        else:
+            end, following = reader.line_end(offset)
+        if number >= first:
+            head = reader.read(offset, min(end, offset + shown))
+            found.append(LineRead(number=number, start=offset, end=end, head=head))
+        number, offset = number + 1, following
+    return found
 
 
 def text_decode(data: bytes) -> str:
-    """UTF-8 when it is, else cp1252 as the reader does; a BOM is dropped."""
+    """UTF-8 when it is, else cp1252 as the reader does; a BOM is dropped. A UTF-8 character cut at
+    the end of `data` (a line read in part) is left out."""
     data = data[len(BOM) :] if data.startswith(BOM) else data
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as error:
+        if error.start >= len(data) - 3 and error.reason == "unexpected end of data":
+            return data[: error.start].decode("utf-8")
         return data.decode("cp1252", errors="replace")
 
 
-def lines_split(chunk: bytes, *, first_line: int, wanted: tuple[int, int]) -> list[tuple[int, str]]:
-    """(line number, text) of the wanted lines in a chunk that starts at `first_line`."""
-    parts = _LINE_END.split(chunk)
-    if parts and parts[-1] == b"" and chunk.endswith((b"\n", b"\r")):
-        parts.pop()
-    low, high = wanted
-    return [(first_line + i, text_decode(part)) for i, part in enumerate(parts) if low <= first_line + i <= high]
+def line_census(reader: RangeReader, start: int, end: int, delimiter: str) -> tuple[int, int]:
+    """(characters, cells) of the record in bytes start..end-1, counted block by block: a line of
+    millions of cells is never cut into Python objects. Characters are UTF-8's (bytes that do not
+    continue a character); cells are cut at delimiters outside quotes, as `cell_spans` cuts them."""
+    separator = delimiter.encode()  # the delimiters detected are ASCII
+    characters, delimiters, inside = 0, 0, 0
+    for block in reader.blocks(start, end):
+        if block.isascii():
+            characters += len(block)
+        else:
+            characters += int(np.count_nonzero((np.frombuffer(block, dtype=np.uint8) & 0xC0) != 0x80))
+        if b'"' not in block:  # the usual block: every delimiter counts, or none inside a quote
+            delimiters += 0 if inside else block.count(separator)
+            continue
+        arr = np.frombuffer(block, dtype=np.uint8)
+        quotes = np.flatnonzero(arr == ord('"'))
+        quotes_before = np.searchsorted(quotes, np.flatnonzero(arr == separator[0])) + inside
+        delimiters += int(np.count_nonzero(quotes_before % 2 == 0))
+        inside = (inside + int(quotes.size)) % 2
+    return characters, delimiters + 1
 
 
 def header_cells(text: str) -> tuple[str, list[str]]:
@@ -86,7 +205,7 @@ def header_cells(text: str) -> tuple[str, list[str]]:
 
 def cell_spans(text: str, delimiter: str) -> list[tuple[int, int, bool]]:
     """(start, end, quoted) of every cell of one record's text, quotes included; line breaks inside
-    quotes stay inside their cell. A short Python walk: it runs on the one record a page shows."""
+    quotes stay inside their cell. A short Python walk: it runs on the part of one record a page shows."""
     spans, start, quoted, inside = [], 0, False, False
     for position, char in enumerate(text):
         if inside:

@@ -31,6 +31,7 @@ def hostile_shapes(size: int) -> dict[str, bytes]:
     key = "K" * 100_000
     return {
         "commas-one-line": b"," * size,
+        "header-then-commas": (COLUMNS_HEADER + "\n" + "," * size + "\n").encode(),
         "header-then-blank-lines": (COLUMNS_HEADER + "\n" * (size - len(COLUMNS_HEADER))).encode(),
         "rows-of-two-commas": (COLUMNS_HEADER + "\n" + ",,\n" * (size // 3)).encode(),
         "wide-header": ",".join(f"c{i}" for i in range(max(50_000, size // 8))).encode()[: max(size, 400_000)] + b"\n",

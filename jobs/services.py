@@ -252,6 +252,13 @@ def _retry_delay(attempt: int) -> int:
     return settings.JOB_RETRY_BACKOFF_SECONDS * 2 ** max(0, attempt - 1)
 
 
+def retry_wait_seconds(attempt: int) -> tuple[int, int]:
+    """The shortest and longest wait before the run after `attempt` starts: the message is due after
+    the backoff, and the outbox is emptied by the sweep, every JOB_SWEEP_SECONDS."""
+    delay = _retry_delay(attempt)
+    return delay, delay + settings.JOB_SWEEP_SECONDS
+
+
 def job_release(*, claim: Claim, outcome: str, note: str | None = None) -> bool:
     """Ends the run: the job is finished, or (outcome `retrying`) queued again after a backoff.
     False if the run had already lost its lease."""
@@ -289,10 +296,9 @@ def job_run(*, kind: str, object_id: str, work: Callable[[], None]) -> str:
     try:
         work()
     except TransientJobError as exc:
-        delay = _retry_delay(claim.attempt)
-        note = (
-            f"{exc} Retrying automatically in {delay} s (attempt {claim.attempt + 1} of {settings.JOB_MAX_ATTEMPTS})."
-        )
+        soonest, latest = retry_wait_seconds(claim.attempt)
+        attempt = f"attempt {claim.attempt + 1} of {settings.JOB_MAX_ATTEMPTS}"
+        note = f"{exc} Retrying automatically in {soonest}–{latest} s ({attempt})."
         job_release(claim=claim, outcome=RunOutcome.RETRYING, note=note)
         return "retrying"
     except LeaseLost:

@@ -2,6 +2,10 @@
 
 `make test` starts FerretDB and Redis on test ports and exports their URLs; the worker and the
 S3 server are started here, as separate processes, by the tests that need them.
+
+Two tiers: `make test-fast` deselects the `e2e` and `browser` tests (`-m "not e2e and not browser"`),
+`make test` runs everything. The markers are given here, by folder and by fixture, so a new test
+file lands in the right tier without a `pytestmark` of its own.
 """
 
 import os
@@ -17,11 +21,32 @@ from pathlib import Path
 import boto3
 import pytest
 from django.conf import settings
+from django.db import transaction
+
+from catalog.persistence import version_documents_drop
+from tests.factories import UserFactory, processed_dataset
+from uploads.models import Dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "tests" / "data" / "sample"
 OUTPUT_DIR = ROOT / os.environ.get("TEST_OUTPUT_DIR", "var/test/output")
+TESTS = ROOT / "tests"
 S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+# A test under one of these folders gets its marker.
+FOLDER_MARKERS = {"e2e": "e2e", "browser": "browser"}
+# A test that uses one of these fixtures starts a real Celery worker process (and may kill it): e2e.
+WORKER_FIXTURES = {"start_worker", "worker", "celery_processes"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+        if WORKER_FIXTURES.intersection(item.fixturenames):
+            item.add_marker("e2e")
 
 
 @pytest.fixture(scope="session")
@@ -34,9 +59,50 @@ def mongo():
     yield
 
 
+def sample_read() -> dict[str, bytes]:
+    """The spec's sample (tests/data/sample), file by file."""
+    return {name: (SAMPLE_DIR / f"{name}.csv").read_bytes() for name in ("namespaces", "datapoints", "columns")}
+
+
 @pytest.fixture
 def sample_files() -> dict[str, bytes]:
-    return {name: (SAMPLE_DIR / f"{name}.csv").read_bytes() for name in ("namespaces", "datapoints", "columns")}
+    return sample_read()
+
+
+@pytest.fixture
+def steward(db):
+    """A user without staff rights, named "steward", not logged in (its password: `factories.PASSWORD`)."""
+    return UserFactory(username="steward")
+
+
+@pytest.fixture
+def steward_client(client, steward):
+    """Django's test client, logged in as `steward`."""
+    client.force_login(steward)
+    return client
+
+
+@pytest.fixture(scope="module")
+def module_rows(django_db_setup, django_db_blocker):
+    """A transaction around a whole module, for rows its module-scoped fixtures write once and its
+    tests only read: each test runs in a savepoint inside it, and it is rolled back after the last.
+
+    Only for modules without `transaction=True` tests (those flush the tables)."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic._from_testcase = True  # as Django's TestCase does, so `atomic(durable=True)` still works inside
+        with atomic:
+            yield
+            transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def processed_sample(module_rows, mongo) -> Dataset:
+    """The spec's sample, uploaded and processed once for the module (its version 1), for tests that
+    only read it; a test that changes it processes its own. Its collections are dropped afterwards."""
+    dataset = processed_dataset(sample_read())
+    yield dataset
+    version_documents_drop(version=dataset.current_version.records_key)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from uploads.views import anomalies, catalog, changes, datasets, downloads, help
+from uploads.views import anomalies, catalog, changes, datasets, downloads, help, source
 
 app_name = "uploads"
 
@@ -8,6 +8,7 @@ app_name = "uploads"
 version_patterns = [
     path("anomalies/", anomalies.anomaly_list, name="version_anomaly_list"),
     path("files/<str:file>/lines/", anomalies.source_lines, name="version_source_lines"),
+    path("files/<str:file>/lines/raw/", source.source_line_raw_download, name="version_source_line_raw"),
     path("anomalies.csv", downloads.report_download, {"report": "anomalies_csv"}, name="version_anomalies_csv"),
     path("summary.json", downloads.report_download, {"report": "summary_json"}, name="version_summary_json"),
     path("changes/", changes.version_changes, name="version_changes"),

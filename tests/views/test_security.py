@@ -3,11 +3,10 @@
 import uuid
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.factories import published_dataset
+from tests.factories import UserFactory, published_dataset
 from uploads.models import Dataset
 
 pytestmark = pytest.mark.django_db
@@ -28,11 +27,6 @@ DATASET_PAGES = [
     "versions/1/changes/",
     "versions/1/changes.json",
 ]
-
-
-@pytest.fixture
-def steward():
-    return get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
 
 
 def _files(**overrides) -> dict:
@@ -106,7 +100,7 @@ def test_unknown_ids_and_bad_parameters_answer_404_or_400_not_500(client, stewar
 
 
 def test_only_the_owner_or_staff_may_delete(client, steward):
-    other = get_user_model().objects.create_user(username="other", password="pw-for-tests-only")
+    other = UserFactory(username="other")
     dataset = published_dataset(dataset__owner=other)
     client.force_login(steward)
 

@@ -1,19 +1,12 @@
 """The dataset page lists its versions and takes a new one; rows only (no worker, nothing processed)."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import VersionFactory, published_dataset
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def steward(client):
-    user = get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
-    client.force_login(user)
-    return user
+# `client` is logged in as `steward` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("steward_client")]
 
 
 def test_the_dataset_page_lists_every_version_with_who_files_counts_and_status(client, steward):

@@ -20,8 +20,9 @@ from uploads.forms import AnomalyFilterForm, SourceLineForm
 from uploads.models import Dataset, DatasetVersion, VersionStatus
 from uploads.views.access import dataset_for_view, version_shown
 
-# Anomalies whose record is not saved: rejected by an error, or dropped as a copy.
-_NOT_SAVED = {Code.DUPLICATE_ROW}
+# Anomalies whose record is not saved: rejected by an error, dropped as a copy, or a blank line
+# (whose "key" is its whitespace).
+_NOT_SAVED = {Code.DUPLICATE_ROW, Code.BLANK_ROW}
 
 
 def _is_current(dataset: Dataset, version: DatasetVersion | None) -> bool:
@@ -183,8 +184,11 @@ def source_lines(request: HttpRequest, dataset_id, file: str, number: int | None
     context.update(
         view=view,
         help_url=reverse("uploads:help_anomalies") + f"#{code}" if code else "",
-        previous_url=line_url(dataset, version, file, max(1, line - 7)) if line > 1 else "",
-        next_url=line_url(dataset, version, file, line + 7) if line + 7 <= view.lines_total else "",
+        previous_url=line_url(dataset, version, file, view.previous_line) if view.previous_line else "",
+        next_url=line_url(dataset, version, file, view.next_line) if view.next_line else "",
+        raw_url=reverse("uploads:version_source_line_raw", args=[dataset.pk, version.number, file])
+        + "?"
+        + urlencode({"line": line}),
     )
     return render(request, "uploads/source_lines.html", context)
 

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A page past RESPONSE_MAX_BYTES is refused (a 500 and one log line), not sent.
+    "zemoga_datasets.middleware.ResponseSizeGuardMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Under /api/: the Bearer token, throttles and body limits, answered in JSON before the guard below.
     "api.middleware.ApiRequestMiddleware",
@@ -132,8 +134,9 @@ MONGODB_NAME = env.str("MONGODB_NAME", default="zemoga_datasets")
 # How long the web process and the worker wait to find or connect to MongoDB before giving up.
 MONGODB_SERVER_SELECTION_TIMEOUT_MS = env.int("MONGODB_SERVER_SELECTION_TIMEOUT_MS", default=2_000)
 MONGODB_CONNECT_TIMEOUT_MS = env.int("MONGODB_CONNECT_TIMEOUT_MS", default=2_000)
-# Each MongoDB operation of the web process (not the worker's): past it the page answers 503.
-MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=10_000)
+# Each MongoDB operation of the web process (not the worker's): past it the page answers 503, so a
+# hung server costs a page this long (its reads are not retried). Pages read in well under 1 s.
+MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=3_000)
 
 # --- Celery -----------------------------------------------------------------------------
 # Empty: the local Redis that `make services` starts on REDIS_PORT.
@@ -223,6 +226,8 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 UPLOAD_REQUEST_MAX_BYTES = 3 * UPLOAD_MAX_BYTES + 1024 * 1024
 # The largest body accepted from an anonymous visitor (only the login forms accept one).
 ANONYMOUS_REQUEST_MAX_BYTES = 64 * 1024
+# The largest page (not download) sent: every page is bounded by its view, so a larger one is a bug.
+RESPONSE_MAX_BYTES = env.int("RESPONSE_MAX_BYTES", default=8 * 1024 * 1024)
 # Files above this go to a temporary file instead of memory while the request is read.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
