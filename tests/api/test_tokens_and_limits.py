@@ -5,6 +5,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -104,3 +105,19 @@ def test_the_admin_lists_tokens_without_their_secret(client, steward, token):
     assert page.status_code == 200 and "tests" in page.content.decode() and token not in page.content.decode()
     for path in ("/admin/api/webhooksubscription/", "/admin/api/webhookdelivery/"):
         assert client.get(path).status_code == 200
+
+
+def test_another_users_token_webhook_and_delivery_are_not_found(client, steward, token, broker):
+    from api.models import ApiToken, WebhookSubscription
+    from api.webhooks import subscription_create
+
+    subscription = subscription_create(owner=steward, url="https://example.invalid/hook")
+    bob = get_user_model().objects.create_user(username="bob")
+    client.force_login(bob)
+    stored = ApiToken.objects.get(user=steward)
+    client.post(f"/api/tokens/{stored.pk}/revoke/")
+    client.post(f"/api/webhooks/{subscription.pk}/delete/")
+    assert token_authenticate(secret=token) is not None
+    assert WebhookSubscription.objects.filter(pk=subscription.pk).exists()
+    assert token not in client.get("/api/tokens/").content.decode()
+    assert subscription.secret not in client.get("/api/webhooks/").content.decode()
