@@ -43,6 +43,7 @@ READS = {
     "uploads:sample_download": "",
     "uploads:version_anomaly_list": "",
     "uploads:version_source_lines": "?line=8",
+    "uploads:version_source_line_raw": "?line=8",
     "uploads:version_anomalies_csv": "",
     "uploads:version_summary_json": "",
     "uploads:version_changes": "",
