@@ -79,3 +79,10 @@ bench: install
 
 clean: stop
 	rm -rf var/test var/log
+
+# The production shape on this machine (docs/production.md): PostgreSQL, FerretDB, ElasticMQ (SQS),
+# s3proxy (S3), gunicorn, WORKERS heavy workers and one light one, one beat. `make cluster WORKERS=4`.
+WORKERS ?= 2
+.PHONY: cluster
+cluster: install .env
+	@WORKERS=$(WORKERS) devservices/cluster.sh

@@ -9,6 +9,7 @@
   finished jobs whose object is gone (`jobs_purge`).
 """
 
+import contextlib
 import contextvars
 import logging
 import os
@@ -375,11 +376,16 @@ def _lease_recover(lease: JobLease, now: datetime) -> str:
 
 
 def _broker_queue_empty() -> bool:
+    """True when no message waits in the jobs' queues (settings: JOB_QUEUE_HEAVY, JOB_QUEUE_LIGHT).
+    On SQS the count is approximate and leaves out messages a worker holds: a job sent again while
+    its message is held runs once all the same (its lease)."""
+    count = 0
     try:
         with current_app.connection_for_write() as broker:
-            _, count, _ = broker.default_channel.queue_declare(queue=current_app.conf.task_default_queue, passive=True)
-    except ChannelError:
-        return True  # Redis keeps no key for an empty queue: "not found" means empty
+            for queue in (settings.JOB_QUEUE_HEAVY, settings.JOB_QUEUE_LIGHT):
+                # Redis keeps no key for an empty queue: "not found" means empty.
+                with contextlib.suppress(ChannelError):
+                    count += broker.default_channel.queue_declare(queue=queue, passive=True)[1]
     except Exception:
         return False  # the broker is unreachable: nothing can be sent anyway
     return count == 0

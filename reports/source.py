@@ -91,7 +91,7 @@ def _opened(index_file, upload_file) -> tuple[LineIndex, RangeReader]:
     def read_range(start: int, end: int) -> bytes:
         return storage_read_range(storage=upload_file.storage, name=upload_file.name, start=start, end=end)
 
-    return index, RangeReader(read_range, index.size)
+    return index, RangeReader(read_range, index.size, index.encoding)
 
 
 def source_line_raw(*, index_file, upload_file, line: int) -> tuple[int, Iterator[bytes]] | None:
@@ -116,7 +116,7 @@ def source_view(*, index_file, upload_file, line: int, field_name: str = "", cod
     read = lines_read(
         index, reader, line - CONTEXT_LINES, line + CONTEXT_LINES + RECORD_LINES_MAX, shown=LINE_BYTES_SHOWN
     )
-    texts = {found.number: text_decode(found.head) for found in read}
+    texts = {found.number: text_decode(found.head, index.encoding) for found in read}
     spanned = _record_span(read, texts, line, delimiter)
     record = [found for found in read if line <= found.number < line + spanned]
     text = "\n".join(texts[found.number] for found in record)
@@ -146,7 +146,8 @@ def source_view(*, index_file, upload_file, line: int, field_name: str = "", cod
 
 def _header_read(index: LineIndex, reader: RangeReader, line: int) -> tuple[str, SourceView]:
     start, end = index.header
-    delimiter, header = header_cells(text_decode(reader.read(start, min(end, start + LINE_BYTES_SHOWN))))
+    head = reader.read(start, min(end, start + LINE_BYTES_SHOWN))
+    delimiter, header = header_cells(text_decode(head, index.encoding))
     width = len(header) if end - start <= LINE_BYTES_SHOWN else line_census(reader, start, end, delimiter)[1]
     view = SourceView(line=line, lines_total=index.lines, header=[cell.strip() for cell in header], header_width=width)
     return delimiter, view

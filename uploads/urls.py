@@ -50,6 +50,7 @@ urlpatterns = [
         name="search_export_json",
     ),
     path("help/anomalies/", help.help_anomalies, name="help_anomalies"),
+    path("help/templates/catalog-template.xlsx", help.template_workbook_download, name="template_workbook_download"),
     path("help/templates/<str:file>.csv", help.template_download, name="template_download"),
     path("help/sample-dataset.zip", help.sample_download, name="sample_download"),
 ]

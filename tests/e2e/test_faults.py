@@ -31,7 +31,16 @@ from pymongo import MongoClient
 from catalog.mongo import VERSION_COLLECTIONS, version_collection_name
 from groundtruth import sample_generate
 from jobs.models import JobLease, JobRun, OutboxMessage, RunOutcome
-from tests.conftest import OUTPUT_DIR, ROOT, _free_port, _stop, _wait_for_port, storage_environment
+from tests.conftest import (
+    OUTPUT_DIR,
+    ROOT,
+    _free_port,
+    _stop,
+    _wait_for_port,
+    storage_environment,
+    worker_database_url,
+    worker_queues,
+)
 from tests.factories import upload_files
 from uploads.models import Dataset, DatasetVersion, VersionStatus
 from uploads.services import DELETE_JOB, VERSION_JOB, dataset_create, dataset_delete_request
@@ -60,15 +69,14 @@ class Celery:
     def __init__(self, command: str, extra_env: dict[str, str], pool: str = "solo"):
         env = {**os.environ, **storage_environment("local", None), **extra_env}
         env["DJANGO_SETTINGS_MODULE"] = "zemoga_datasets.settings.test"
-        if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-            env["TEST_DATABASE_URL"] = f"sqlite:///{settings.DATABASES['default']['NAME']}"
+        env["TEST_DATABASE_URL"] = worker_database_url()
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = OUTPUT_DIR / f"faults-{command}-{uuid.uuid4().hex[:6]}.log"
         self.log = self.log_path.open("wb")
         arguments = [CELERY, "-A", "zemoga_datasets", command, "--loglevel=INFO"]
         if command == "worker":
-            queue = settings.CELERY_TASK_DEFAULT_QUEUE
-            arguments += [f"--pool={pool}", "--concurrency=1", "-Q", queue, "--without-gossip", "--without-mingle"]
+            queues = worker_queues()
+            arguments += [f"--pool={pool}", "--concurrency=1", "-Q", queues, "--without-gossip", "--without-mingle"]
             ready = b" ready."
         else:
             arguments += ["--schedule", str(OUTPUT_DIR / f"beat-{uuid.uuid4().hex[:6]}")]

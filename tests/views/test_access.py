@@ -40,6 +40,7 @@ READS = {
     "uploads:search_export_json": "?q=carbon",
     "uploads:help_anomalies": "",
     "uploads:template_download": "",
+    "uploads:template_workbook_download": "",
     "uploads:sample_download": "",
     "uploads:version_anomaly_list": "",
     "uploads:version_source_lines": "?line=8",

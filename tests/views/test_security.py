@@ -70,7 +70,7 @@ def test_a_file_over_the_size_limit_is_refused_with_a_message(client, steward, s
 def test_a_file_that_is_not_csv_is_refused(client, steward):
     client.force_login(steward)
 
-    response = client.post("/", {"name": "x", **_files(columns_file=SimpleUploadedFile("columns.xlsx", b"PK\x03\x04"))})
+    response = client.post("/", {"name": "x", **_files(columns_file=SimpleUploadedFile("columns.xls", b"PK\x03\x04"))})
 
     assert "is not a CSV file" in response.content.decode()
     assert not Dataset.objects.exists()
@@ -119,8 +119,10 @@ def test_the_file_inputs_carry_the_server_s_rules_for_the_browser_s_check(client
 
     page = client.get("/").content.decode()
 
-    assert page.count('data-max-bytes="3145728"') == 3
-    assert page.count('data-name-max="200" data-suffixes=".csv .txt .tsv"') == 3
+    # the three files and the one workbook
+    assert page.count('data-max-bytes="3145728"') == 4
+    assert page.count('data-name-max="200" data-suffixes=".csv .txt .tsv .xlsx"') == 3
+    assert page.count('data-name-max="200" data-suffixes=".xlsx"') == 1
     assert 'data-message-size="“{name}” is {size} MiB; the limit is 3 MiB."' in page
     assert 'data-message-empty="The submitted file is empty."' in page
     assert '<script src="/static/js/upload-check.js" defer></script>' in page

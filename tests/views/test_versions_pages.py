@@ -66,7 +66,7 @@ def test_a_version_form_sent_back_names_the_files_to_choose_again(client, stewar
     dataset = published_dataset(dataset__owner=steward)
     files = {
         "namespaces_file": SimpleUploadedFile("ns-v2.csv", b"a,b\n1,2\n", "text/csv"),
-        "columns_file": SimpleUploadedFile("columns.xlsx", b"PK\x03\x04"),
+        "columns_file": SimpleUploadedFile("columns.xls", b"\xd0\xcf\x11\xe0"),
     }
 
     response = client.post(f"/datasets/{dataset.pk}/versions/", files)
@@ -78,5 +78,5 @@ def test_a_version_form_sent_back_names_the_files_to_choose_again(client, stewar
     assert 'aria-describedby="id_namespaces_file_again"' in page
     # the wrong file has its error instead, in the element upload-check.js also writes into
     assert 'aria-invalid="true" aria-describedby="id_columns_file_error"' in page
-    assert '<p class="error" id="id_columns_file_error" role="alert">“columns.xlsx” is not a CSV file' in page
+    assert '<p class="error" id="id_columns_file_error" role="alert">“columns.xls” is not a CSV file' in page
     assert "id_columns_file_again" not in page

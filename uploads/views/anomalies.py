@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from catalog import selectors
 from engine import FILES, AnomalyStatus, Code, Severity, anomaly_render
 from reports.source import source_view
+from reports.workbook_source import workbook_row_view
 from uploads.forms import AnomalyFilterForm, SourceLineForm
 from uploads.models import Dataset, DatasetVersion, VersionStatus
 from uploads.views.access import dataset_for_view, version_shown
@@ -174,13 +175,19 @@ def source_lines(request: HttpRequest, dataset_id, file: str, number: int | None
         "field": field_name,
         "code": code,
     }
+    sheet = (version.sources or {}).get(file, {}).get("sheet")  # a workbook's: rows, not text lines
     index_file = getattr(version, DatasetVersion.line_index_field(file))
-    if not index_file:
+    if not index_file and not sheet:
         context["missing_index"] = True
         return render(request, "uploads/source_lines.html", context)
-    view = source_view(
-        index_file=index_file, upload_file=getattr(version, file), line=line, field_name=field_name, code=code
-    )
+    if sheet:
+        view = workbook_row_view(
+            upload_file=getattr(version, file), sheet=sheet, line=line, field_name=field_name, code=code
+        )
+    else:
+        view = source_view(
+            index_file=index_file, upload_file=getattr(version, file), line=line, field_name=field_name, code=code
+        )
     context.update(
         view=view,
         help_url=reverse("uploads:help_anomalies") + f"#{code}" if code else "",
