@@ -16,15 +16,22 @@ from catalog import selectors
 from engine import FILES
 from uploads.forms import DatasetUploadForm, VersionUploadForm
 from uploads.models import DatasetVersion
-from uploads.services import DatasetBusy, dataset_create, dataset_delete_request, version_create
+from uploads.services import (
+    DatasetBusy,
+    dataset_create,
+    dataset_create_from_workbook,
+    dataset_delete_request,
+    version_create,
+    version_create_from_workbook,
+)
 from uploads.views.access import dataset_for_change, dataset_for_view, datasets_visible
 
 router = Router()
 
 
 def _upload_files(form_class, **uploads: UploadedFile | None) -> dict:
-    """The API's file fields as the pages' form names them; the one place to adapt when the
-    forms change (the workbook field)."""
+    """The API's file fields as the pages' form names them (the one place to adapt when the forms
+    change)."""
     files = {f"{file}_file": uploads[file] for file in FILES if uploads.get(file) is not None}
     if uploads.get("workbook") is not None:
         field = next((name for name in form_class.base_fields if name.startswith("workbook")), None)
@@ -85,7 +92,11 @@ def datasets_create(
         )
         form = DatasetUploadForm({"name": name}, files)
         _form_valid(form)
-        version = dataset_create(name=form.cleaned_data["name"], owner=request.user, files=form.files_by_name())
+        cleaned = form.cleaned_data["name"]
+        if form.workbook():
+            version = dataset_create_from_workbook(name=cleaned, owner=request.user, workbook=form.workbook())
+        else:
+            version = dataset_create(name=cleaned, owner=request.user, files=form.files_by_name())
         return 201, version_out(version).model_dump(mode="json")
 
     return _idempotent(request, idempotency_key, "POST /datasets", create)
@@ -142,7 +153,12 @@ def versions_create(
         form = VersionUploadForm({}, files)
         _form_valid(form)
         try:
-            version = version_create(dataset=dataset, created_by=request.user, files=form.files_by_name())
+            if form.workbook():
+                version = version_create_from_workbook(
+                    dataset=dataset, created_by=request.user, workbook=form.workbook()
+                )
+            else:
+                version = version_create(dataset=dataset, created_by=request.user, files=form.files_by_name())
         except DatasetBusy as exc:
             raise HttpError(409, str(exc)) from exc
         return 201, version_out(version, dataset.current_version_id).model_dump(mode="json")
