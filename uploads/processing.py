@@ -37,6 +37,7 @@ from uploads.anomaly_status import anomalies_status
 from uploads.changes import changes_write
 from uploads.models import DatasetVersion, VersionStage, VersionStatus
 from uploads.services import version_publish, version_records_withdraw, version_state_reset
+from uploads.signals import version_finished
 
 logger = logging.getLogger(__name__)
 
@@ -387,6 +388,8 @@ def _finish(version: DatasetVersion, outcome: Outcome) -> None:
         )
         if outcome.status == VersionStatus.DONE:
             version_publish(version=version)
+        # A receiver that fails is logged and leaves the version finished (`send_robust`).
+        version_finished.send_robust(sender=DatasetVersion, version=version)
 
 
 def version_process(*, version_id: str) -> DatasetVersion:

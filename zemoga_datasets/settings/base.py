@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "reports",
     "jobs",
     "uploads",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     # A page past RESPONSE_MAX_BYTES is refused (a 500 and one log line), not sent.
     "zemoga_datasets.middleware.ResponseSizeGuardMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Under /api/: the Bearer token, throttles and body limits, answered in JSON before the guard below.
+    "api.middleware.ApiRequestMiddleware",
     # Before CSRF (whose process_view reads request.POST, spooling uploads to temporary files):
     # refuses anonymous and oversized bodies from the headers alone. It needs request.user, hence
     # AuthenticationMiddleware above it (which reads only the session).
@@ -343,6 +347,17 @@ AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
 )
+# --- API, tokens and webhooks (the `api` app, docs/api.md) ---------------------------------
+# Days a new API token lasts unless its creator says otherwise (0: no expiry).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+# Requests per minute one token may make, and invalid tokens per minute one address may send.
+API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", default=600)
+API_FAILED_TOKENS_PER_MINUTE = env.int("API_FAILED_TOKENS_PER_MINUTE", default=20)
+# How long one webhook delivery waits for the receiving endpoint before it counts as failed.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# This site's address as its users reach it, for the links in webhook bodies.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

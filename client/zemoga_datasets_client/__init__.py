@@ -1,0 +1,3 @@
+"""The command-line client of the zemoga datasets API (`zemoga-datasets`)."""
+
+__version__ = "0.1.0"
