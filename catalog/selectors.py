@@ -5,34 +5,26 @@ the browse index (`catalog.read_model`) by `_id`, one document per page; single 
 by `_id` (their key) too. Nothing here filters a collection by field (see browse_index).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 from catalog.documents import RECORD_DOCUMENTS, DataPointDocument, NamespaceDocument
 from catalog.mongo import version_collection
-from catalog.read_model import node_id, node_unpack
+from catalog.pages import ElidedPage, IndexPages, Matches, PageNumber, Pages
+from catalog.read_model import PAGE_SIZE, node_id, node_unpack
 from catalog.search_index import search_match, search_rows
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list = field(default_factory=list)
-    number: int = 1
-    pages: int = 1
-    total: int = 0
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 def _node(version: str, kind: str, path: list, page: int = 1) -> dict | None:
     document = version_collection(version=version, kind="browse_nodes").find_one({"_id": node_id(kind, path, page)})
     return node_unpack(document)
+
+
+def _node_header(version: str, kind: str, path: list, page: int = 1) -> dict | None:
+    """A node's page, pages and total, without its items."""
+    return version_collection(version=version, kind="browse_nodes").find_one(
+        {"_id": node_id(kind, path, page)}, projection={"page": 1, "pages": 1, "total": 1}
+    )
 
 
 def _record(version: str, file: str, key: str):
@@ -41,15 +33,22 @@ def _record(version: str, file: str, key: str):
     return RECORD_DOCUMENTS[file]._from_son(raw) if raw is not None else None
 
 
-def _page(version: str, kind: str, path: list, page: int = 1) -> Page:
-    page = max(1, page)
-    node = _node(version, kind, path, page)
-    if node is None:
-        return Page(number=page)
-    return Page(items=node["items"], number=node["page"], pages=node["pages"], total=node["total"])
+def _page(version: str, kind: str, path: list, page: PageNumber = 1) -> ElidedPage:
+    """One page of a node; `page` as the query string gives it (Django's `get_page`: a number that
+    is no page gives the first or the last one)."""
+
+    def read(number: int, header_only: bool) -> dict | None:
+        return (_node_header if header_only else _node)(version, kind, path, number)
+
+    return IndexPages(read, PAGE_SIZE).get_page(page)
 
 
-def namespaces_for_dataset(*, version: str, page: int = 1) -> Page:
+def no_page() -> ElidedPage:
+    """The one empty page of a version without records."""
+    return Pages([], PAGE_SIZE).get_page(1)
+
+
+def namespaces_for_dataset(*, version: str, page: PageNumber = 1) -> ElidedPage:
     """Namespaces with how many databases and column rows each holds."""
     return _page(version, "namespaces", [], page)
 
@@ -58,17 +57,19 @@ def namespace_get(*, version: str, namespace_id: str) -> NamespaceDocument | Non
     return _record(version, "namespaces", namespace_id)
 
 
-def databases_for_namespace(*, version: str, namespace_id: str, page: int = 1) -> Page:
+def databases_for_namespace(*, version: str, namespace_id: str, page: PageNumber = 1) -> ElidedPage:
     """Databases of a namespace: `name`, `tables`, `rows`."""
     return _page(version, "databases", [namespace_id], page)
 
 
-def tables_for_database(*, version: str, namespace_id: str, database: str, page: int = 1) -> Page:
+def tables_for_database(*, version: str, namespace_id: str, database: str, page: PageNumber = 1) -> ElidedPage:
     """Tables of a database: `name`, `columns`, `rows`."""
     return _page(version, "tables", [namespace_id, database], page)
 
 
-def columns_for_table(*, version: str, namespace_id: str, database: str, table: str, page: int = 1) -> Page:
+def columns_for_table(
+    *, version: str, namespace_id: str, database: str, table: str, page: PageNumber = 1
+) -> ElidedPage:
     """Physical columns of a table: `name`, `datapoints`, `rows`."""
     return _page(version, "columns", [namespace_id, database, table], page)
 
@@ -163,7 +164,7 @@ def datapoint_get(*, version: str, data_point_id: str) -> DataPointDocument | No
     return _record(version, "datapoints", data_point_id)
 
 
-def columns_for_datapoint(*, version: str, data_point_id: str, page: int = 1) -> Page:
+def columns_for_datapoint(*, version: str, data_point_id: str, page: PageNumber = 1) -> ElidedPage:
     """Every column row mapped to a data point, with its full path."""
     return _page(version, "usages", [data_point_id], page)
 
@@ -180,7 +181,9 @@ def anomalies_for_datapoint(*, version: str, line: int) -> list[dict]:
     return node["items"] if node else []
 
 
-def anomalies_list(*, version: str, file: str = "", code: str = "", severity: str = "", page: int = 1) -> Page:
+def anomalies_list(
+    *, version: str, file: str = "", code: str = "", severity: str = "", page: PageNumber = 1
+) -> ElidedPage:
     return _page(version, "anomalies", [file, code, severity], page)
 
 
@@ -191,18 +194,15 @@ SEARCH_PAGE_SIZE = 25
 class SearchResults:
     query: str
     words: list[str]
-    datapoints: Page  # items: data_point_id, data_point_name, data_type
-    columns: Page  # items: column_id, namespace_id, database, table, column, owner, data_point_id
+    datapoints: ElidedPage  # items: data_point_id, data_point_name, data_type
+    columns: ElidedPage  # items: column_id, namespace_id, database, table, column, owner, data_point_id
 
 
-def _search_page(version: str, kind: str, positions, page: int, size: int) -> Page:
-    """One page of matches; the total is every match, never a capped count."""
-    total = len(positions)
-    pages = max(1, -(-total // size))
-    page = min(max(1, page), pages)
-    shown = positions[(page - 1) * size : page * size]
+def _search_page(version: str, kind: str, positions, page: PageNumber, size: int) -> ElidedPage:
+    """One page of matches; the count is every match, never a capped one."""
     fetch = partial(_search_fetch, version)
-    return Page(items=search_rows(fetch=fetch, kind=kind, positions=shown), number=page, pages=pages, total=total)
+    matches = Matches(positions, lambda shown: search_rows(fetch=fetch, kind=kind, positions=shown))
+    return Pages(matches, size).get_page(page)
 
 
 def _search_fetch(version: str, kind: str, path: list) -> dict | None:
@@ -213,8 +213,8 @@ def dataset_search(
     *,
     version: str,
     query: str,
-    datapoints_page: int = 1,
-    columns_page: int = 1,
+    datapoints_page: PageNumber = 1,
+    columns_page: PageNumber = 1,
     page_size: int = SEARCH_PAGE_SIZE,
 ) -> SearchResults:
     """Data points (by id, name, standard name, definition) and column rows (by column id,

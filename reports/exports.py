@@ -86,12 +86,12 @@ def export_build_for_search(*, version: str, query: str) -> dict:
     """The data points a search finds, placed under every namespace and database that maps them."""
     results = dataset_search(version=version, query=query, page_size=SEARCH_EXPORT_LIMIT)
     rows = []
-    for item in results.datapoints.items:
+    for item in results.datapoints:
         page = 1
         while True:
             usages = columns_for_datapoint(version=version, data_point_id=item["data_point_id"], page=page)
-            rows.extend({**usage, "data_point_id": item["data_point_id"]} for usage in usages.items)
-            if not usages.has_next:
+            rows.extend({**usage, "data_point_id": item["data_point_id"]} for usage in usages)
+            if not usages.has_next():
                 break
             page += 1
     return _export_tree(version=version, rows=rows)

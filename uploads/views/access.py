@@ -62,10 +62,3 @@ def version_with_records(dataset: Dataset, number: int | None = None) -> Dataset
     if number is not None and not version.records_kept:
         raise Http404("The records of this version are no longer kept; its reports are.")
     return version
-
-
-def page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1

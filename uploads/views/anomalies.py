@@ -108,20 +108,18 @@ def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) ->
     form = AnomalyFilterForm(request.GET)
     filters = form.filters()
     if version is not None and version.records_kept:
-        page = selectors.anomalies_list(version=version.records_key, page=form.page_number(), **filters)
+        page = selectors.anomalies_list(version=version.records_key, page=request.GET.get("page"), **filters)
     else:
-        page = selectors.Page()
+        page = selectors.no_page()
     counts = version.anomaly_counts() if version else []
-    selected = urlencode({name: value for name, value in filters.items() if value})
     list_url = anomaly_list_url(dataset, version, number is not None)
     context = {
-        "page_query": f"{selected}&" if selected else "",
         "dataset": dataset,
         "version": version,
         "version_asked": number is not None,
         "list_url": list_url,
         "page": page,
-        "items": [anomaly_links(dataset, version, item) for item in page.items],
+        "items": [anomaly_links(dataset, version, item) for item in page],
         "filters": filters,
         "filtered": any(filters.values()),
         "notes": form.unknown(),
