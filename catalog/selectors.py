@@ -8,11 +8,11 @@ by `_id` (their key) too. Nothing here filters a collection by field (see browse
 from dataclasses import dataclass
 from functools import partial
 
-from catalog.documents import RECORD_DOCUMENTS, DataPointDocument, NamespaceDocument
 from catalog.mongo import version_collection
 from catalog.pages import ElidedPage, IndexPages, Matches, PageNumber, Pages
 from catalog.read_model import PAGE_SIZE, node_id, node_unpack
 from catalog.search_index import search_match, search_rows
+from engine import FILES
 
 
 def _node(version: str, kind: str, path: list, page: int = 1) -> dict | None:
@@ -27,10 +27,9 @@ def _node_header(version: str, kind: str, path: list, page: int = 1) -> dict | N
     )
 
 
-def _record(version: str, file: str, key: str):
-    """One record by its key, wrapped in its document class (templates read its attributes)."""
-    raw = version_collection(version=version, kind=file).find_one({"_id": key})
-    return RECORD_DOCUMENTS[file]._from_son(raw) if raw is not None else None
+def _record(version: str, file: str, key: str) -> dict | None:
+    """One record by its key: its fields as the engine's schema names them, and `line`."""
+    return version_collection(version=version, kind=file).find_one({"_id": key})
 
 
 def _page(version: str, kind: str, path: list, page: PageNumber = 1) -> ElidedPage:
@@ -53,7 +52,7 @@ def namespaces_for_dataset(*, version: str, page: PageNumber = 1) -> ElidedPage:
     return _page(version, "namespaces", [], page)
 
 
-def namespace_get(*, version: str, namespace_id: str) -> NamespaceDocument | None:
+def namespace_get(*, version: str, namespace_id: str) -> dict | None:
     return _record(version, "namespaces", namespace_id)
 
 
@@ -127,7 +126,7 @@ def column_rows_for_selection(
     return rows
 
 
-def datapoints_by_ids(*, version: str, data_point_ids: list[str]) -> dict[str, DataPointDocument]:
+def datapoints_by_ids(*, version: str, data_point_ids: list[str]) -> dict[str, dict]:
     """Data points by key, each looked up by `_id`: for a few keys only (a search export holds at
     most SEARCH_LIMIT). `$in` would be one round trip, but FerretDB's SQLite backend answers it
     by scanning the whole collection; a namespace's export reads `datapoints_for_namespace`."""
@@ -136,7 +135,7 @@ def datapoints_by_ids(*, version: str, data_point_ids: list[str]) -> dict[str, D
     for data_point_id in dict.fromkeys(data_point_ids):
         raw = collection.find_one({"_id": data_point_id})
         if raw is not None:
-            found[data_point_id] = DataPointDocument._from_son(raw)
+            found[data_point_id] = raw
     return found
 
 
@@ -160,7 +159,7 @@ def export_rows_for_namespace(*, version: str, namespace_id: str) -> list[dict] 
     ]
 
 
-def datapoint_get(*, version: str, data_point_id: str) -> DataPointDocument | None:
+def datapoint_get(*, version: str, data_point_id: str) -> dict | None:
     return _record(version, "datapoints", data_point_id)
 
 
@@ -171,9 +170,7 @@ def columns_for_datapoint(*, version: str, data_point_id: str, page: PageNumber 
 
 def record_get(*, version: str, file: str, key: str) -> dict | None:
     """A persisted record of one of the three files of a version, by its key."""
-    if file not in RECORD_DOCUMENTS:
-        return None
-    return version_collection(version=version, kind=file).find_one({"_id": key})
+    return _record(version, file, key) if file in FILES else None
 
 
 def anomalies_for_datapoint(*, version: str, line: int) -> list[dict]:

@@ -4,6 +4,7 @@ from .catalogue import CATALOGUE, SEVERITY, Code, Severity, message, message_val
 from .limits import Limits
 from .run import FileResult, PipelineResult, pipeline_run
 from .schema import FILES, SCHEMAS
+from .stages import STAGE_LABELS, Progress, Stage
 from .vocabularies import Vocabularies
 
 __all__ = [
@@ -20,4 +21,7 @@ __all__ = [
     "message_values",
     "FILES",
     "SCHEMAS",
+    "Stage",
+    "STAGE_LABELS",
+    "Progress",
 ]

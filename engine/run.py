@@ -1,7 +1,7 @@
 """`pipeline_run`: the spec's stages over the three files, in order, with progress and counts."""
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,11 +15,11 @@ from .persisted import near_duplicate_check, unused_check
 from .read import FileState, column_array, file_read, file_unreadable
 from .references import references_check, rejected_keys
 from .schema import FILES, SCHEMAS
+from .stages import Progress, Stage
 from .structure import structure_check
 from .values import records_clean, values_check
 from .vocabularies import Vocabularies
 
-Progress = Callable[[str, int], None]
 logger = logging.getLogger(__name__)
 
 
@@ -66,17 +66,17 @@ def pipeline_run(
     """Never raises for any input: a file that cannot be read or checked becomes `file-not-csv`."""
     vocabularies = vocabularies or Vocabularies()
     limits = limits or Limits()
-    report = progress or (lambda stage, percent: None)
+    report = progress or (lambda stage, fraction: None)
     states: dict[str, FileState] = {}
     for done, name in enumerate(FILES):
-        report("reading", round(100 * done / len(FILES)))
+        report(Stage.READING, done / len(FILES))
         states[name] = file_read(name=name, data=bytes(files.get(name) or b""), limits=limits)
         memory_release()
-    report("reading", 100)
+    report(Stage.READING, 1)
 
     checked = [s for s in states.values() if s.error is None]
     for done, state in enumerate(checked):
-        report("checking", round(60 * done / len(checked)))
+        report(Stage.CHECKING, 0.6 * done / len(checked))
         try:
             structure_check(state=state)
             field_size_check(state=state)
@@ -97,7 +97,7 @@ def pipeline_run(
     for state in states.values():  # every anomaly is written: the raw record texts are no longer needed
         state.texts = state.raw = None
     memory_release()
-    report("checking", 90)
+    report(Stage.CHECKING, 0.9)
 
     results = {name: _file_result(states[name], failed=failed, vocabularies=vocabularies) for name in FILES}
     for state in states.values():
@@ -108,7 +108,7 @@ def pipeline_run(
         )
     anomalies = _anomalies_sorted([frame for name in FILES for frame in states[name].anomalies])
     omitted = {name: {str(code): n for code, n in states[name].omitted.items()} for name in FILES}
-    report("checking", 100)
+    report(Stage.CHECKING, 1)
     return PipelineResult(
         failed=failed, error="; ".join(errors) or None, anomalies=anomalies, files=results, omitted=omitted
     )
@@ -116,7 +116,7 @@ def pipeline_run(
 
 def _cross_file_check(states: dict[str, FileState], report: Progress) -> None:
     """References, then what is persisted: only when no file failed."""
-    report("checking", 60)
+    report(Stage.CHECKING, 0.6)
     namespaces, datapoints, columns = (states[name] for name in FILES)
     targets = ("namespaces", "datapoints")
     references_check(
@@ -125,7 +125,7 @@ def _cross_file_check(states: dict[str, FileState], report: Progress) -> None:
         rejected={name: rejected_keys(states[name]) for name in targets},
     )
     memory_release()
-    report("checking", 80)
+    report(Stage.CHECKING, 0.8)
     for name, field_name in (("namespaces", "namespace_id"), ("datapoints", "data_point_id")):
         unused_check(state=states[name], used=_persisted_values(columns, field_name))
     near_duplicate_check(state=columns)

@@ -44,7 +44,7 @@ def _export_tree(*, version: str, rows: list[dict], datapoints: dict | None = No
         for namespace_id, databases in namespaces.items():
             if namespace_id not in names:
                 namespace = namespace_get(version=version, namespace_id=namespace_id)
-                names[namespace_id] = namespace.namespace_option_name if namespace else None
+                names[namespace_id] = namespace["namespace_option_name"] if namespace else None
             export[owner_key][namespace_id] = {
                 "namespace_option_name": names[namespace_id],
                 "databases": [

@@ -4,8 +4,6 @@ Computed once, at processing time (`reports.diff`), and stored as the version's 
 reports, so the "What changed" page only reads a small JSON document.
 """
 
-from django.core.files.base import ContentFile
-
 from engine import PipelineResult
 from reports.diff import diff_csv, diff_json, version_diff
 from uploads.models import DatasetVersion
@@ -16,11 +14,8 @@ def changes_write(
 ) -> None:
     """Stores the comparison of `version` with `previous` as the version's diff reports."""
     diff = version_diff(before=previous_result, after=result)
-    for name, content in (("diff_json", diff_json(diff)), ("diff_csv", diff_csv(diff))):
-        field = getattr(version, name)
-        if field:
-            field.delete(save=False)  # a re-run replaces, never renames
-        field.save(name.replace("diff_", "changes."), ContentFile(content), save=False)
+    version.file_write("diff_json", diff_json(diff))
+    version.file_write("diff_csv", diff_csv(diff))
     version.compared_to = previous
     DatasetVersion.objects.filter(pk=version.pk).update(
         diff_json=version.diff_json.name, diff_csv=version.diff_csv.name, compared_to=previous

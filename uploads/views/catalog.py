@@ -114,7 +114,7 @@ def datapoint_detail(request: HttpRequest, dataset_id) -> HttpResponse:
         "page": selectors.columns_for_datapoint(version=key, data_point_id=data_point_id, page=request.GET.get("page")),
         "anomalies": [
             anomaly_links(dataset, version, {**item, "file": "datapoints"})
-            for item in selectors.anomalies_for_datapoint(version=key, line=datapoint.line)
+            for item in selectors.anomalies_for_datapoint(version=key, line=datapoint["line"])
         ],
     }
     return render(request, "uploads/datapoint_detail.html", context)

@@ -189,11 +189,13 @@ AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
 AWS_DEFAULT_ACL = None
-AWS_S3_FILE_OVERWRITE = False
+# Every key is built from ids (`uploads.models.VERSION_FILES`): writing a file again replaces it,
+# on S3 (`AWS_S3_FILE_OVERWRITE`, True by default) as on disk (`allow_overwrite`).
+LOCAL_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"allow_overwrite": True}}
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
-    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    _default_storage = LOCAL_STORAGE
 # Short connects and few retries, so a page over an unreachable bucket answers 503 promptly.
 AWS_S3_CLIENT_CONFIG = botocore.config.Config(
     connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT_SECONDS", default=2.0),
