@@ -45,17 +45,6 @@ def _frame_to_documents(frame: pd.DataFrame, *, ids: pd.Series) -> Iterator[list
         yield batch.to_dict("records")
 
 
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _validate_batch(kind: str, batch: list[dict]) -> None:
     # The pipeline has already cleaned every value; checking the field set of the first document
     # of each batch catches a schema drift without a per-row Python validation.

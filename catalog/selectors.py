@@ -90,21 +90,17 @@ def _item_mappings(version: str, table_path: list, item: dict) -> list[dict]:
     return item["mappings"] + _all_pages(version, "mappings", [*table_path, item["name"]])
 
 
-def _pages_items(version: str, kind: str, path: list) -> list | None:
-    """The items of every page of a node, in order; None when it has no page at all."""
+def _all_pages(version: str, kind: str, path: list) -> list:
+    """The items of every page of a node, in order (none when it has no page at all)."""
     first = _node(version, kind, path)
     if first is None:
-        return None
+        return []
     items = list(first["items"])
     for page in range(2, first["pages"] + 1):
         node = _node(version, kind, path, page)
         if node is not None:
             items.extend(node["items"])
     return items
-
-
-def _all_pages(version: str, kind: str, path: list) -> list:
-    return _pages_items(version, kind, path) or []
 
 
 def column_rows_for_selection(
@@ -142,17 +138,15 @@ def datapoints_by_ids(*, version: str, data_point_ids: list[str]) -> dict[str, d
 def datapoints_for_namespace(*, version: str, namespace_id: str) -> dict[str, dict]:
     """Every data point the namespace's column rows map, by key, with all its fields: a few
     browse-index pages (EXPORT_PAGE_SIZE data points each), not one read per data point.
-    Empty when the namespace maps none, or the version was processed before these pages existed."""
+    Empty when the namespace maps none."""
     items = _all_pages(version, "export_datapoints", [namespace_id])
     return {item["data_point_id"]: item for item in items}
 
 
-def export_rows_for_namespace(*, version: str, namespace_id: str) -> list[dict] | None:
+def export_rows_for_namespace(*, version: str, namespace_id: str) -> list[dict]:
     """The namespace's column rows as the export needs them (`database`, `owner`, `data_point_id`),
-    in the columns file's order; None for a version processed before these pages existed."""
-    items = _pages_items(version, "export_rows", [namespace_id])
-    if items is None:
-        return None
+    in the columns file's order."""
+    items = _all_pages(version, "export_rows", [namespace_id])
     return [
         {"database": database, "owner": owner, "data_point_id": data_point_id}
         for database, owner, data_point_id in items

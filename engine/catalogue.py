@@ -46,9 +46,6 @@ class Entry:
     fix: str  # plain "how to fix"
     example: str  # an example of an input that gets this anomaly
 
-    def placeholders(self, variant: str = "default") -> list[str]:
-        return [name for _, name, _, _ in Formatter().parse(self.messages[variant]) if name]
-
 
 _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
 

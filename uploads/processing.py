@@ -259,8 +259,8 @@ def _collections_write(version: DatasetVersion, result: PipelineResult, progress
     a stopped run of this version may still be landing its last writes, see `catalog.persistence`).
 
     The records are written on a thread of their own while this one builds and writes the browse
-    index: the MongoDB server's inserts and Python's building each keep one core busy (100,000
-    columns: records 10.7 s and index 11.4 s one after the other, about 12 s together)."""
+    index: the MongoDB server's inserts and Python's building each keep one core busy, so together
+    they take about as long as the longer of the two (docs/performance.md)."""
     records = {file: part.records for file, part in result.files.items()}
     key = version.records_key
     _version_update(version, records_kept=True)  # from here on, a failure must drop them
@@ -428,14 +428,14 @@ def _result_of_counts(counts: dict) -> PipelineResult | None:
     return _nothing_persisted(PipelineResult(failed=True, error=None, anomalies=anomalies_empty(), files=files))
 
 
-def version_fail(*, version_id: str, reason: str) -> None:
+def version_fail(*, object_id: str, reason: str) -> None:
     """A version whose job could not run, or stopped too many times, fails: it keeps no collection
     and gets both reports, like any failed version.
 
     This runs outside `version_process` (in the task's last resort, or in the sweep), so it does
     not run the engine again (that may be what stopped the workers, and it may take minutes): the
     summary holds the counts an earlier run got from the engine, as nothing persisted, or none."""
-    version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
+    version = DatasetVersion.objects.select_related("dataset").filter(pk=object_id).first()
     if version is None:
         return
     error = f"{reason} Nothing was saved; process the version again."
@@ -443,17 +443,12 @@ def version_fail(*, version_id: str, reason: str) -> None:
         version_documents_drop(version=version.records_key)
         _version_update(version, records_kept=False)
     except Exception:
-        logger.exception("collections of version %s could not be dropped", version_id)
+        logger.exception("collections of version %s could not be dropped", object_id)
         error = f"{reason} What was saved could not be removed; process the version again once the database is back."
     result = _result_of_counts(version.counts)
     if result is not None:
         _version_update(version, counts=file_counts(result), anomalies_total=0)
     _finish(version, _reports_write(version, result, Outcome(VersionStatus.FAILED, error)))
-
-
-def version_job_give_up(*, object_id: str, reason: str) -> None:
-    """The sweep's last word on a processing job that stopped too many times."""
-    version_fail(version_id=object_id, reason=reason)
 
 
 def version_job_finished(*, object_id: str) -> bool:

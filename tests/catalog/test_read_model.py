@@ -186,8 +186,5 @@ def test_every_node_is_stored_packed_and_read_back_as_it_was_built(sample_files)
         assert node_unpack(document) == node
 
 
-def test_a_node_written_before_packing_is_read_as_it_was():
-    legacy = {"_id": 'export_rows|["N1"]|1', "kind": "export_rows", "path": ["N1"], "page": 1, "pages": 1}
-    assert node_unpack({**legacy, "items": [], "payload": '[["db", "o", "DP1"]]'})["items"] == [["db", "o", "DP1"]]
-    assert node_unpack({**legacy, "items": [{"name": "x"}]})["items"] == [{"name": "x"}]
+def test_no_document_is_no_node():
     assert node_unpack(None) is None
