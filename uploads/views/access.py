@@ -1,6 +1,6 @@
 """Who may see and change a dataset, which version a page shows, and small request helpers.
 
-The rule (also in the README, "Who sees what"): the catalog is shared by the team.
+The rule (also in docs/deployment.md, "Who sees what"): the catalog is shared by the team.
 - See: every logged-in user sees every dataset and every version of it — the list, its pages,
   versions, "What changed" and its downloads, anomalies, reports, exports and search. Anonymous
   visitors see nothing (LoginRequiredMiddleware).

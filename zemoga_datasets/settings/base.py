@@ -227,7 +227,7 @@ VERSIONS_KEEP_RECORDS = env.int("VERSIONS_KEEP_RECORDS", default=3)
 DATASET_VOCABULARIES: dict = {}
 
 # --- Bounds on the work one uploaded file may cost (docs/pipeline.md, "Limits") -----------
-# Empty: the engine's defaults (engine/limits.py), written in .env.example and the README.
+# Empty: the engine's defaults, which live in engine/limits.py.
 DATASET_LIMITS: dict = {
     "header_columns": env.int("DATASET_MAX_HEADER_COLUMNS", default=None),
     "line_cells": env.int("DATASET_MAX_LINE_CELLS", default=None),
