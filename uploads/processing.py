@@ -37,7 +37,7 @@ from reports.services import reports_render
 from reports.source import line_index_render
 from uploads.changes import changes_write
 from uploads.models import DatasetVersion, VersionStage, VersionStatus
-from uploads.services import version_publish
+from uploads.services import version_publish, version_records_withdraw, version_reset
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def _retry_later(version: DatasetVersion, exc: Exception) -> None:
     the queue (its next run starts by dropping what this one wrote) instead of failing it."""
     if _transient(exc) and job_may_retry():
         logger.warning("version %s: %s; retried later", version.pk, _readable(exc))
-        _version_update(version, status=VersionStatus.QUEUED, stage=VersionStage.QUEUED, percent=0, error="", counts={})
+        version_reset(version=version, counts={})
         raise TransientJobError(f"Processing stopped: {_readable(exc)}.") from exc
 
 
@@ -203,16 +203,11 @@ def _start(version_id: str) -> tuple[DatasetVersion, bool]:
         except Exception as exc:
             _retry_later(version, exc)
             raise
-    _version_update(
-        version,
+    version_reset(
+        version=version,
         status=VersionStatus.PROCESSING,
         stage=VersionStage.READING,
-        percent=0,
-        progress_done=0,
-        progress_total=0,
-        error="",
         started_at=timezone.now(),
-        finished_at=None,
         records_kept=False,
     )
     return version, rerun
@@ -326,8 +321,7 @@ def _failed(version: DatasetVersion, exc: Exception, result: PipelineResult | No
         result = _nothing_persisted(result)
         _version_update(version, counts=file_counts(result))
     try:
-        version_documents_drop(version=version.records_key)
-        _version_update(version, records_kept=False)
+        version_records_withdraw(version=version)
     except Exception:
         logger.exception("collections of version %s could not be dropped", version.pk)
         error = (
@@ -402,8 +396,7 @@ def version_process(*, version_id: str) -> DatasetVersion:
     outcome = _reports_write(version, result, outcome)
     if outcome.status == VersionStatus.FAILED and version.records_kept and not (result and result.failed):
         # The reports failed after the collections were written: withdraw them as well.
-        version_documents_drop(version=version.records_key)
-        _version_update(version, records_kept=False)
+        version_records_withdraw(version=version)
     _finish(version, outcome)
     return version
 
@@ -440,8 +433,7 @@ def version_fail(*, object_id: str, reason: str) -> None:
         return
     error = f"{reason} Nothing was saved; process the version again."
     try:
-        version_documents_drop(version=version.records_key)
-        _version_update(version, records_kept=False)
+        version_records_withdraw(version=version)
     except Exception:
         logger.exception("collections of version %s could not be dropped", object_id)
         error = f"{reason} What was saved could not be removed; process the version again once the database is back."

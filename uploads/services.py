@@ -87,25 +87,39 @@ def version_create(
     return version
 
 
+def version_reset(
+    *, version: DatasetVersion, status: str = VersionStatus.QUEUED, stage: str = VersionStage.QUEUED, **fields
+) -> None:
+    """Clears what a run shows on the version (progress, error, end) and sets its status and stage:
+    back in the queue unless told otherwise; `fields` are set too."""
+    fields = {
+        "status": status,
+        "stage": stage,
+        "percent": 0,
+        "progress_done": 0,
+        "progress_total": 0,
+        "error": "",
+        "finished_at": None,
+        **fields,
+    }
+    DatasetVersion.objects.filter(pk=version.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(version, name, value)
+
+
+def version_records_withdraw(*, version: DatasetVersion) -> None:
+    """Drops the version's collections and notes that it keeps no records."""
+    version_documents_drop(version=version.records_key)
+    DatasetVersion.objects.filter(pk=version.pk).update(records_kept=False)
+    version.records_kept = False
+
+
 def version_retry(*, version: DatasetVersion) -> DatasetVersion:
     """Queues a finished version to be processed again from its stored files.
 
     Its collections are dropped by the worker (see `version_process`), not in the request."""
     with transaction.atomic():
-        fields = {
-            "status": VersionStatus.QUEUED,
-            "stage": VersionStage.QUEUED,
-            "percent": 0,
-            "progress_done": 0,
-            "progress_total": 0,
-            "error": "",
-            "counts": {},
-            "anomalies_total": 0,
-            "finished_at": None,
-        }
-        DatasetVersion.objects.filter(pk=version.pk).update(**fields)
-        for name, value in fields.items():
-            setattr(version, name, value)
+        version_reset(version=version, counts={}, anomalies_total=0)
         _enqueue(version)
     return version
 
@@ -136,8 +150,7 @@ def versions_retain(*, dataset: Dataset, keep: int | None = None) -> list[int]:
         older = older.exclude(pk=dataset.current_version_id)
     dropped = []
     for version in older:
-        version_documents_drop(version=version.records_key)
-        DatasetVersion.objects.filter(pk=version.pk).update(records_kept=False)
+        version_records_withdraw(version=version)
         dropped.append(version.number)
     return dropped
 
