@@ -4,7 +4,6 @@ search matches, the page links keeping the other parameters of the query string.
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
 from uploads.models import Dataset
@@ -15,13 +14,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 
 NAMESPACES = 130  # three pages of 50 in browse and, all but one unused, in the anomaly list
 DATAPOINTS = 60  # three pages of 25 in search
-
-
-@pytest.fixture
-def steward(client):
-    user = get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture
@@ -45,8 +37,8 @@ def _ids(html: str, prefix: str) -> list[str]:
     return sorted(set(re.findall(rf">({prefix}\d{{3}})<", html)))
 
 
-def test_browse_pages_show_their_items_and_link_to_their_neighbours(client, steward, many):
-    html = client.get(f"/datasets/{many.pk}/browse/", {"page": "2"}).content.decode()
+def test_browse_pages_show_their_items_and_link_to_their_neighbours(admin_client, many):
+    html = admin_client.get(f"/datasets/{many.pk}/browse/", {"page": "2"}).content.decode()
 
     assert _ids(html, "N") == [f"N{n:03}" for n in range(51, 101)]
     assert "Page 2 of 3" in html
@@ -55,28 +47,28 @@ def test_browse_pages_show_their_items_and_link_to_their_neighbours(client, stew
 
 
 @pytest.mark.parametrize(("asked", "shown"), [("abc", 1), ("", 1), ("99", 3), ("0", 3)])
-def test_a_page_that_is_no_page_shows_the_first_or_out_of_range_the_last(client, steward, many, asked, shown):
-    html = client.get(f"/datasets/{many.pk}/browse/", {"page": asked}).content.decode()
+def test_a_page_that_is_no_page_shows_the_first_or_out_of_range_the_last(admin_client, many, asked, shown):
+    html = admin_client.get(f"/datasets/{many.pk}/browse/", {"page": asked}).content.decode()
 
     assert f"Page {shown} of 3" in html
     assert _ids(html, "N")[0] == f"N{(shown - 1) * 50 + 1:03}"
 
 
-def test_anomaly_pages_keep_the_filters(client, steward, many):
-    html = client.get(f"/datasets/{many.pk}/anomalies/", {"code": "unused-record", "page": "2"}).content.decode()
+def test_anomaly_pages_keep_the_filters(admin_client, many):
+    html = admin_client.get(f"/datasets/{many.pk}/anomalies/", {"code": "unused-record", "page": "2"}).content.decode()
 
     assert "129 anomalies match the filters" in html
     assert 'href="?code=unused-record&amp;page=3" rel="next"' in html
     assert 'href="?code=unused-record&amp;page=1" rel="prev"' in html
 
 
-def test_each_search_list_pages_on_its_own_and_keeps_the_other_s_page(client, steward, many):
-    html = client.get(f"/datasets/{many.pk}/search/", {"q": "total", "cpage": "2"}).content.decode()
+def test_each_search_list_pages_on_its_own_and_keeps_the_other_s_page(admin_client, many):
+    html = admin_client.get(f"/datasets/{many.pk}/search/", {"q": "total", "cpage": "2"}).content.decode()
 
     data_points = html[html.index('id="datapoints-title"') : html.index('id="columns-title"')]
     assert _ids(data_points, "DP") == [f"DP{n:03}" for n in range(1, 26)]
     assert 'href="?q=total&amp;cpage=2&amp;dpage=2" rel="next"' in data_points
-    html = client.get(f"/datasets/{many.pk}/search/", {"q": "total", "dpage": "3"}).content.decode()
+    html = admin_client.get(f"/datasets/{many.pk}/search/", {"q": "total", "dpage": "3"}).content.decode()
     data_points = html[html.index('id="datapoints-title"') : html.index('id="columns-title"')]
     assert _ids(data_points, "DP") == [f"DP{n:03}" for n in range(51, 61)]
     assert "(60)" in data_points
