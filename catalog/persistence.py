@@ -6,6 +6,7 @@ deleted document by document.
 """
 
 import logging
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,7 +31,7 @@ NODE_BATCH_BYTES = 8 << 20  # of packed nodes (one may hold up to about 3 MiB be
 # (records), its anomaly columns, and a browse node's header and packed body (`catalog.read_model`).
 DOCUMENT_FIELDS = {
     **{file: frozenset({"_id", "line", *SCHEMAS[file].fields}) for file in FILES},
-    "anomalies": frozenset({"_id", *ANOMALY_FRAME_COLUMNS}),
+    "anomalies": frozenset({"_id", *ANOMALY_FRAME_COLUMNS, "status"}),  # status: `uploads.anomaly_status`
     "browse_nodes": frozenset({*NODE_HEADER, "packed", "data"}),
 }
 
@@ -138,9 +139,10 @@ def records_persist(
 
 
 def anomalies_persist(*, version: str, anomalies: pd.DataFrame, rewrite: bool = False) -> None:
+    """One document per anomaly, with its status when the frame has one (`uploads.anomaly_status`)."""
     if anomalies.empty:
         return
-    frame = anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS), fill_value="")
+    frame = anomalies.reindex(columns=[*ANOMALY_FRAME_COLUMNS, "status"], fill_value="")
     positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
     documents = _frame_to_documents(frame, ids=positions)
     _insert(version=version, kind="anomalies", batches=documents, progress=None, rewrite=rewrite)
@@ -182,10 +184,10 @@ def browse_index_persist(
 
     `progress(written, expected)` follows the entries written against an estimate: each column row
     appears about three times (its table's page, its data point's page, the search index), each
-    data point once, each anomaly under eight filter combinations."""
+    data point once, each anomaly under sixteen filter combinations."""
     nodes = browse_nodes_build(records=records, anomalies=anomalies)
     expected = len(records["namespaces"]) + 3 * len(records["columns"]) + len(records["datapoints"])
-    expected += 8 * len(anomalies) + 1
+    expected += 16 * len(anomalies) + 1
     written = 0
 
     def batches() -> Iterator[list[dict]]:
@@ -207,6 +209,17 @@ def version_documents_drop(*, version: str) -> None:
     mongo_connect()
     for kind in VERSION_COLLECTIONS:
         version_collection(version=version, kind=kind).drop()
+
+
+def version_collections_stored() -> dict[str, list[str]]:
+    """The collections of versions in the database, by version key (`DatasetVersion.records_key`)."""
+    pattern = re.compile(rf"^v([0-9a-f]{{32}})_({'|'.join(VERSION_COLLECTIONS)})$")
+    stored: dict[str, list[str]] = {}
+    for name in mongo_connect().list_collection_names():
+        match = pattern.match(name)
+        if match:
+            stored.setdefault(match.group(1), []).append(name)
+    return stored
 
 
 def version_document_counts(*, version: str) -> dict[str, int]:

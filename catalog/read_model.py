@@ -32,7 +32,9 @@ MAPPINGS_PAGE_SIZE = 1_000  # mappings of one physical column past its table pag
 # below MongoDB's 16 MiB document limit, whichever server runs. Pages close early to keep it.
 NODE_CHARS_BUDGET = 3 * 2**20
 _VALUE_OVERHEAD = 16  # BSON type, name and length of one value, about
-ANOMALY_FILTERS = ("file", "code", "severity")
+# A page's path holds the first three always and the status only when it filters by status, so
+# the pages of versions written before statuses existed keep their ids.
+ANOMALY_FILTERS = ("file", "code", "severity", "status")
 
 
 NODE_HEADER = ("_id", "kind", "path", "page", "pages", "total")
@@ -315,7 +317,7 @@ def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
     if anomalies.empty:
         yield from _nodes("anomalies", ["", "", ""], [])
         return
-    frame = anomalies.reindex(columns=list(ANOMALY_FRAME_COLUMNS), fill_value="")
+    frame = anomalies.reindex(columns=[*ANOMALY_FRAME_COLUMNS, "status"], fill_value="")
     frame["line"] = frame["line"].astype(object).where(frame["line"].notna(), None)
     frame["position"] = np.arange(len(frame))
     for mask in range(2 ** len(ANOMALY_FILTERS)):
@@ -323,7 +325,7 @@ def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
         keyed = frame.copy()
         for name in ANOMALY_FILTERS:
             keyed[f"by_{name}"] = keyed[name] if name in used else ""
-        keys = [f"by_{name}" for name in ANOMALY_FILTERS]
+        keys = [f"by_{name}" for name in ANOMALY_FILTERS if name != "status" or name in used]
         keyed = keyed.sort_values([*keys, "position"], kind="stable").drop(columns="position")
         yield from _grouped_nodes("anomalies", keyed, keys)
     per_line = frame[frame["file"] == "datapoints"].dropna(subset=["line"]).sort_values(["line", "position"])

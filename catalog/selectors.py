@@ -8,11 +8,13 @@ by `_id` (their key) too. Nothing here filters a collection by field (see browse
 from dataclasses import dataclass
 from functools import partial
 
+import pandas as pd
+
 from catalog.mongo import version_collection
 from catalog.pages import ElidedPage, IndexPages, Matches, PageNumber, Pages
 from catalog.read_model import PAGE_SIZE, node_id, node_unpack
 from catalog.search_index import search_match, search_rows
-from engine import FILES
+from engine import FILES, anomaly_fingerprints
 
 
 def _node(version: str, kind: str, path: list, page: int = 1) -> dict | None:
@@ -173,9 +175,10 @@ def anomalies_for_datapoint(*, version: str, line: int) -> list[dict]:
 
 
 def anomalies_list(
-    *, version: str, file: str = "", code: str = "", severity: str = "", page: PageNumber = 1
+    *, version: str, file: str = "", code: str = "", severity: str = "", status: str = "", page: PageNumber = 1
 ) -> ElidedPage:
-    return _page(version, "anomalies", [file, code, severity], page)
+    """A page of a version's anomalies, filtered (see `read_model.ANOMALY_FILTERS`)."""
+    return _page(version, "anomalies", [file, code, severity, *([status] if status else [])], page)
 
 
 SEARCH_PAGE_SIZE = 25
@@ -218,3 +221,19 @@ def dataset_search(
         datapoints=_search_page(version, "datapoint", matches.datapoints, datapoints_page, page_size),
         columns=_search_page(version, "column", matches.columns, columns_page, page_size),
     )
+
+
+def anomaly_fingerprints_of(*, version: str) -> set[str]:
+    """The fingerprints of a version's anomalies. A document written before anomalies had one
+    gets it from its stored fields, as the engine computes it (same parts, same hash)."""
+    fields = ("fingerprint", "file", "code", "field", "key", "line", "value")
+    documents = list(
+        version_collection(version=version, kind="anomalies").find({}, {"_id": 0, **dict.fromkeys(fields, 1)})
+    )
+    known = {document["fingerprint"] for document in documents if document.get("fingerprint")}
+    older = [document for document in documents if not document.get("fingerprint")]
+    if older:
+        frame = pd.DataFrame(older).reindex(columns=list(fields))
+        frame["line"] = pd.array(frame["line"].astype(object).where(frame["line"].notna(), None), dtype="Int64")
+        known.update(anomaly_fingerprints(frame))
+    return known

@@ -1,6 +1,7 @@
 """The processing pipeline: three CSV files in, records to persist and anomalies out (no Django here)."""
 
-from .catalogue import CATALOGUE, SEVERITY, Code, Severity, message, message_values
+from .catalogue import CATALOGUE, SEVERITY, Code, Rendered, Severity, anomaly_render, message
+from .codes import AnomalyStatus, anomaly_fingerprints
 from .limits import Limits
 from .run import FileResult, PipelineResult, pipeline_run
 from .schema import FILES, SCHEMAS
@@ -18,7 +19,10 @@ __all__ = [
     "SEVERITY",
     "CATALOGUE",
     "message",
-    "message_values",
+    "anomaly_render",
+    "Rendered",
+    "AnomalyStatus",
+    "anomaly_fingerprints",
     "FILES",
     "SCHEMAS",
     "Stage",

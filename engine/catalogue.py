@@ -1,10 +1,11 @@
 """The anomaly catalogue: for every code of the spec its severity, its messages, how to fix it and
-an example. Every message the engine writes and the app's help page come from here (one source)."""
+an example. Every message and fix a report, a page or the API shows is rendered from here
+(`anomaly_render`), from the values the engine keeps with each anomaly; the help page lists it."""
 
-import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
-from string import Formatter
+from typing import NamedTuple
 
 
 class Severity(StrEnum):
@@ -38,13 +39,18 @@ class Code(StrEnum):
 
 @dataclass(frozen=True)
 class Entry:
+    """One code. A variant names one message template (`messages`), and the fix template of the
+    same name (`fixes`) when the engine knows a specific fix for it; any variant without one gets
+    the general `fix`. Templates read the anomaly's `file`, `field` and `value` and its params."""
+
     code: Code
     severity: Severity
     when: str  # what the check finds, in one line
     effect: str  # what happens to the record or the dataset
     messages: dict[str, str]  # variant -> template; "default" always present
-    fix: str  # plain "how to fix"
+    fix: str  # plain "how to fix", whatever the variant
     example: str  # an example of an input that gets this anomaly
+    fixes: dict[str, str] = field(default_factory=dict)  # variant -> a specific fix template
 
 
 _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -68,6 +74,7 @@ ENTRIES = (
             "default": "not a CSV file",
             "nul": "holds NUL bytes: not a CSV file",
             "open-quote": "a quote is left open at the end of the file",
+            "unreadable": "could not be read as CSV ({error})",
         },
         "Save the sheet as CSV (not .xlsx or .numbers). A quote left open usually means a cell starts with "
         '" but never closes it: close it, or double every quote inside a quoted cell ("").',
@@ -96,12 +103,13 @@ ENTRIES = (
         "checked as usual.",
         {
             "default": "a processing limit was reached",
-            "header-columns": "the header has {width} columns; only the first {limit} were read, the others "
-            "are ignored (at most {limit} header columns)",
-            "header-bytes": "the header line holds {size} bytes; only its first {read} were read",
-            "line-cells": "{records} records have more than {limit} cells; the cells after the first {limit} "
-            "were not read (they are extra cells, dropped anyway; at most {limit} cells per line)",
-            "not-listed": "{code}: {count} more anomalies found but not listed (at most {limit} per file and code)",
+            "header-columns": "the header has {width:,} columns; only the first {limit:,} were read, the others "
+            "are ignored (at most {limit:,} header columns)",
+            "header-bytes": "the header line holds {size:,} bytes; only its first {read:,} were read",
+            "line-cells": "{records:,} records have more than {limit:,} cells; the cells after the first {limit:,} "
+            "were not read (they are extra cells, dropped anyway; at most {limit:,} cells per line)",
+            "not-listed": "{omitted_code}: {count:,} more anomalies found but not listed (at most {limit:,} per file "
+            "and code)",
         },
         "Check that the right file was chosen and that its delimiter is one of , ; tab |. A file that really "
         "needs more columns or cells per line than the limits allow is not a catalog file; the limits are "
@@ -122,6 +130,11 @@ ENTRIES = (
         "Add the column (the header names are listed in the format document), or rename the misspelt one. "
         "If the header belongs to another of the three files, choose the files again in the right fields.",
         "namespaces.csv with the header `namespace_idd,namespace_option_name`",
+        fixes={
+            "default": 'add a column "{field}" to the header',
+            "closest": 'rename header column {position} "{closest}" to "{field}"',
+            "swapped": "choose each file again in its own field: this one looks like the {other} file",
+        },
     ),
     Entry(
         Code.HEADER_UNKNOWN_COLUMN,
@@ -129,11 +142,12 @@ ENTRIES = (
         "A header column names no field of this file.",
         "The column is ignored; the records are kept.",
         {
-            "default": 'column "{column}" is no field of {file}; ignored',
-            "closest": 'column "{column}" is no field of {file}; ignored. Did you mean "{closest}"?',
+            "default": 'column "{field}" is no field of {file}; ignored',
+            "closest": 'column "{field}" is no field of {file}; ignored. Did you mean "{closest}"?',
         },
         "Rename the column to the field it holds, or remove it if it is not needed.",
         "a `comment` column in columns.csv",
+        fixes={"closest": 'rename column "{field}" to "{closest}", or remove it if it is not needed'},
     ),
     Entry(
         Code.HEADER_DUPLICATE_COLUMN,
@@ -143,6 +157,7 @@ ENTRIES = (
         {"default": 'field "{field}" named twice; this column ignored'},
         "Remove one of the two columns, or rename it to the field it really holds.",
         "`data_point_id,data_point_name,Data_Point_Name`",
+        fixes={"default": 'remove one of the two "{field}" columns, or rename it to the field it really holds'},
     ),
     Entry(
         Code.BLANK_ROW,
@@ -177,7 +192,7 @@ ENTRIES = (
         _E,
         "A value is longer than the field size limit.",
         "The record is rejected.",
-        {"default": "{length} characters; the limit is {limit}; record rejected"},
+        {"default": "{length:,} characters; the limit is {limit:,}; record rejected"},
         "Shorten the value; a value this long is usually a missing closing quote that swallowed the lines "
         "after it, or a whole document pasted into a cell.",
         'a definition cell opened with " and never closed, running to the end of the file',
@@ -199,6 +214,7 @@ ENTRIES = (
         {"default": "required field {field} is blank; record rejected"},
         "Fill the cell; if the record is not needed, delete the line.",
         "`N4,,ORPHAN` (no namespace_option_name)",
+        fixes={"default": "fill {field}; if the record is not needed, delete the line"},
     ),
     Entry(
         Code.INVALID_VALUE,
@@ -212,6 +228,7 @@ ENTRIES = (
         "Replace the value by one of the allowed words (case does not matter); the allowed words are "
         "listed in the message and in the format document.",
         "`data_type` = `strnig`; `is_derived` = `maybe`",
+        fixes={"default": "use one of: {allowed}", "closest": 'replace "{value}" with "{closest}"'},
     ),
     Entry(
         Code.DUPLICATE_ROW,
@@ -221,6 +238,7 @@ ENTRIES = (
         {"default": "same values as line {line}; dropped"},
         "Delete the repeated line.",
         "`N2,Portfolio Holdings,PORTFOLIO_HOLDINGS` twice",
+        fixes={"default": "delete this line: it repeats line {line}"},
     ),
     Entry(
         Code.DUPLICATE_KEY,
@@ -230,6 +248,7 @@ ENTRIES = (
         {"default": "key already used on line {line} with other values; record rejected"},
         "Give this record its own key, or merge the two records into one.",
         "`DP2,Net Asset Value` and later `DP2,NAV per share`",
+        fixes={"default": "give this record its own {field}, or merge it with the record on line {line}"},
     ),
     Entry(
         Code.UNKNOWN_REFERENCE,
@@ -244,6 +263,10 @@ ENTRIES = (
         "Add the namespace or data point to its file, or fix the one that was rejected (see its line), or "
         "correct the reference.",
         "`C6,N9,…` where no namespace N9 exists",
+        fixes={
+            "default": "add {target_record} {value} to {target}, or correct this reference",
+            "rejected": "fix {target} line {line} ({rejected_code}), or correct this reference",
+        },
     ),
     Entry(
         Code.UNUSED_RECORD,
@@ -260,41 +283,61 @@ ENTRIES = (
         "A database or owner name that is a rarer variant of a more frequent one (case, spaces, _ - . or "
         "one typing error).",
         "The record is kept with the value as given.",
-        {"default": '"{value}" looks like a variant of "{variant}" (used by {count} records)'},
+        {"default": '"{value}" looks like a variant of "{frequent}" (used by {count} records)'},
         "If both names mean the same, use the frequent spelling everywhere.",
         "`rixk_warehouse` in 3 records beside `risk_warehouse` in 900",
+        fixes={"default": 'replace "{value}" with "{frequent}"'},
     ),
 )
 
 CATALOGUE: dict[Code, Entry] = {entry.code: entry for entry in ENTRIES}
 SEVERITY: dict[Code, Severity] = {entry.code: entry.severity for entry in ENTRIES}
+# What a reference names, for the fix of an unknown reference ("add namespace N9 to namespaces").
+RECORD_NAMES = {"namespaces": "namespace", "datapoints": "data point", "columns": "column row"}
+
+
+class Rendered(NamedTuple):
+    message: str
+    fix: str
 
 
 def message(code: Code, variant: str = "default", /, **values) -> str:
-    """The message of one anomaly, from its template."""
-    return CATALOGUE[code].messages[variant].format(**values)
+    """The message of one variant from the values given (the file-level error text, tests)."""
+    return anomaly_render({"code": code, "variant": variant, "params": values}).message
 
 
-def _pattern(template: str) -> re.Pattern:
-    parts, seen = [], set()
-    for literal, name, _, _ in Formatter().parse(template):
-        parts.append(re.escape(literal))
-        if name:  # a placeholder used twice must match the same text twice
-            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
-            seen.add(name)
-    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+def anomaly_render(anomaly: Mapping) -> Rendered:
+    """The message and fix of one anomaly: a row of the engine's frame, a stored document, a page
+    item, as a mapping with `code`, `variant`, `params` and (optional) `file`, `field`, `value`.
+
+    A document stored before anomalies kept their values (no `params`) shows its stored message
+    and the code's general fix. A template whose values are missing or of the wrong type falls
+    back to the code's description: a page never fails on an old or odd document."""
+    entry = CATALOGUE.get(_code(anomaly.get("code")))
+    if entry is None:
+        return Rendered(str(anomaly.get("message") or ""), "")
+    params = anomaly.get("params")
+    if not isinstance(params, Mapping):
+        return Rendered(str(anomaly.get("message") or entry.when), entry.fix)
+    variant = anomaly.get("variant") or "default"
+    values = {name: anomaly.get(name) or "" for name in ("file", "field", "value")}
+    values.update(params)
+    if "target" in params:
+        values["target_record"] = RECORD_NAMES.get(params["target"], params["target"])
+    text = _filled(entry.messages.get(variant, entry.messages["default"]), values, entry.when)
+    fix = _filled(entry.fixes[variant], values, entry.fix) if variant in entry.fixes else entry.fix
+    return Rendered(text, fix)
 
 
-_PATTERNS = {code: [_pattern(t) for t in entry.messages.values()] for code, entry in CATALOGUE.items()}
-
-
-def message_values(code: str, text: str) -> dict[str, str]:
-    """The values a message was made of (e.g. the line of "same values as line 14"); {} when none matches."""
+def _code(code) -> Code | None:
     try:
-        patterns = _PATTERNS[Code(code)]
+        return Code(code)
     except ValueError:
-        return {}
-    for pattern in patterns:
-        if found := pattern.match(text or ""):
-            return found.groupdict()
-    return {}
+        return None
+
+
+def _filled(template: str, values: dict, fallback: str) -> str:
+    try:
+        return template.format_map(values)
+    except (KeyError, ValueError, TypeError, IndexError):
+        return fallback

@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 
-from .catalogue import message
 from .codes import Code, check_registry
 from .read import FileState, column_array
 
@@ -35,8 +34,7 @@ def keys_check(*, state: FileState) -> None:
     first_line = _first_lines(values, state.lines(candidates))
     positions = candidates[copies]
     listed = state.listed(Code.DUPLICATE_ROW, positions)
-    texts = [message(Code.DUPLICATE_ROW, line=line) for line in first_line[copies][: listed.size]]
-    state.add(code=Code.DUPLICATE_ROW, positions=listed, message=texts)
+    state.add(code=Code.DUPLICATE_ROW, positions=listed, params=_earlier_lines(first_line[copies][: listed.size]))
     state.duplicate[positions] = True
 
     kept = candidates[~copies]
@@ -45,15 +43,19 @@ def keys_check(*, state: FileState) -> None:
     first_line = _first_lines(keys.to_frame(), state.lines(kept))
     positions = kept[reused]
     listed = state.listed(Code.DUPLICATE_KEY, positions)
-    texts = [message(Code.DUPLICATE_KEY, line=line) for line in first_line[reused][: listed.size]]
     state.add(
         code=Code.DUPLICATE_KEY,
         field_name=schema.key,
         positions=listed,
         values=state.values(listed, schema.key).tolist(),
-        message=texts,
+        params=_earlier_lines(first_line[reused][: listed.size]),
     )
     state.rejected[positions] = True
+
+
+def _earlier_lines(lines: np.ndarray) -> list[dict]:
+    # one dict per listed anomaly: the per-code listing limit bounds this loop
+    return [{"line": line} for line in lines.tolist()]
 
 
 def _codes(records: pd.DataFrame, field_name: str, positions: np.ndarray) -> np.ndarray:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .catalogue import message
 from .codes import Code, anomaly_frame
 
 # 11 fields of up to this many characters, at up to 4 UTF-8 bytes each, stay below 16 MiB.
@@ -57,10 +56,7 @@ def field_size_check(*, state) -> None:
             field_name=field_name,
             positions=positions,
             values=state.values(positions, field_name).tolist(),
-            message=[
-                message(Code.FIELD_TOO_LARGE, length=f"{n:,}", limit=f"{limit:,}")
-                for n in lengths[lengths > limit][: positions.size]
-            ],
+            params=[{"length": int(n), "limit": limit} for n in lengths[lengths > limit][: positions.size]],
         )
         state.rejected |= mask
 
@@ -75,10 +71,15 @@ def _lengths(column: pd.Series) -> np.ndarray:
     return np.fromiter(map(len, values), dtype=np.int64, count=values.size)  # C-level iteration: no Python loop
 
 
-def limit_anomalies(*, name: str, notes: list[str], omitted: Mapping[Code, int], limit: int) -> list[pd.DataFrame]:
-    """One `limit-exceeded` anomaly per limit the file passed."""
-    texts = list(notes) + [
-        message(Code.LIMIT_EXCEEDED, "not-listed", code=code, count=f"{count:,}", limit=f"{limit:,}")
+def limit_anomalies(
+    *, name: str, notes: list[tuple[str, dict]], omitted: Mapping[Code, int], limit: int
+) -> list[pd.DataFrame]:
+    """One `limit-exceeded` anomaly per limit the file passed (`notes`: variant and params of each read limit)."""
+    notes = list(notes) + [
+        ("not-listed", {"omitted_code": str(code), "count": int(count), "limit": int(limit)})
         for code, count in omitted.items()
     ]
-    return [anomaly_frame(file=name, code=Code.LIMIT_EXCEEDED, lines=[None], values="", message=text) for text in texts]
+    return [
+        anomaly_frame(file=name, code=Code.LIMIT_EXCEEDED, lines=[None], values="", variant=variant, params=params)
+        for variant, params in notes
+    ]

@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein
 
-from .catalogue import message
-from .codes import Code, check_registry
+from .codes import Code, check_registry, params_per_value
 from .read import FileState
 
 CHECKS, check = check_registry()
@@ -35,7 +34,6 @@ def unused_check(*, state: FileState, used: pd.Index) -> None:
         code=Code.UNUSED_RECORD,
         positions=persisted[unused],
         values=keys[unused].tolist(),
-        message=message(Code.UNUSED_RECORD),
     )
 
 
@@ -51,14 +49,17 @@ def near_duplicate_check(*, state: FileState) -> None:
         if not variants:
             continue
         found = CHECKS[Code.NEAR_DUPLICATE](values, variants=variants)
-        positions = persisted[found]
-        texts = {v: message(Code.NEAR_DUPLICATE, value=v, variant=w, count=n) for v, (w, n) in variants.items()}
+        positions = state.listed(Code.NEAR_DUPLICATE, persisted[found])
+        _, params = params_per_value(
+            state.values(positions, field_name),
+            lambda v, variants=variants: ("default", {"frequent": variants[v][0], "count": int(variants[v][1])}),
+        )
         state.add(
             code=Code.NEAR_DUPLICATE,
             field_name=field_name,
             positions=positions,
             values=state.raw_values(positions, field_name),
-            message=[texts[v] for v in values[found]],
+            params=params,
         )
 
 

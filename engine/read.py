@@ -51,7 +51,7 @@ class FileState:
     anomalies: list[pd.DataFrame] = field(default_factory=list)
     listed_counts: dict[Code, int] = field(default_factory=dict)  # anomalies listed per code
     omitted: dict[Code, int] = field(default_factory=dict)  # found past the per-code limit, not listed
-    limit_notes: list[str] = field(default_factory=list)  # what a read limit cut
+    limit_notes: list[tuple[str, dict]] = field(default_factory=list)  # what a read limit cut: variant, params
     error: str | None = None  # set on a file-level error
     header: list[str] = field(default_factory=list)
     columns: dict[str, int] = field(default_factory=dict)  # spec field -> header cell used
@@ -91,7 +91,7 @@ class FileState:
 
     def listed(self, code: Code, positions) -> np.ndarray:
         """The positions whose anomalies fit under the per-code limit; the others are only counted.
-        Callers that build a message per anomaly call it first, so they build no more than listed."""
+        Callers that build params per anomaly call it first, so they build no more than listed."""
         positions = np.asarray(positions)
         room = max(self.limits.anomalies_per_code - self.listed_counts.get(code, 0), 0)
         if positions.size > room:
@@ -99,13 +99,15 @@ class FileState:
             positions = positions[:room]
         return positions
 
-    def add(self, *, code: Code, positions, message, field_name: str = "", values=None) -> None:
+    def add(self, *, code: Code, positions, field_name: str = "", values=None, variant="default", params=None) -> None:
+        """`variant` and `params` as `anomaly_frame` takes them (a scalar, or one per position)."""
         wanted = np.asarray(positions)
         positions = self.listed(code, wanted)
         if positions.size == 0:
             return
         if positions.size < wanted.size:
-            message = message if isinstance(message, str) else message[: positions.size]
+            variant = variant if isinstance(variant, str) else variant[: positions.size]
+            params = params if params is None or isinstance(params, dict) else params[: positions.size]
             values = None if values is None else values[: positions.size]
         self.listed_counts[code] = self.listed_counts.get(code, 0) + positions.size
         if values is None:
@@ -118,7 +120,8 @@ class FileState:
                 field=field_name,
                 lines=self.lines(positions),
                 values=values,
-                message=message,
+                variant=variant,
+                params=params,
                 keys=keys,
             )
         )
@@ -168,13 +171,13 @@ def file_read(*, name: str, data: bytes, limits: Limits | None = None) -> FileSt
 def file_unreadable(state: FileState, error: Exception) -> FileState:
     """A fresh state for a file whose reading or checking stopped: `file-not-csv`, nothing else."""
     fresh = FileState(name=state.name, schema=state.schema, limits=state.limits)
-    return _fail(fresh, Code.FILE_NOT_CSV, f"could not be read as CSV ({type(error).__name__}: {error})"[:300])
+    return _fail(fresh, Code.FILE_NOT_CSV, "unreadable", error=f"{type(error).__name__}: {error}"[:270])
 
 
 def _read(result: FileState, data: bytes) -> FileState:
     name = result.name
     if b"\x00" in data:
-        return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "nul"))
+        return _fail(result, Code.FILE_NOT_CSV, "nul")
     # `data` keeps its BOM (pandas' parser skips it); `text` is a view past it: no copy of the file
     skip = len(BOM) if data.startswith(BOM) else 0
     text = memoryview(data)[skip:]
@@ -190,7 +193,8 @@ def _read(result: FileState, data: bytes) -> FileState:
                 code=Code.FILE_ENCODING,
                 lines=[None],
                 values="",
-                message=message(Code.FILE_ENCODING, "line", line=bad_line),
+                variant="line",
+                params={"line": bad_line},
             )
         )
     arr = np.frombuffer(text, dtype=np.uint8)
@@ -204,7 +208,7 @@ def _read(result: FileState, data: bytes) -> FileState:
     del break_starts, break_ends
     header_at = _first_filled(text, starts, ends)
     if header_at is None:
-        return _fail(result, Code.FILE_EMPTY, message(Code.FILE_EMPTY))
+        return _fail(result, Code.FILE_EMPTY)
     header_start, header_end = int(starts[header_at]), int(ends[header_at])
     # on the header's first MiB: a longer header is hostile, and its start tells the delimiter as well
     delimiter = delimiter_detect(str(text[header_start : min(header_end, header_start + 2**20)], "utf-8", "ignore"))
@@ -217,20 +221,11 @@ def _read(result: FileState, data: bytes) -> FileState:
         read_end = min(cut, header_start + _HEADER_BYTES_READ)
         result.header = next(csv.reader([str(text[header_start:read_end], "utf-8", "ignore")], delimiter=delimiter), [])
     if read_end < cut:
-        result.limit_notes.append(
-            message(
-                Code.LIMIT_EXCEEDED,
-                "header-bytes",
-                size=f"{header_end - header_start:,}",
-                read=f"{_HEADER_BYTES_READ:,}",
-            )
-        )
+        result.limit_notes.append(("header-bytes", {"size": header_end - header_start, "read": _HEADER_BYTES_READ}))
     # no field name is long: a header cell of megabytes is kept only as far as a report quotes it
     result.header = [cell[:_HEADER_CELL_KEPT] for cell in result.header]
     if width > limit:
-        result.limit_notes.append(
-            message(Code.LIMIT_EXCEEDED, "header-columns", width=f"{width:,}", limit=f"{limit:,}")
-        )
+        result.limit_notes.append(("header-columns", {"width": int(width), "limit": limit}))
     _header_map(result, line=int(lines[header_at]))
     result.header_width = width
     blank = blank_records(text, arr, starts, ends, delimiter)
@@ -241,7 +236,7 @@ def _read(result: FileState, data: bytes) -> FileState:
     _blank_rows_add(result, np.flatnonzero(blank[:header_at]), lines=lines, texts=every_text)
     if quotes_regular(arr, quotes, ord(delimiter)):
         if quotes.size % 2:
-            return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "open-quote"))
+            return _fail(result, Code.FILE_NOT_CSV, "open-quote")
         parsed = _cells_fast(data, arr, starts, ends, quotes, delimiter, result, header_at=header_at, blank=blank)
         if parsed is not None:
             frame, kept = parsed
@@ -269,14 +264,15 @@ def _blank_rows_add(result: FileState, positions, *, lines, texts: "RecordTexts"
             code=Code.BLANK_ROW,
             lines=lines[positions],
             values=values,
-            message=message(Code.BLANK_ROW),
         )
     )
 
 
-def _fail(result: FileState, code: Code, text: str) -> FileState:
-    result.error = f"{result.name}: {text}"
-    result.anomalies.append(anomaly_frame(file=result.name, code=code, lines=[None], values="", message=text))
+def _fail(result: FileState, code: Code, variant: str = "default", **params) -> FileState:
+    result.error = f"{result.name}: {message(code, variant, **params)}"
+    result.anomalies.append(
+        anomaly_frame(file=result.name, code=code, lines=[None], values="", variant=variant, params=params)
+    )
     return result
 
 
@@ -338,10 +334,15 @@ def _header_map(result: FileState, *, line: int) -> None:
         unknown = code == Code.HEADER_UNKNOWN_COLUMN
         # a header cell may be megabytes long: the field and message quote its start only
         field_names = (names if unknown else wanted).str.slice(0, VALUE_MAX).to_numpy()[positions]
-        # one message per listed header cell: the header-columns limit bounds this loop
-        texts = [_header_cell_message(code, n, file=name, free=[] if owner else free) for n in field_names]
+        # one suggestion per listed header cell: the header-columns limit bounds this loop
+        hints = [_header_cell_hint(code, n, free=[] if owner else free) for n in field_names]
         frame = anomaly_frame(
-            file=name, code=code, lines=[line] * positions.size, values=cells.to_numpy()[positions], message=texts
+            file=name,
+            code=code,
+            lines=[line] * positions.size,
+            values=cells.to_numpy()[positions],
+            variant=[variant for variant, _ in hints],
+            params=[params for _, params in hints],
         )
         frame["field"] = field_names
         result.anomalies.append(frame)
@@ -351,20 +352,20 @@ def _header_map(result: FileState, *, line: int) -> None:
     for field_name in missing:
         suggestion = closest(field_name, cells)
         if owner:
-            text = message(Code.HEADER_MISSING_COLUMN, "swapped", field=field_name, other=owner)
+            variant, params = "swapped", {"other": owner}
         elif suggestion:
-            text = message(
-                Code.HEADER_MISSING_COLUMN,
-                "closest",
-                field=field_name,
-                closest=suggestion,
-                position=cells[suggestion],
-            )
+            variant, params = "closest", {"closest": suggestion, "position": cells[suggestion]}
         else:
-            text = message(Code.HEADER_MISSING_COLUMN, field=field_name)
+            variant, params = "default", {}
         result.anomalies.append(
             anomaly_frame(
-                file=name, code=Code.HEADER_MISSING_COLUMN, field=field_name, lines=[line], values="", message=text
+                file=name,
+                code=Code.HEADER_MISSING_COLUMN,
+                field=field_name,
+                lines=[line],
+                values="",
+                variant=variant,
+                params=params,
             )
         )
     if missing:
@@ -372,13 +373,10 @@ def _header_map(result: FileState, *, line: int) -> None:
         result.error = f"{name}: required column(s) missing: {', '.join(missing)}{hint}"
 
 
-def _header_cell_message(code: Code, cell: str, *, file: str, free: list[str]) -> str:
-    if code == Code.HEADER_DUPLICATE_COLUMN:
-        return message(code, field=cell)
-    suggestion = closest(cell, free)
-    if suggestion:
-        return message(code, "closest", column=cell, file=file, closest=suggestion)
-    return message(code, column=cell, file=file)
+def _header_cell_hint(code: Code, cell: str, *, free: list[str]) -> tuple[str, dict]:
+    """The variant and params of an unknown or duplicate header cell (its name is the field)."""
+    suggestion = closest(cell, free) if code == Code.HEADER_UNKNOWN_COLUMN else None
+    return ("closest", {"closest": suggestion}) if suggestion else ("default", {})
 
 
 def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileState, *, header_at: int, blank):
@@ -397,9 +395,7 @@ def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileS
         width = min(width, keep)
     cut_records = cut[cut > header_at]  # the header's own cut has its note
     if cut_records.size:
-        result.limit_notes.append(
-            message(Code.LIMIT_EXCEEDED, "line-cells", records=f"{cut_records.size:,}", limit=f"{keep:,}")
-        )
+        result.limit_notes.append(("line-cells", {"records": int(cut_records.size), "limit": int(keep)}))
     key = result.schema.key
     parsed = cells_parse(data, delimiter=delimiter, width=width, columns=result.columns, key=key)
     if parsed is None:  # again with every record cut to its mapped cells, all of them parsed
@@ -454,7 +450,7 @@ def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:
             lines.append(line)
             line = reader.line_num + 1
     if texts and _quote_open(texts[-1], delimiter):
-        return _fail(result, Code.FILE_NOT_CSV, message(Code.FILE_NOT_CSV, "open-quote"))
+        return _fail(result, Code.FILE_NOT_CSV, "open-quote")
     header_at = next(i for i, t in enumerate(texts) if t.strip())
     rows, texts, lines = rows[header_at + 1 :], texts[header_at + 1 :], lines[header_at + 1 :]
     frame = pd.DataFrame(

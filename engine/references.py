@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from .catalogue import Severity, message
-from .codes import Code, check_registry
+from .catalogue import Severity
+from .codes import Code, check_registry, params_per_value
 from .read import FileState
 
 CHECKS, check = check_registry()
@@ -37,25 +37,29 @@ def references_check(*, state: FileState, known: dict[str, pd.Index], rejected: 
             continue
         unknown = CHECKS[Code.UNKNOWN_REFERENCE](records[field_name].iloc[reached], known=known[target])
         positions = reached[unknown]
+        listed = state.listed(Code.UNKNOWN_REFERENCE, positions)
+        variants, params = _unknown_hints(state.values(listed, field_name), target, rejected[target])
         state.add(
             code=Code.UNKNOWN_REFERENCE,
             field_name=field_name,
-            positions=positions,
-            values=state.raw_values(positions, field_name),
-            message=_unknown_messages(state.values(positions, field_name), target, rejected[target]),
+            positions=listed,
+            values=state.raw_values(listed, field_name),
+            variant=variants,
+            params=params,
         )
         found[positions] = True
     state.rejected |= found
 
 
-def _unknown_messages(values: np.ndarray, target: str, rejected: pd.DataFrame) -> list[str]:
-    """Says where a named record is when it exists but was rejected; one lookup per distinct value."""
-    codes, uniques = pd.factorize(values, sort=False)
-    where = rejected.reindex(uniques)
-    texts = [
-        message(Code.UNKNOWN_REFERENCE, target=target)
-        if pd.isna(line)
-        else message(Code.UNKNOWN_REFERENCE, "rejected", value=value, target=target, line=int(line), rejected_code=code)
-        for value, line, code in zip(uniques, where["line"], where["code"])
-    ]
-    return list(np.asarray(texts, dtype=object)[codes]) if len(uniques) else []
+def _unknown_hints(values: np.ndarray, target: str, rejected: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The file a reference names and, when the record it names was rejected, that record's line
+    and the code that rejected it; one lookup per distinct value."""
+    plain = {"target": target}  # shared by every reference to nothing
+
+    def hint(value) -> tuple[str, dict]:
+        if value not in rejected.index:
+            return "default", plain
+        line, code = rejected.at[value, "line"], rejected.at[value, "code"]
+        return "rejected", {"target": target, "line": int(line), "rejected_code": str(code)}
+
+    return params_per_value(values, hint)

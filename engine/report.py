@@ -6,28 +6,40 @@ from datetime import datetime
 
 import pandas as pd
 
-from .codes import ANOMALY_COLUMNS, VALUE_MAX, anomalies_empty
+from .catalogue import anomaly_render
+from .codes import ANOMALY_COLUMNS, VALUE_MAX, AnomalyStatus, anomalies_empty
 from .run import PipelineResult
 from .schema import FILES
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_RENDERED = ("file", "field", "code", "value", "variant", "params")
+
+
+def anomalies_rendered(anomalies: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The message and fix of each anomaly of a frame, rendered from the catalogue."""
+    frame = anomalies.reindex(columns=list(_RENDERED))
+    texts = [anomaly_render(dict(zip(_RENDERED, row))) for row in zip(*(frame[c].to_numpy() for c in _RENDERED))]
+    return [text.message for text in texts], [text.fix for text in texts]
 
 
 def anomalies_csv(anomalies: pd.DataFrame | None) -> bytes:
     """One row per anomaly, in the frame's order (`pipeline_run` already sorts it); the header
-    alone when there is no result (a dataset that stopped before the engine returned)."""
+    alone when there is no result (a dataset that stopped before the engine returned). `message`
+    and `fix` are rendered from the catalogue; `status` is the frame's (`new` when it has none)."""
     if anomalies is None:
         anomalies = anomalies_empty()
     out = io.StringIO()
     # CRLF as RFC 4180 says; it also makes the writer quote values holding a lone CR
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(ANOMALY_COLUMNS)
-    frame = anomalies.reindex(columns=list(ANOMALY_COLUMNS))
-    for row in frame.itertuples(index=False):
-        file, line, field, code, severity, value, message = row
-        line = "" if pd.isna(line) else str(int(line))
-        value = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)[:VALUE_MAX]
-        writer.writerow([_cell_safe(c) for c in (file, line, field, code, severity, value, message)])
+    frame = anomalies.reindex(columns=["file", "line", "field", "code", "severity", "value", "status"])
+    frame["line"] = frame["line"].astype("Int64").astype(str).replace("<NA>", "")
+    frame["value"] = frame["value"].fillna("").astype(str).str.slice(0, VALUE_MAX)
+    frame["message"], frame["fix"] = anomalies_rendered(anomalies)
+    frame["status"] = frame["status"].fillna(str(AnomalyStatus.NEW))
+    frame = frame[list(ANOMALY_COLUMNS)].fillna("")
+    for row in zip(*(frame[c].to_numpy() for c in ANOMALY_COLUMNS)):
+        writer.writerow([_cell_safe(c) for c in row])
     return out.getvalue().encode("utf-8")
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .codes import ANOMALY_FRAME_COLUMNS, anomalies_empty
+from .codes import ANOMALY_FRAME_COLUMNS, anomalies_empty, anomaly_fingerprints
 from .keys import keys_check
 from .limits import Limits, field_size_check, limit_anomalies
 from .memory import memory_release
@@ -180,10 +180,12 @@ def _file_result(state: FileState, *, failed: bool, vocabularies: Vocabularies) 
 
 
 def _anomalies_sorted(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """File order, then line (file-level first); checks ran in spec order, so a stable sort keeps it."""
+    """File order, then line (file-level first); checks ran in spec order, so a stable sort keeps
+    it. Each gets its fingerprint here, once every frame is in."""
     if not frames:
         return anomalies_empty()
     anomalies = pd.concat(frames, ignore_index=True)
+    anomalies["fingerprint"] = anomaly_fingerprints(anomalies)
     file_rank = anomalies["file"].map({name: i for i, name in enumerate(FILES)}).to_numpy()
     line = anomalies["line"].fillna(0).to_numpy(dtype=np.int64)
     order = np.lexsort((line, file_rank))

@@ -3,8 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from .catalogue import message
-from .codes import Code, check_registry
+from .codes import Code, check_registry, params_per_value
 from .read import FileState
 
 CHECKS, check = check_registry()
@@ -31,9 +30,12 @@ def structure_check(*, state: FileState) -> None:
     for code, function in CHECKS.items():
         positions = state.listed(code, np.flatnonzero(function(records, header_width=width)))
         cells = records["cells"].to_numpy()[positions]
-        # few distinct cell counts: one message each
-        texts = {c: message(code, cells=c, width=width) for c in set(cells.tolist())}
-        state.add(code=code, positions=positions, message=[texts[c] for c in cells.tolist()])
+        if code == Code.BLANK_ROW:
+            state.add(code=code, positions=positions)
+            continue
+        # few distinct cell counts: one params dict each
+        _, params = params_per_value(cells, lambda c: ("default", {"cells": int(c), "width": int(width)}))
+        state.add(code=code, positions=positions, params=params)
     state.alive = ~records["blank"].to_numpy()
     state.rejected = np.zeros(len(records), dtype=bool)
     state.duplicate = np.zeros(len(records), dtype=bool)

@@ -3,8 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from .catalogue import message
-from .codes import Code, check_registry
+from .codes import Code, check_registry, params_per_value
 from .guidance import closest, vocabulary_allowed, vocabulary_words
 from .read import FileState, column_array, column_take
 from .vocabularies import Vocabularies
@@ -46,7 +45,6 @@ def values_check(*, state: FileState, vocabularies: Vocabularies) -> None:
             field_name=field_name,
             positions=positions,
             values=state.raw[field_name].reindex(positions).tolist(),
-            message=message(Code.WHITESPACE),
         )
         changed = (raw != trimmed).to_numpy()
         if changed.any():
@@ -59,37 +57,36 @@ def values_check(*, state: FileState, vocabularies: Vocabularies) -> None:
             field_name=field_name,
             positions=positions,
             values=state.raw_values(positions, field_name),
-            message=message(Code.REQUIRED_BLANK, field=field_name),
         )
         state.rejected |= mask
     for field_name in (f for f in fields if f in schema.vocabulary_fields):
         vocabulary = vocabularies.vocabulary(field_name)
         positions = np.flatnonzero(state.alive)
         found = CHECKS[Code.INVALID_VALUE](records[field_name].iloc[positions], vocabulary=vocabulary)
-        positions = positions[found]
+        positions = state.listed(Code.INVALID_VALUE, positions[found])
+        variants, params = _invalid_hints(state.values(positions, field_name), field_name, vocabularies)
         state.add(
             code=Code.INVALID_VALUE,
             field_name=field_name,
             positions=positions,
             values=state.raw_values(positions, field_name),
-            message=_invalid_messages(state.values(positions, field_name), field_name, vocabularies),
+            variant=variants,
+            params=params,
         )
 
 
-def _invalid_messages(values: np.ndarray, field_name: str, vocabularies: Vocabularies) -> list[str]:
-    """One message per distinct value (a million rows hold few), naming the allowed words and the closest."""
-    codes, uniques = pd.factorize(values, sort=False)
+def _invalid_hints(values: np.ndarray, field_name: str, vocabularies: Vocabularies) -> tuple[np.ndarray, np.ndarray]:
+    """The allowed words and the closest one, once per distinct value (a million rows hold few)."""
     allowed = vocabulary_allowed(field_name, vocabularies, synonyms=False)
     words = vocabulary_words(field_name, vocabularies)
-    texts = []
-    for value in uniques:
+
+    def hint(value) -> tuple[str, dict]:
         suggestion = closest(str(value), words)
-        texts.append(
-            message(Code.INVALID_VALUE, "closest", field=field_name, closest=suggestion, allowed=allowed)
-            if suggestion
-            else message(Code.INVALID_VALUE, field=field_name, allowed=allowed)
-        )
-    return list(np.asarray(texts, dtype=object)[codes]) if len(uniques) else []
+        if suggestion:
+            return "closest", {"allowed": allowed, "closest": suggestion}
+        return "default", {"allowed": allowed}
+
+    return params_per_value(values, hint)
 
 
 def records_clean(*, state: FileState, vocabularies: Vocabularies, persisted: np.ndarray) -> pd.DataFrame:

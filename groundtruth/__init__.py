@@ -2,7 +2,17 @@
 they must produce, derived from the generator's own cells and lines, never from the pipeline. No Django."""
 
 from .dataset import DIALECTS, SampleDataset, sample_generate, sample_write
-from .spec import CATEGORICAL, EXPECTED_COLUMNS, FIELDS, FILES, KEY, REQUIRED, VARIANTS, VOCABULARIES
+from .spec import (
+    CATEGORICAL,
+    EXPECTED_COLUMNS,
+    FIELDS,
+    FILES,
+    KEY,
+    REQUIRED,
+    VARIANTS,
+    VOCABULARIES,
+    fingerprint,
+)
 
 __all__ = [
     "CATEGORICAL",
@@ -15,6 +25,7 @@ __all__ = [
     "SampleDataset",
     "VARIANTS",
     "VOCABULARIES",
+    "fingerprint",
     "sample_generate",
     "sample_write",
 ]

@@ -46,6 +46,8 @@ class SampleDataset:
     expected_status: str
     lines: dict[str, np.ndarray]  # physical start line of every record, per file
     options: dict = field(default_factory=dict)
+    # (file, line, field, code) -> values that anomaly must carry (see `expected_compute`)
+    expected_values: dict[tuple, dict] = field(default_factory=dict)
 
     def expected_set(self) -> set[tuple[str, int | None, str, str]]:
         return {
@@ -142,9 +144,15 @@ def sample_generate(
             raw = b"\xef\xbb\xbf" + raw
         files[name] = raw
         encoding_failed[name] = isinstance(data, str) and not is_utf8(raw)
-    expected, counts, status = expected_compute(tables, lines, blank_lines, encoding_failed)
+    expected, counts, status, values = expected_compute(tables, lines, blank_lines, encoding_failed)
     return SampleDataset(
-        files=files, expected=expected, expected_counts=counts, expected_status=status, lines=lines, options=options
+        files=files,
+        expected=expected,
+        expected_counts=counts,
+        expected_status=status,
+        lines=lines,
+        options=options,
+        expected_values=values,
     )
 
 

@@ -18,6 +18,9 @@ class _Checked:
     anomalies: list[tuple[np.ndarray, str, str]]  # (record mask, field, code)
     duplicate: np.ndarray  # dropped as duplicate rows
     kept: np.ndarray  # passed the key stage
+    # code -> for each record, the position of the earlier record it repeats (duplicate-row: all
+    # values, duplicate-key: the key); meaningful where that code's mask is set
+    earlier: dict[str, np.ndarray]
 
 
 def check_through_keys(table: Table) -> _Checked:
@@ -51,7 +54,21 @@ def check_through_keys(table: Table) -> _Checked:
     key_clash = np.zeros(n, dtype=bool)
     key_clash[candidates] = frame.loc[candidates, KEY[table.name]].duplicated(keep="first").to_numpy()
     anomalies += [(duplicate, "", "duplicate-row"), (key_clash, KEY[table.name], "duplicate-key")]
-    return _Checked(frame, anomalies, duplicate, candidates & ~key_clash)
+    earlier = {
+        "duplicate-row": _first_of(frame, reached, list(frame.columns)),
+        "duplicate-key": _first_of(frame, candidates, [KEY[table.name]]),
+    }
+    return _Checked(frame, anomalies, duplicate, candidates & ~key_clash, earlier)
+
+
+def _first_of(frame: pd.DataFrame, among: np.ndarray, columns: list[str]) -> np.ndarray:
+    """For each record of `among`, the position of the first record of `among` with the same `columns`."""
+    first = np.full(len(frame), -1, dtype=np.int64)
+    rows = frame[among]
+    if len(rows):
+        positions = pd.Series(np.flatnonzero(among), index=rows.index)
+        first[among] = positions.groupby([rows[c] for c in columns], sort=False).transform("first").to_numpy()
+    return first
 
 
 def expected_compute(
@@ -59,7 +76,10 @@ def expected_compute(
     lines: dict[str, np.ndarray],
     blank_lines: dict[str, list[int]],
     encoding_failed: dict[str, bool],
-) -> tuple[pd.DataFrame, dict, str]:
+) -> tuple[pd.DataFrame, dict, str, dict]:
+    """The anomalies, the counts, the status, and the values some anomalies must carry (keyed by
+    file, line, field and code): the earlier line a duplicate repeats, the file a bad reference
+    names, the frequent value a near-duplicate is a variant of and its uses."""
     failed = any(t.broken for t in tables.values())
     parts: list[pd.DataFrame] = []
     rows: list[tuple] = []
@@ -88,8 +108,14 @@ def expected_compute(
         for mask, f, code in checked[name].anomalies:
             parts.append(_anomalies_at(name, lines[name], mask, f, code))
     persisted = {name: c.kept.copy() for name, c in checked.items()}
+    values: dict[tuple, dict] = {}
+    for name, c in checked.items():
+        for mask, f, code in c.anomalies:
+            if code in c.earlier:
+                for at in np.flatnonzero(mask):
+                    values[(name, int(lines[name][at]), f, code)] = {"line": int(lines[name][c.earlier[code][at]])}
     if not failed:
-        parts += _references_check(checked, lines, persisted)
+        parts += _references_check(checked, lines, persisted, values)
     counts = {}
     for name in FILES:
         if name not in checked:  # a file failing at file level has no record read
@@ -109,7 +135,7 @@ def expected_compute(
     expected["order"] = expected["file"].map({name: k for k, name in enumerate(FILES)})
     expected = expected.sort_values(["order", "line", "field", "code"], na_position="first", kind="stable")
     expected = expected.drop(columns="order").reset_index(drop=True)
-    return expected, counts, "failed" if failed else "done"
+    return expected, counts, "failed" if failed else "done", values
 
 
 def _anomalies_at(name: str, lines: np.ndarray, mask: np.ndarray, field_: str, code: str) -> pd.DataFrame:
@@ -118,7 +144,7 @@ def _anomalies_at(name: str, lines: np.ndarray, mask: np.ndarray, field_: str, c
 
 
 def _references_check(
-    checked: dict[str, _Checked], lines: dict[str, np.ndarray], persisted: dict[str, np.ndarray]
+    checked: dict[str, _Checked], lines: dict[str, np.ndarray], persisted: dict[str, np.ndarray], values: dict
 ) -> list[pd.DataFrame]:
     columns = checked["columns"]
     parts = []
@@ -129,6 +155,9 @@ def _references_check(
         named = columns.frame[ref] if ref in columns.frame else pd.Series("", index=columns.frame.index)
         unknown = columns.kept & (named != "").to_numpy() & ~named.isin(known).to_numpy()
         parts.append(_anomalies_at("columns", lines["columns"], unknown, ref, "unknown-reference"))
+        values.update(
+            {("columns", int(line), ref, "unknown-reference"): {"target": target} for line in lines["columns"][unknown]}
+        )
         unknown_any |= unknown
     persisted["columns"] = columns.kept & ~unknown_any
     for ref, target in refs.items():
@@ -141,9 +170,17 @@ def _references_check(
     for f in CATEGORICAL:
         if f not in columns.frame:
             continue
-        values = columns.frame[f]
-        counts = values[persisted["columns"] & (values != "").to_numpy()].value_counts()
-        variants = [v for v, n in counts.items() if any(similar(v, w) and m >= 3 * n for w, m in counts.items())]
-        near = persisted["columns"] & values.isin(variants).to_numpy()
+        values_ = columns.frame[f]
+        counts = values_[persisted["columns"] & (values_ != "").to_numpy()].value_counts()
+        # the value a variant is named after: the most used qualifying one, ties to the smaller
+        named = {}
+        for v, n in counts.items():
+            qualifying = [(-m, w) for w, m in counts.items() if similar(v, w) and m >= 3 * n]
+            if qualifying:
+                uses, w = min(qualifying)
+                named[v] = {"frequent": w, "count": -uses}
+        near = persisted["columns"] & values_.isin(list(named)).to_numpy()
         parts.append(_anomalies_at("columns", lines["columns"], near, f, "near-duplicate"))
+        for at in np.flatnonzero(near):
+            values[("columns", int(lines["columns"][at]), f, "near-duplicate")] = named[values_.iloc[at]]
     return parts

@@ -1,7 +1,9 @@
-"""The data spec restated for the ground truth: files, fields, keys, vocabularies and the near-duplicate rule."""
+"""The data spec restated for the ground truth: files, fields, keys, vocabularies, the near-duplicate rule
+and the fingerprint of an anomaly."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 # The spec restated here on purpose, not imported from engine: the ground truth must not
@@ -50,6 +52,15 @@ VOCABULARIES = {
 CATEGORICAL = ("dataset_database_name", "dataset_owner_name")
 VARIANTS = (None, "file-empty", "file-not-csv", "header-missing-column")
 EXPECTED_COLUMNS = ["file", "line", "field", "code"]
+
+
+def fingerprint(*, file: str, code: str, field: str, key: str, line: int | None, value: str) -> str:
+    """The spec's fingerprint: file, code, field, the record's key (for records that have one;
+    else the line) and value. Written as docs/anomalies.md says: each part as `<length>:<text>`,
+    the key as `k<key>`, a line as `l<line>`, neither as nothing; SHA-1, hex."""
+    identity = f"k{key}" if key else (f"l{line}" if line is not None else "")
+    text = "".join(f"{len(part)}:{part}" for part in (file, code, field, identity, value))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 def fold(value: str) -> str:

@@ -122,6 +122,19 @@ def job_enqueue(*, kind: str, object_id: str, requested: bool = True) -> None:
     transaction.on_commit(lambda: outbox_send(message_id=message.pk))
 
 
+def job_request(*, kind: str, object_id: str) -> bool:
+    """Queues the job unless it is queued or running already: for a job asked for on a schedule,
+    whose last run may still go on (queueing it again would take that run's lease). True when queued."""
+    with transaction.atomic():
+        pending = JobLease.objects.filter(
+            kind=kind, object_id=str(object_id), state__in=(LeaseState.QUEUED, LeaseState.RUNNING)
+        )
+        if pending.exists():
+            return False
+        job_enqueue(kind=kind, object_id=object_id)
+    return True
+
+
 def outbox_send(*, message_id: int) -> bool:
     """Hands one message to the broker; False (and the message kept for the sweep) if it cannot."""
     message = OutboxMessage.objects.filter(pk=message_id).first()

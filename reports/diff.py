@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from engine import FILES, SCHEMAS, SEVERITY, Code, PipelineResult
-from engine.report import FORMULA_STARTS, _cell_safe
+from engine.report import FORMULA_STARTS, _cell_safe, anomalies_rendered
 
 # What a mapping links: when one of these changes, the mapping has moved (the owner only "changed").
 MAPPING_LOCATION = (
@@ -181,6 +181,7 @@ def _anomalies_diff(*, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFram
     resolved = before[~_matched(before, after)].assign(change="resolved")
     new = after[~_matched(after, before)].assign(change="new")
     changes = pd.concat([new, resolved], ignore_index=True)
+    changes["message"] = anomalies_rendered(changes)[0]
     return changes.reindex(columns=list(ANOMALY_CHANGE_COLUMNS)).reset_index(drop=True)
 
 

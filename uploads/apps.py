@@ -8,7 +8,7 @@ class UploadsConfig(AppConfig):
     def ready(self) -> None:
         # The jobs app runs the dataset's jobs by task name and calls back here; it imports nothing of uploads.
         from jobs.registry import JobKind, job_kind_register
-        from uploads import processing, services, tasks
+        from uploads import orphans, processing, services, tasks
 
         job_kind_register(
             kind=JobKind(
@@ -28,5 +28,15 @@ class UploadsConfig(AppConfig):
                 give_up=services.dataset_delete_give_up,
                 is_finished=services.dataset_delete_finished,
                 existing=services.datasets_existing,
+            )
+        )
+        job_kind_register(
+            kind=JobKind(
+                name=orphans.ORPHANS_JOB,
+                task_name=tasks.orphans_sweep_task.name,
+                activity="sweeping orphans",
+                give_up=orphans.orphans_job_give_up,
+                is_finished=orphans.orphans_job_finished,
+                existing=orphans.orphans_job_existing,
             )
         )

@@ -4,7 +4,7 @@ version (any of the three), and the GET parameters of the anomaly list and the s
 from django import forms
 from django.conf import settings
 
-from engine import CATALOGUE, FILES, Severity
+from engine import CATALOGUE, FILES, AnomalyStatus, Severity
 
 ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv")
 # What the file chooser offers; the server still checks the name and the size.
@@ -137,8 +137,9 @@ class AnomalyFilterForm(forms.Form):
     file = forms.ChoiceField(choices=_choices(FILES), required=False)
     code = forms.ChoiceField(choices=_choices(CATALOGUE), required=False)
     severity = forms.ChoiceField(choices=_choices(Severity), required=False)
+    status = forms.ChoiceField(choices=_choices(AnomalyStatus), required=False)
 
-    FILTERS = ("file", "code", "severity")
+    FILTERS = ("file", "code", "severity", "status")
 
     def filters(self) -> dict[str, str]:
         """The valid filters ("" for none or an unknown value)."""

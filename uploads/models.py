@@ -53,6 +53,11 @@ class Dataset(models.Model):
         return self.name
 
 
+# Every stored file of a version is under `datasets/<dataset id>/versions/<version id>/`
+# (the orphan sweep, `uploads.orphans`, walks this layout).
+STORAGE_ROOT = "datasets"
+
+
 class StoredFile(NamedTuple):
     folder: str  # under the version's prefix: "uploads" (what was sent, its line index) or "reports"
     name: str
@@ -81,7 +86,7 @@ class VersionFilePath:
 
     def __call__(self, instance: "DatasetVersion", filename: str) -> str:
         stored = VERSION_FILES[self.field]
-        return f"datasets/{instance.dataset_id}/versions/{instance.id}/{stored.folder}/{stored.name}"
+        return f"{STORAGE_ROOT}/{instance.dataset_id}/versions/{instance.id}/{stored.folder}/{stored.name}"
 
     def __eq__(self, other) -> bool:
         return isinstance(other, VersionFilePath) and other.field == self.field

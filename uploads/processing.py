@@ -5,7 +5,9 @@
 
 One place owns failure (`version_process`): whatever a step raises, the version ends `failed`
 with a readable message, its collections dropped, and both reports written whenever the
-uploads could be read. The current version is never touched by a failed run.
+uploads could be read. The current version is never touched by a failed run, nor processed
+again in place: pages read its collections (processing it again makes a new version, see
+`uploads.services.version_process_again`).
 """
 
 import logging
@@ -22,22 +24,17 @@ from django.db import transaction
 from django.utils import timezone
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from catalog.persistence import (
-    DUPLICATE_KEY,
-    anomalies_persist,
-    browse_index_persist,
-    records_persist,
-    version_documents_drop,
-)
+from catalog.persistence import DUPLICATE_KEY, anomalies_persist, browse_index_persist, records_persist
 from engine import FILES, FileResult, Limits, PipelineResult, Progress, Vocabularies, pipeline_run
 from engine.codes import anomalies_empty
 from jobs.outages import outage_service
 from jobs.services import TransientJobError, job_heartbeat, job_may_retry
 from reports.services import reports_render
 from reports.source import line_index_render
+from uploads.anomaly_status import anomalies_status
 from uploads.changes import changes_write
 from uploads.models import DatasetVersion, VersionStage, VersionStatus
-from uploads.services import version_publish, version_records_withdraw, version_reset
+from uploads.services import version_publish, version_records_withdraw, version_state_reset
 
 logger = logging.getLogger(__name__)
 
@@ -183,31 +180,44 @@ def _retry_later(version: DatasetVersion, exc: Exception) -> None:
     the queue (its next run starts by dropping what this one wrote) instead of failing it."""
     if _transient(exc) and job_may_retry():
         logger.warning("version %s: %s; retried later", version.pk, _readable(exc))
-        version_reset(version=version, counts={})
+        version_state_reset(version=version)
         raise TransientJobError(f"Processing stopped: {_readable(exc)}.") from exc
 
 
 # --- the steps ---
 
 
-def _start(version_id: str) -> tuple[DatasetVersion, bool]:
-    """The version, marked processing; and whether an earlier run of it was stopped (its
-    collections are dropped first, though a killed run's last writes may still land)."""
+def _is_current(version: DatasetVersion) -> bool:
+    return version.dataset.current_version_id == version.pk
+
+
+def _start(version_id: str) -> tuple[DatasetVersion | None, bool]:
+    """The version, marked processing (None for the current version, which is never processed
+    again in place); and whether an earlier run of it was stopped (its collections are dropped
+    first, though a killed run's last writes may still land)."""
     version = DatasetVersion.objects.select_related("dataset").get(pk=version_id)
+    if _is_current(version):
+        logger.warning("version %s is current: it is not processed again in place", version.pk)
+        return None, False
     rerun = version.started_at is not None or version.records_kept
     if rerun:
-        # Processed or attempted before (a retry, or a task redelivered after a worker died):
-        # start from empty collections, so nothing is doubled and nothing partial stays.
+        # Attempted before (a failed version processed again, or a task redelivered after a
+        # worker died): start from empty collections, so nothing is doubled and nothing partial stays.
         try:
-            version_documents_drop(version=version.records_key)
+            version_records_withdraw(version=version)
         except Exception as exc:
             _retry_later(version, exc)
             raise
-    version_reset(
-        version=version,
+    _version_update(
+        version,
         status=VersionStatus.PROCESSING,
         stage=VersionStage.READING,
+        percent=0,
+        progress_done=0,
+        progress_total=0,
+        error="",
         started_at=timezone.now(),
+        finished_at=None,
         records_kept=False,
     )
     return version, rerun
@@ -374,12 +384,15 @@ def _finish(version: DatasetVersion, outcome: Outcome) -> None:
 def version_process(*, version_id: str) -> DatasetVersion:
     """Runs the whole spec on a version's files and publishes it when it is done."""
     version, rerun = _start(version_id)
+    if version is None:
+        return DatasetVersion.objects.get(pk=version_id)
     progress = _progress_reporter(version)
     result: PipelineResult | None = None
     try:
         uploads = _uploads_read(version)
         _line_indexes_write(version, uploads)
         result = engine_run_on(version, progress, uploads)
+        result.anomalies["status"] = anomalies_status(version=version, anomalies=result.anomalies)
         _version_update(
             version,
             counts=file_counts(result),
@@ -429,8 +442,8 @@ def version_fail(*, object_id: str, reason: str) -> None:
     not run the engine again (that may be what stopped the workers, and it may take minutes): the
     summary holds the counts an earlier run got from the engine, as nothing persisted, or none."""
     version = DatasetVersion.objects.select_related("dataset").filter(pk=object_id).first()
-    if version is None:
-        return
+    if version is None or _is_current(version):
+        return  # gone, or done and published: pages read it, it stays as it is
     error = f"{reason} Nothing was saved; process the version again."
     try:
         version_records_withdraw(version=version)

@@ -1,6 +1,9 @@
-"""Services of a dataset's life: create, add a version, publish, keep, retry, delete.
+"""Services of a dataset's life: create, add a version, publish, keep, process again, delete.
 
-The processing job itself is `uploads.processing.version_process`.
+The processing job itself is `uploads.processing.version_process`. Every change that starts a job
+on a dataset (a new version, processing again, deleting) takes the dataset's row lock and passes
+`_dataset_may_change` first, so one job at a time touches a dataset and a delete never runs
+beside a processing job. The app's views, the Django admin and the command line all come here.
 """
 
 import logging
@@ -14,12 +17,12 @@ from django.db.models import Q
 from catalog.persistence import version_documents_drop
 from engine import FILES
 from jobs.services import job_enqueue, job_heartbeat
-from uploads.models import Dataset, DatasetVersion, VersionStage, VersionStatus
+from uploads.models import VERSION_FILES, Dataset, DatasetVersion, VersionStage, VersionStatus
 
 logger = logging.getLogger(__name__)
 
 # The FileFields of a version that are its own reports (never shared with another version).
-REPORT_FIELDS = ("anomalies_csv", "summary_json", "diff_json", "diff_csv")
+REPORT_FIELDS = tuple(field for field, stored in VERSION_FILES.items() if stored.folder == "reports")
 
 
 # The two jobs, as the `jobs` app knows them (registered in `uploads/apps.py`).
@@ -27,8 +30,24 @@ VERSION_JOB = "version.process"
 DELETE_JOB = "dataset.delete"
 
 
-class VersionInProgress(Exception):
+class DatasetBusy(Exception):
+    """The dataset cannot take this change now; the message says why, for the person who asked."""
+
+
+class VersionInProgress(DatasetBusy):
     """A dataset processes one version at a time, so that each compares with a settled one."""
+
+
+class DatasetBeingDeleted(DatasetBusy):
+    """The dataset is being deleted: nothing new may start on it."""
+
+
+class VersionIsCurrent(Exception):
+    """Pages read the current version's records: they are withdrawn only with the dataset."""
+
+
+IN_PROGRESS = "A version of this dataset is still being processed; wait for it to finish."
+BEING_DELETED = "This dataset is being deleted."
 
 
 def _enqueue(version: DatasetVersion) -> None:
@@ -41,66 +60,134 @@ def version_in_progress(*, dataset: Dataset) -> DatasetVersion | None:
     return dataset.versions.filter(status__in=(VersionStatus.QUEUED, VersionStatus.PROCESSING)).first()
 
 
-@transaction.atomic
+def _dataset_may_change(*, dataset: Dataset) -> None:
+    """The in-progress rule: raises `DatasetBusy` with the reason when a job holds the dataset."""
+    if dataset.deleting:
+        raise DatasetBeingDeleted(BEING_DELETED)
+    if version_in_progress(dataset=dataset) is not None:
+        raise VersionInProgress(IN_PROGRESS)
+
+
+def _dataset_locked(dataset_id) -> Dataset:
+    """The dataset's row, locked until the transaction ends (PostgreSQL: `SELECT ... FOR UPDATE`;
+    SQLite takes the whole database at `BEGIN IMMEDIATE`, see the settings' `transaction_mode`)."""
+    return Dataset.objects.select_for_update().get(pk=dataset_id)
+
+
 def dataset_create(*, name: str, owner, files: dict[str, File], enqueue: bool = True) -> DatasetVersion:
     """Creates the dataset and its version 1 from the three uploads; never parses the CSVs."""
-    dataset = Dataset.objects.create(name=name, owner=owner)
-    return version_create(dataset=dataset, created_by=owner, files=files, enqueue=enqueue)
+    dataset = Dataset(name=name, owner=owner)  # saved with its version, in one transaction
+    return _version_add(dataset=dataset, created_by=owner, files=files, enqueue=enqueue, new_dataset=True)
 
 
-@transaction.atomic
 def version_create(
     *, dataset: Dataset, created_by, files: dict[str, File | None], enqueue: bool = True
 ) -> DatasetVersion:
     """Adds a version; a file left out is carried over from the latest version (the stored file
-    is referenced, not copied). The current version stays what pages show until this one is done."""
-    # Locks the dataset row, so two uploads at once cannot both pass the check or share a number.
-    dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
-    if version_in_progress(dataset=dataset) is not None:
-        raise VersionInProgress("A version of this dataset is still being processed; wait for it to finish.")
-    latest = dataset.versions.order_by("-number").first()
+    is referenced, not copied). The current version stays what pages show until this one is done.
+
+    Raises `DatasetBusy` (a version in progress, a delete) before any upload is stored."""
+    _dataset_may_change(dataset=Dataset.objects.get(pk=dataset.pk))
+    return _version_add(dataset=dataset, created_by=created_by, files=files, enqueue=enqueue)
+
+
+def _version_add(
+    *,
+    dataset: Dataset,
+    created_by,
+    files: dict[str, File | None],
+    enqueue: bool,
+    new_dataset: bool = False,
+    carried_from: DatasetVersion | None = None,
+) -> DatasetVersion:
+    """Stores the uploads under the new version's own keys, then, in one short transaction under
+    the dataset's lock, checks the in-progress rule again, numbers and saves the version and
+    queues its job. Whatever stops it (a refusal, an error) removes the uploads it stored, so no
+    file outlives a version that was never saved. `carried_from`: the version whose stored files
+    the ones left out reference (the latest when None)."""
+    version = DatasetVersion(dataset=dataset, created_by=created_by)  # its id names the storage keys
     replaced = [file for file in FILES if files.get(file) is not None]
-    missing = [file for file in FILES if file not in replaced]
-    if missing and latest is None:
-        raise ValueError(f"the first version needs every file; missing: {', '.join(missing)}")
-    version = DatasetVersion(
-        dataset=dataset,
-        number=(latest.number + 1) if latest else 1,
-        created_by=created_by,
-        replaced_files=replaced,
-    )
-    # What the steward uploaded (name and size), for the overview; the engine adds the dialect.
-    version.sources = {
-        file: {"name": files[file].name, "size": files[file].size}
-        if file in replaced
-        else {key: value for key, value in (latest.sources or {}).get(file, {}).items() if key in ("name", "size")}
-        for file in FILES
-    }
-    for file in FILES:
-        if file in replaced:
+    stored: list[str] = []
+    try:
+        for file in replaced:
+            # Stored before the transaction: a large upload must not hold the database's write lock.
             getattr(version, file).save(f"{file}.csv", files[file], save=False)
-        else:
-            setattr(version, file, getattr(latest, file).name)
-    version.save()
-    if enqueue:
-        _enqueue(version)
+            stored.append(getattr(version, file).name)
+        with transaction.atomic():
+            if new_dataset:
+                dataset.save(force_insert=True)
+            else:
+                dataset = _dataset_locked(dataset.pk)
+                _dataset_may_change(dataset=dataset)
+            latest = dataset.versions.order_by("-number").first()
+            source = carried_from or latest
+            missing = [file for file in FILES if file not in replaced]
+            if missing and source is None:
+                raise ValueError(f"the first version needs every file; missing: {', '.join(missing)}")
+            version.dataset = dataset
+            version.number = (latest.number + 1) if latest else 1
+            version.replaced_files = replaced
+            # What the steward uploaded (name and size), for the overview; the engine adds the dialect.
+            carried = {file: (source.sources or {}).get(file, {}) for file in missing}
+            version.sources = {
+                file: {"name": files[file].name, "size": files[file].size}
+                if file in replaced
+                else {key: value for key, value in carried[file].items() if key in ("name", "size")}
+                for file in FILES
+            }
+            for file in missing:
+                setattr(version, file, getattr(source, file).name)
+            version.save(force_insert=True)
+            if enqueue:
+                _enqueue(version)
+    except BaseException:
+        _stored_remove(stored)
+        raise
     return version
 
 
-def version_reset(
-    *, version: DatasetVersion, status: str = VersionStatus.QUEUED, stage: str = VersionStage.QUEUED, **fields
-) -> None:
-    """Clears what a run shows on the version (progress, error, end) and sets its status and stage:
-    back in the queue unless told otherwise; `fields` are set too."""
+def _stored_remove(names: list[str]) -> None:
+    storage = DatasetVersion._meta.get_field(FILES[0]).storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:
+            # The orphan sweep (`uploads.orphans`) removes it later.
+            logger.exception("the upload %s of a version not saved could not be removed", name)
+
+
+def version_process_again(*, version: DatasetVersion, requested_by) -> DatasetVersion:
+    """Processes a finished version's stored files again; returns the version that is queued.
+
+    A failed version that pages do not read is processed again in place (it keeps no records).
+    Any other (a done version, the current one) is copied into a new version made from the same
+    stored files (referenced, not copied): the records pages read are never touched, and stay
+    current if the new run fails. Its "What changed" then shows that nothing changed.
+    Raises `DatasetBusy` when a job holds the dataset."""
+    with transaction.atomic():
+        dataset = _dataset_locked(version.dataset_id)
+        _dataset_may_change(dataset=dataset)
+        version = DatasetVersion.objects.get(pk=version.pk)
+        if version.status == VersionStatus.FAILED and dataset.current_version_id != version.pk:
+            version_state_reset(version=version)
+            _enqueue(version)
+            return version
+    return _version_add(dataset=dataset, created_by=requested_by, files={}, enqueue=True, carried_from=version)
+
+
+def version_state_reset(*, version: DatasetVersion) -> None:
+    """Puts a version back in the queue as if it had never run (its records, if a stopped run left
+    any, are withdrawn when its next run starts, see `uploads.processing`)."""
     fields = {
-        "status": status,
-        "stage": stage,
+        "status": VersionStatus.QUEUED,
+        "stage": VersionStage.QUEUED,
         "percent": 0,
         "progress_done": 0,
         "progress_total": 0,
         "error": "",
+        "counts": {},
+        "anomalies_total": 0,
         "finished_at": None,
-        **fields,
     }
     DatasetVersion.objects.filter(pk=version.pk).update(**fields)
     for name, value in fields.items():
@@ -108,20 +195,13 @@ def version_reset(
 
 
 def version_records_withdraw(*, version: DatasetVersion) -> None:
-    """Drops the version's collections and notes that it keeps no records."""
+    """Drops the version's collections and marks it as keeping none; never those of the current
+    version (pages read them), which `dataset_delete` first makes not current."""
+    if Dataset.objects.filter(current_version=version.pk).exists():
+        raise VersionIsCurrent(f"version {version.number} is current: its records stay")
     version_documents_drop(version=version.records_key)
     DatasetVersion.objects.filter(pk=version.pk).update(records_kept=False)
     version.records_kept = False
-
-
-def version_retry(*, version: DatasetVersion) -> DatasetVersion:
-    """Queues a finished version to be processed again from its stored files.
-
-    Its collections are dropped by the worker (see `version_process`), not in the request."""
-    with transaction.atomic():
-        version_reset(version=version, counts={}, anomalies_total=0)
-        _enqueue(version)
-    return version
 
 
 def version_publish(*, version: DatasetVersion) -> bool:
@@ -172,17 +252,25 @@ def version_delete(*, version: DatasetVersion) -> None:
     """Removes a version that is not current: its collections (drops), its files, its row."""
     if Dataset.objects.filter(current_version=version).exists():
         raise ValueError("the current version cannot be deleted; delete the dataset instead")
-    version_documents_drop(version=version.records_key)
+    version_records_withdraw(version=version)
     _files_delete(version)
     version.delete()
 
 
-def dataset_delete_request(*, dataset: Dataset) -> None:
-    """Marks the dataset as being deleted and leaves the removal to a worker."""
+def dataset_delete_request(*, dataset: Dataset) -> bool:
+    """The one way to delete a dataset (the app, the Django admin, an API): marks it as being
+    deleted and leaves the removal to a worker. Refused (`VersionInProgress`) while a version is
+    queued or processing, so no job writes records or reports after its dataset is gone. False
+    when a delete is already under way (it goes on; nothing more is queued)."""
     with transaction.atomic():
+        locked = _dataset_locked(dataset.pk)
+        if locked.deleting:
+            return False
+        _dataset_may_change(dataset=locked)
         Dataset.objects.filter(pk=dataset.pk).update(deleting=True, delete_error="")
         dataset.deleting, dataset.delete_error = True, ""
         job_enqueue(kind=DELETE_JOB, object_id=str(dataset.pk))
+    return True
 
 
 def dataset_delete(*, dataset: Dataset) -> None:
@@ -191,7 +279,7 @@ def dataset_delete(*, dataset: Dataset) -> None:
     versions = list(dataset.versions.all())
     for done, version in enumerate(versions):
         job_heartbeat(stage="deleting", fraction=done / len(versions))
-        version_documents_drop(version=version.records_key)
+        version_records_withdraw(version=version)
         job_heartbeat(stage="deleting", fraction=(done + 0.5) / len(versions))
         _files_delete(version)
         version.delete()

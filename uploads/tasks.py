@@ -5,6 +5,7 @@ from celery import shared_task
 
 from jobs.services import TransientJobError, job_attempt, job_may_retry, job_run
 from uploads.models import Dataset
+from uploads.orphans import ORPHANS_JOB, orphans_sweep, orphans_sweep_request
 from uploads.processing import version_fail, version_process
 from uploads.services import DELETE_JOB, VERSION_JOB, dataset_delete, dataset_delete_give_up
 
@@ -41,3 +42,22 @@ def dataset_delete_task(dataset_id: str) -> str:
             raise
 
     return job_run(kind=DELETE_JOB, object_id=dataset_id, work=work)
+
+
+@shared_task
+def orphans_sweep_task(object_id: str) -> str:
+    def work() -> None:
+        try:
+            orphans_sweep()
+        except Exception as exc:
+            if job_may_retry():
+                raise TransientJobError(f"The orphan sweep stopped ({type(exc).__name__}: {exc}).") from exc
+            raise
+
+    return job_run(kind=ORPHANS_JOB, object_id=object_id, work=work)
+
+
+@shared_task(name="uploads.orphans_sweep_request")
+def orphans_sweep_request_task() -> bool:
+    """Celery beat's entry (`CELERY_BEAT_SCHEDULE`): queues the sweep as a job."""
+    return orphans_sweep_request()

@@ -98,7 +98,7 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
     assert download.suggested_filename == "sample-anomalies.csv"
     assert Path(download.path()).read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
     text = Path(download.path()).read_text(encoding="utf-8-sig")
-    assert text.splitlines()[0] == "file,line,field,code,severity,value,message"
+    assert text.splitlines()[0] == "file,line,field,code,severity,value,message,fix,status"
     assert len(text.splitlines()) == 11
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download summary.json").click()

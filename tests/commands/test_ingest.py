@@ -27,7 +27,9 @@ def test_ingest_prints_the_summary_last_and_writes_the_reports(tmp_path, capsys)
     summary = json.loads(last_line)
     assert summary["status"] == "done" and summary["anomalies_total"] == 10
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
-    assert (tmp_path / "anomalies.csv").read_text().startswith("file,line,field,code,severity,value,message\n")
+    assert (
+        (tmp_path / "anomalies.csv").read_text().startswith("file,line,field,code,severity,value,message,fix,status\n")
+    )
 
 
 def test_ingest_of_a_bad_dataset_exits_non_zero_with_one_line_reason(tmp_path):

@@ -143,7 +143,7 @@ def test_hostile_inputs_end_in_reports_without_tracebacks(client, start_worker):
         report = client.get(f"/datasets/{dataset_id}/versions/1/anomalies.csv")
         assert report.status_code == 200, case
         # the download carries a byte-order mark for spreadsheet programs
-        assert _body(report).startswith(b"\xef\xbb\xbffile,line,field,code,severity,value,message"), case
+        assert _body(report).startswith(b"\xef\xbb\xbffile,line,field,code,severity,value,message,fix,status"), case
         summary = json.loads(_body(client.get(f"/datasets/{dataset_id}/versions/1/summary.json")))
         assert summary["status"] == version.status and summary["error"] == (version.error or None), case
         for url in ("", "status.json", "anomalies/", "browse/", "versions/1/anomalies/"):

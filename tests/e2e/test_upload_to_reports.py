@@ -95,7 +95,7 @@ def test_sample_goes_through_a_worker_to_reports_and_browse_pages(
     assert content.startswith(b"\xef\xbb\xbf")  # a byte-order mark, so that Excel reads it as UTF-8
     assert report["Content-Disposition"] == 'attachment; filename="sample-anomalies.csv"'
     text = content.decode("utf-8-sig")
-    assert text.splitlines()[0] == "file,line,field,code,severity,value,message"
+    assert text.splitlines()[0] == "file,line,field,code,severity,value,message,fix,status"
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {(r["file"], r["line"], r["field"], r["code"]) for r in rows} == _expected_sample()
     summary = json.loads(b"".join(client.get(f"/datasets/{dataset_id}/summary.json").streaming_content))

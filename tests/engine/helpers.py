@@ -6,6 +6,7 @@ from engine import Vocabularies
 from engine.codes import anomalies_empty
 from engine.keys import keys_check
 from engine.read import FileState, file_read
+from engine.report import anomalies_rendered
 from engine.structure import structure_check
 from engine.values import values_check
 
@@ -28,6 +29,12 @@ def anomaly_tuples(anomalies: pd.DataFrame | list[pd.DataFrame], columns=BRIEF, 
         )
         for row in anomalies[list(columns)].itertuples(index=False)
     ]
+
+
+def with_messages(anomalies: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each anomaly's rendered `message` and `fix` (as the report writes them)."""
+    messages, fixes = anomalies_rendered(anomalies)
+    return anomalies.assign(message=messages, fix=fixes)
 
 
 def file_checked(

@@ -1,11 +1,12 @@
 """The pipeline against the independent ground truth of `groundtruth/`: for several seeds,
 every dialect and every file-level failure, the exact (file, line, field, code) set, counts and status."""
 
+import pandas as pd
 import pytest
 
 from engine import FILES, pipeline_run
 from groundtruth import DIALECTS as SAMPLE_DIALECTS
-from groundtruth import sample_generate
+from groundtruth import fingerprint, sample_generate
 from tests.engine.helpers import anomaly_tuples
 
 SEEDS = (0, 1, 2)
@@ -55,3 +56,36 @@ def test_pipeline_fails_a_dataset_with_a_broken_file(variant, seed):
     _assert_matches(ds, result)
     assert result.error
     assert all(result.files[name].records.empty for name in FILES)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_anomalies_carry_the_values_the_ground_truth_expects(seed):
+    # given a generated dataset with duplicates, bad references and near-duplicates
+    ds = sample_generate(seed=seed)
+    # when the pipeline runs
+    anomalies = pipeline_run(files=ds.files).anomalies
+    # then each of those anomalies keeps the values its message and fix are made of
+    found = {
+        (a["file"], int(a["line"]), a["field"], a["code"]): a["params"]
+        for a in anomalies.to_dict("records")
+        if (a["file"], a["line"], a["field"], a["code"]) in ds.expected_values
+    }
+    assert set(found) == set(ds.expected_values)
+    for where, values in ds.expected_values.items():
+        assert {name: found[where].get(name) for name in values} == values, where
+
+
+def test_fingerprints_are_the_spec_s_restated():
+    anomalies = pipeline_run(files=sample_generate(seed=0, **DIALECTS["dense_anomalies"]).files).anomalies
+    restated = [
+        fingerprint(
+            file=a["file"],
+            code=a["code"],
+            field=a["field"],
+            key=a["key"],
+            line=None if pd.isna(a["line"]) else int(a["line"]),
+            value=a["value"],
+        )
+        for a in anomalies.to_dict("records")
+    ]
+    assert anomalies["fingerprint"].tolist() == restated

@@ -8,6 +8,7 @@ from engine import Code, Limits, pipeline_run
 from engine.report import anomalies_csv, summary_dict
 from groundtruth.hostile import hostile_shapes
 from tests.conftest import SAMPLE_DIR
+from tests.engine.helpers import with_messages
 
 NAMESPACES_HEADER = "namespace_id,namespace_option_name"
 
@@ -22,7 +23,7 @@ def _codes(result, file: str) -> list[str]:
 
 
 def _messages(result, code: Code) -> list[str]:
-    return result.anomalies.loc[result.anomalies["code"] == code, "message"].tolist()
+    return with_messages(result.anomalies).loc[result.anomalies["code"] == code, "message"].tolist()
 
 
 def test_anomalies_past_the_limit_are_counted_not_listed():
@@ -76,7 +77,7 @@ def test_cells_past_the_line_limit_are_dropped_unread():
 def test_a_value_longer_than_the_field_limit_rejects_its_record():
     namespaces = (NAMESPACES_HEADER + "\nN1," + "a" * 500 + "\nN2,b\n").encode()
     result = pipeline_run(files=_sample(namespaces=namespaces), limits=Limits(field_chars=100))
-    [row] = result.anomalies[result.anomalies["code"] == "field-too-large"].to_dict("records")
+    [row] = with_messages(result.anomalies[result.anomalies["code"] == "field-too-large"]).to_dict("records")
     assert row["field"] == "namespace_option_name" and row["severity"] == "error" and row["line"] == 2
     assert row["message"] == "500 characters; the limit is 100; record rejected"
     part = result.files["namespaces"]
@@ -100,7 +101,7 @@ def test_every_hostile_shape_gives_both_reports(shape):
         assert part.rows_read == part.rows_persisted + part.rows_rejected + part.rows_duplicate
     per_code = result.anomalies.groupby(["file", "code"]).size()
     assert per_code.max() <= 100
-    assert anomalies_csv(result.anomalies).startswith(b"file,line,field,code,severity,value,message")
+    assert anomalies_csv(result.anomalies).startswith(b"file,line,field,code,severity,value,message,fix,status\r\n")
     summary = summary_dict(
         dataset_id="d", name="n", status="x", error=result.error, result=result, started_at=None, finished_at=None
     )
@@ -124,6 +125,6 @@ def test_an_error_while_checking_makes_the_file_not_csv_instead_of_raising(monke
     result = pipeline_run(files=_sample())
     # then every file is refused as not CSV, with the reason, and the result is failed
     assert (
-        result.failed and "could not be read as CSV (RuntimeError: unforeseen)" in result.anomalies["message"].iloc[0]
+        result.failed and "could not be read as CSV (RuntimeError: unforeseen)" in _messages(result, "file-not-csv")[0]
     )
     assert set(result.anomalies["code"]) == {"file-not-csv"}

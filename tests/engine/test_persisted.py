@@ -2,6 +2,7 @@
 
 from engine import pipeline_run
 from engine.persisted import variants_find
+from tests.engine.helpers import with_messages
 
 NAMESPACES = "namespace_id,namespace_option_name\nN1,One\nN2,Two\nN3,\n"
 DATAPOINTS = "data_point_id,data_point_name,data_type\nDP1,One,string\nDP2,Two,string\n"
@@ -18,7 +19,7 @@ def run(columns_rows: list[str], namespaces: str = NAMESPACES):
         "columns": "\n".join([COLUMNS, *columns_rows]).encode(),
     }
     result = pipeline_run(files=files)
-    frame = result.anomalies[result.anomalies["code"].isin(["unused-record", "near-duplicate"])]
+    frame = with_messages(result.anomalies[result.anomalies["code"].isin(["unused-record", "near-duplicate"])])
     return [tuple(r) for r in frame[["file", "line", "field", "code", "value", "message"]].itertuples(index=False)]
 
 
@@ -59,7 +60,7 @@ def test_near_duplicate_by_form_names_the_frequent_value():
             "dataset_owner_name",
             "near-duplicate",
             " equity research",
-            '"equity research" looks like a variant of "Equity Research" (used by 7 records)',
+            '" equity research" looks like a variant of "Equity Research" (used by 7 records)',
         ),
     ]
 

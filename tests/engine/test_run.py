@@ -89,7 +89,10 @@ def test_counts_add_up_and_progress_is_reported():
     assert seen[0] == ("reading", 0) and seen[-1] == ("checking", 1)
     assert all(0 <= fraction <= 1 for _, fraction in seen)
     assert {s for s, _ in seen} == {"reading", "checking"}
-    assert result.anomalies.columns.tolist() == ["file", "line", "field", "code", "severity", "value", "message", "key"]
+    assert result.anomalies.columns.tolist() == [
+        *("file", "line", "field", "code", "severity", "value"),
+        *("key", "variant", "params", "fingerprint"),
+    ]
     assert str(result.anomalies["line"].dtype) == "Int64"
 
 

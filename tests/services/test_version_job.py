@@ -131,7 +131,9 @@ def test_a_job_the_sweep_gives_up_fails_its_version_with_the_reason_and_both_rep
     # no run got as far as the engine's counts: the summary holds none
     assert summary["anomalies_total"] == 0 and {part["rows_read"] for part in summary["files"].values()} == {0}
     with version.anomalies_csv.open("rb") as handle:
-        assert handle.read().decode("utf-8-sig").splitlines() == ["file,line,field,code,severity,value,message"]
+        assert handle.read().decode("utf-8-sig").splitlines() == [
+            "file,line,field,code,severity,value,message,fix,status"
+        ]
 
 
 def test_a_version_given_up_after_the_engine_ran_reports_its_counts_as_nothing_persisted(

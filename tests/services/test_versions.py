@@ -19,7 +19,7 @@ from uploads.services import (
     dataset_delete_request,
     version_create,
     version_delete,
-    version_retry,
+    version_process_again,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
@@ -166,14 +166,18 @@ def test_retention_drops_the_records_of_older_versions_but_keeps_their_reports(s
     assert default_storage.exists(v1.anomalies_csv.name) and default_storage.exists(v1.summary_json.name)
 
 
-def test_processing_again_starts_from_empty_collections(sample_files, broker, django_capture_on_commit_callbacks):
+def test_processing_a_failed_version_again_starts_from_empty_collections_in_place(
+    sample_files, broker, django_capture_on_commit_callbacks
+):
     version = _process(_create(sample_files))
+    DatasetVersion.objects.filter(pk=version.pk).update(status=VersionStatus.FAILED)
+    Dataset.objects.filter(pk=version.dataset_id).update(current_version=None)  # a failed one is never current
 
     with django_capture_on_commit_callbacks(execute=True):
-        version_retry(version=version)
+        queued = version_process_again(version=version, requested_by=None)
 
     version.refresh_from_db()
-    assert version.status == VersionStatus.QUEUED and version.percent == 0
+    assert queued.pk == version.pk and version.status == VersionStatus.QUEUED and version.percent == 0
     assert broker.sent == [("uploads.tasks.version_process_task", [str(version.pk)])]
     version = version_process(version_id=broker.sent[0][1][0])
     assert version.status == VersionStatus.DONE and _collections(version)["columns"] == 7

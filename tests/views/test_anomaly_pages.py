@@ -1,6 +1,7 @@
 """From an anomaly to its fix: the anomaly list's links and filters, the source-line view, the record
 link, the help page and the upload guide, on the sample processed in this process."""
 
+import csv
 import io
 import re
 import zipfile
@@ -10,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db.models.fields.files import FieldFile
 
+from catalog.mongo import version_collection
+from catalog.read_model import node_id, node_pack
 from engine import CATALOGUE, SCHEMAS
 from reports import source
 from uploads.models import Dataset
@@ -175,6 +178,7 @@ def test_the_help_page_explains_every_code(client, steward):
     for entry in CATALOGUE.values():
         assert f'id="{entry.code}"' in html
         assert entry.fix.replace("“", "&ldquo;")[:20] in html or entry.fix[:20] in html
+    assert "<code>replace &quot;{value}&quot; with &quot;{frequent}&quot;</code>" in html  # the report's fixes
 
 
 def test_templates_and_the_sample_download(client, steward):
@@ -217,3 +221,91 @@ def test_the_line_view_of_an_older_version_reads_that_version_s_upload(client, s
     assert f"/datasets/{sample.pk}/versions/{first.number}/files/columns/lines/?line=8" in older_list
     assert "/records/" not in older_list
     assert first.columns_lines.name != second.columns_lines.name
+
+
+def _cell(row: str, label: str) -> str:
+    found = re.search(rf'data-label="{label}"[^>]*>(.*?)</td>', row, re.DOTALL)
+    return re.sub(r"<[^>]+>", "", found.group(1)).strip() if found else ""
+
+
+def _by_code(html: str) -> dict[str, list[str]]:
+    rows: dict[str, list[str]] = {}
+    for row in _rows(html):
+        rows.setdefault(_cell(row, "Code"), []).append(row)
+    return rows
+
+
+def test_each_anomaly_shows_its_fix_and_a_first_version_s_are_all_new(client, steward, sample):
+    html = client.get(f"/datasets/{sample.pk}/anomalies/").content.decode()
+    rows = _by_code(html)
+
+    assert _cell(rows["unknown-reference"][0], "Fix") == "add namespace N9 to namespaces, or correct this reference"
+    assert "delete this line: it repeats line 3" in [_cell(row, "Fix") for row in rows["duplicate-row"]]
+    assert _cell(rows["whitespace"][0], "Fix") == CATALOGUE["whitespace"].fix
+    assert all(_cell(row, "Fix") for row in _rows(html))  # never blank
+    assert {_cell(row, "Status") for row in _rows(html)} == {"new"}
+    total = sample.current_version.anomalies_total
+    assert f'<option value="new" >new ({total})</option>' in html and "known (0)" in html
+
+
+def _second_version(dataset: Dataset, columns: bytes):
+    version = version_create(
+        dataset=dataset, created_by=None, files={"columns": ContentFile(columns, name="c.csv")}, enqueue=False
+    )
+    version_process(version_id=str(version.pk))
+    dataset.refresh_from_db()
+    assert dataset.current_version_id == version.pk
+    return dataset.current_version
+
+
+def test_a_later_version_tells_new_anomalies_from_known_ones_and_filters_by_status(
+    client, steward, sample, sample_files
+):
+    # given version 2: one row inserted on top (every later line moves down) and one new bad reference
+    header, rest = sample_files["columns"].split(b"\n", 1)
+    columns = header + b"\nC0,N1,fund_master,returns,tr_0y,DP1,Equity Research\n" + rest
+    columns += b"C10,N77,fund_master,returns,tr_10y,DP1,Equity Research\n"
+    version = _second_version(sample, columns)
+
+    new = _by_code(client.get(f"/datasets/{sample.pk}/anomalies/", {"status": "new"}).content.decode())
+    known = _by_code(client.get(f"/datasets/{sample.pk}/anomalies/", {"status": "known"}).content.decode())
+
+    # the record C7 moved from line 8 to 9: its whitespace is the same problem, known
+    assert _cell(known["whitespace"][0], "Line") == "9" and "whitespace" not in new
+    # the new reference is new; the old ones (C6 → N9, C8 → DP7) are known
+    assert [_cell(row, "Value") for row in new["unknown-reference"]] == ["N77"]
+    assert [_cell(row, "Value") for row in known["unknown-reference"]] == ["N9", "DP7"]
+    assert {_cell(row, "Status") for rows in known.values() for row in rows} == {"known"}
+    # a blank line has no key: its line is its identity, and it moved
+    assert "blank-row" in new
+    # the report and the stored documents say the same
+    with version.anomalies_csv.open("rb") as handle:
+        report = list(csv.DictReader(io.StringIO(handle.read().decode("utf-8-sig"))))
+    stored = list(version_collection(version=version.records_key, kind="anomalies").find({}, {"_id": 0}))
+    assert [row["status"] for row in report] == [document["status"] for document in stored]
+    assert {(row["code"], row["value"]) for row in report if row["status"] == "new"} >= {("unknown-reference", "N77")}
+    assert all(len(document["fingerprint"]) == 40 and "message" not in document for document in stored)
+
+
+def test_an_anomaly_stored_before_values_were_kept_still_shows_its_message(client, steward, sample):
+    # given a page of the index written before anomalies kept their values: a message, no params, no status
+    old = {
+        "file": "namespaces",
+        "line": 4,
+        "field": "",
+        "code": "duplicate-row",
+        "severity": "warning",
+        "value": "N2,Portfolio Holdings,PORTFOLIO_HOLDINGS",
+        "message": "same values as line 3; dropped",
+        "key": "N2",
+    }
+    node = {"_id": node_id("anomalies", ["", "", ""]), "kind": "anomalies", "path": ["", "", ""]}
+    node.update(page=1, pages=1, total=1, items=[old])
+    nodes = version_collection(version=sample.current_version.records_key, kind="browse_nodes")
+    nodes.replace_one({"_id": node["_id"]}, node_pack(node))
+
+    [row] = _rows(client.get(f"/datasets/{sample.pk}/anomalies/").content.decode())
+
+    assert _cell(row, "Message") == "same values as line 3; dropped"
+    assert _cell(row, "Fix") == "Delete the repeated line." and _cell(row, "Status") == ""
+    assert f"/datasets/{sample.pk}/files/namespaces/lines/?line=4" in row

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog import selectors
-from engine import FILES, Code, Severity, message_values
+from engine import FILES, AnomalyStatus, Code, Severity, anomaly_render
 from reports.source import source_view
 from uploads.forms import AnomalyFilterForm, SourceLineForm
 from uploads.models import Dataset, DatasetVersion, VersionStatus
@@ -54,24 +54,28 @@ def _search_url(dataset: Dataset, query: str) -> str:
 
 
 def anomaly_links(dataset: Dataset, version: DatasetVersion | None, item: dict) -> dict:
-    """The links of one anomaly of `version`: its source line, its record, and what its message points to."""
+    """One anomaly of `version` as a page shows it: its message and fix rendered from its values,
+    and links to its source line, its record, and what its values point to (an earlier line, a
+    rejected record, the records holding a near-duplicate and its frequent form)."""
     code, file, line = item.get("code", ""), item.get("file", ""), item.get("line")
-    said = message_values(code, item.get("message", ""))
+    rendered = anomaly_render(item)
+    # documents stored before anomalies kept their values have none: no link beyond line and record
+    params = item.get("params") if isinstance(item.get("params"), dict) else {}
+    earlier = params.get("line") if isinstance(params.get("line"), int) else None
     links: list[tuple[str, str]] = []
     # Search and browse read the current version: a search or record link of another version's
     # anomaly would land on other records.
     current = _is_current(dataset, version)
-    if code in (Code.DUPLICATE_ROW, Code.DUPLICATE_KEY) and said.get("line"):
-        links.append((f"line {said['line']}", line_url(dataset, version, file, said["line"])))
-    if code == Code.UNKNOWN_REFERENCE and said.get("target") in FILES and said.get("line"):
-        links.append(
-            (f"{said['target']} line {said['line']}", line_url(dataset, version, said["target"], said["line"]))
-        )
-    if code == Code.NEAR_DUPLICATE and said.get("variant") and current:
-        links.append((f"records with “{said['value']}”", _search_url(dataset, said["value"])))
-        links.append((f"records with “{said['variant']}”", _search_url(dataset, said["variant"])))
-    if line is None and said.get("line", "").isdigit():  # file-encoding names its first bad line
-        line = int(said["line"])
+    if code in (Code.DUPLICATE_ROW, Code.DUPLICATE_KEY) and earlier:
+        links.append((f"line {earlier}", line_url(dataset, version, file, earlier)))
+    if code == Code.UNKNOWN_REFERENCE and params.get("target") in FILES and earlier:
+        links.append((f"{params['target']} line {earlier}", line_url(dataset, version, params["target"], earlier)))
+    if code == Code.NEAR_DUPLICATE and params.get("frequent") and current:
+        value = str(item.get("value") or "").strip()
+        links.append((f"records with “{value}”", _search_url(dataset, value)))
+        links.append((f"records with “{params['frequent']}”", _search_url(dataset, params["frequent"])))
+    if line is None and code == Code.FILE_ENCODING and earlier:  # its first undecodable line
+        line = earlier
     saved = (
         current
         and version.status == VersionStatus.DONE
@@ -81,6 +85,8 @@ def anomaly_links(dataset: Dataset, version: DatasetVersion | None, item: dict) 
     )
     return {
         **item,
+        "message": rendered.message,
+        "fix": rendered.fix,
         "help_url": reverse("uploads:help_anomalies") + f"#{code}",
         "line_url": line_url(dataset, version, file, line, item.get("field", ""), code) if line is not None else "",
         "record_url": record_url(dataset, file, item["key"], line) if saved else "",
@@ -101,6 +107,18 @@ def _chart_rows(base: str, counts: list[dict], filters: dict) -> list[dict]:
     ]
 
 
+def _status_counts(version: DatasetVersion | None, filters: dict) -> list[tuple[str, int]]:
+    """Each status with its anomalies under the other filters (one page read each); none for a
+    version stored before anomalies had a status."""
+    if version is None or not version.records_kept:
+        return []
+    key, others = version.records_key, {name: value for name, value in filters.items() if name != "status"}
+    counts = [(str(s), selectors.anomalies_list(version=key, **others, status=s).total) for s in AnomalyStatus]
+    if not any(count for _, count in counts):
+        return []
+    return [(status, count) for status, count in counts if count or status != AnomalyStatus.ACCEPTED]
+
+
 @require_GET
 def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) -> HttpResponse:
     dataset = dataset_for_view(request, dataset_id)
@@ -112,6 +130,7 @@ def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) ->
     else:
         page = selectors.no_page()
     counts = version.anomaly_counts() if version else []
+    statuses = _status_counts(version, filters)
     list_url = anomaly_list_url(dataset, version, number is not None)
     context = {
         "dataset": dataset,
@@ -125,6 +144,7 @@ def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) ->
         "notes": form.unknown(),
         "files": FILES,
         "severities": [str(s) for s in Severity],
+        "statuses": statuses,
         "counts": counts,
         "chart": _chart_rows(list_url, counts, filters),
     }

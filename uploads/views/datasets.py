@@ -13,14 +13,15 @@ from uploads.models import Dataset, DatasetVersion, VersionStatus
 from uploads.selectors import version_duration, version_file_level_errors, version_file_rows, version_progress
 from uploads.services import (
     DELETE_JOB,
+    IN_PROGRESS,
     VERSION_JOB,
-    VersionInProgress,
+    DatasetBusy,
     dataset_create,
     dataset_delete_request,
     version_create,
     version_delete,
     version_in_progress,
-    version_retry,
+    version_process_again,
 )
 from uploads.views.access import dataset_for_change, dataset_for_view, datasets_visible, may_change, version_shown
 from uploads.views.help import file_guides, upload_limit_mib
@@ -130,7 +131,7 @@ def version_create_view(request: HttpRequest, dataset_id) -> HttpResponse:
     if form.is_valid():
         try:
             version = version_create(dataset=dataset, created_by=request.user, files=form.files_by_name())
-        except VersionInProgress as exc:
+        except DatasetBusy as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Version {version.number} was uploaded and is queued for processing.")
@@ -153,12 +154,21 @@ def version_retry_view(request: HttpRequest, dataset_id, number: int) -> HttpRes
     if version.status == VersionStatus.FAILED and not version.may_retry:
         # the files themselves are at fault: the same files would fail the same way
         messages.error(request, "Processing these files again would fail the same way: fix them and upload again.")
-    elif version_in_progress(dataset=version.dataset) is not None:
-        messages.error(request, "Another version is being processed; try again when it is finished.")
     else:
-        version_retry(version=version)
-        messages.info(request, f"Version {version.number} is queued for processing again.")
-        _tell_if_waiting(request, version.dataset, version)
+        try:
+            queued = version_process_again(version=version, requested_by=request.user)
+        except DatasetBusy as exc:
+            messages.error(request, str(exc))
+        else:
+            if queued.pk == version.pk:
+                messages.info(request, f"Version {version.number} is queued for processing again.")
+            else:
+                messages.info(
+                    request,
+                    f"Version {queued.number} was made from the files of version {version.number} and is queued "
+                    "for processing; the current version stays what pages show until it is done.",
+                )
+            _tell_if_waiting(request, version.dataset, queued)
     return redirect("uploads:dataset_detail", dataset_id=version.dataset_id)
 
 
@@ -176,9 +186,14 @@ def version_delete_view(request: HttpRequest, dataset_id, number: int) -> HttpRe
 def dataset_delete_view(request: HttpRequest, dataset_id) -> HttpResponse:
     dataset = dataset_for_change(request, dataset_id)
     if version_in_progress(dataset=dataset):
-        raise Http404
+        messages.error(request, IN_PROGRESS)
+        return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
     if request.method == "POST":
-        dataset_delete_request(dataset=dataset)
+        try:
+            dataset_delete_request(dataset=dataset)
+        except DatasetBusy as exc:
+            messages.error(request, str(exc))
+            return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
         messages.success(request, f"“{dataset.name}” is being deleted with all its versions, records and files.")
         _tell_if_waiting(request, dataset, None)
         return redirect("uploads:dataset_list")

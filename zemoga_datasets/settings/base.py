@@ -97,7 +97,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The web process and the worker write the same file: wait for a lock rather than fail.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # IMMEDIATE: a transaction takes the write lock when it begins, so two that read then write
+    # (two uploads at once) wait their turn instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -172,6 +174,10 @@ JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=4)
 JOB_RETRY_BACKOFF_SECONDS = env.int("JOB_RETRY_BACKOFF_SECONDS", default=30)
 # Days a finished job's lease and run log are kept once its object (version, dataset) is gone.
 JOB_HISTORY_DAYS = env.int("JOB_HISTORY_DAYS", default=7)
+# How often the orphan sweep (collections and files with no dataset or version) runs, in seconds.
+ORPHANS_SWEEP_SECONDS = env.int("ORPHANS_SWEEP_SECONDS", default=6 * 3600)
+# A stored file with no version is removed only once this old (an upload is stored before its row).
+ORPHANS_MIN_AGE_SECONDS = env.int("ORPHANS_MIN_AGE_SECONDS", default=3600)
 # A callable (dotted path) told of each step of a running job; the test settings set one.
 JOB_STAGE_HOOK: str | None = None
 CELERY_BEAT_SCHEDULE = {
@@ -181,6 +187,7 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that waited longer than its interval behind a long job is dropped: the next one comes.
         "options": {"expires": float(JOB_SWEEP_SECONDS)},
     },
+    "orphans-sweep": {"task": "uploads.orphans_sweep_request", "schedule": float(ORPHANS_SWEEP_SECONDS)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 

@@ -14,7 +14,7 @@ MONGODB_NAME = env.str("TEST_MONGODB_NAME", default="zemoga_datasets_test")
 DATABASES = {"default": env.db("TEST_DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'test' / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so that a Celery worker process sees the rows the tests write.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}  # as in base.py
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test" / f"test_db_{TEST_RUN_ID}.sqlite3")}
 
 MEDIA_ROOT = BASE_DIR / "var" / "test" / "media"

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from engine import FILES
 from uploads.models import VERSION_FILES, Dataset, VersionStatus
 from uploads.processing import version_process
-from uploads.services import VersionInProgress, dataset_create, version_create
+from uploads.services import DatasetBusy, dataset_create, version_create
 
 
 def _read(field) -> bytes:
@@ -49,7 +49,7 @@ class Command(BaseCommand):
                     version = dataset_create(name=options["name"], owner=None, files=files, enqueue=False)
                 else:
                     version = version_create(dataset=dataset, created_by=None, files=files, enqueue=False)
-            except VersionInProgress as exc:
+            except DatasetBusy as exc:
                 raise CommandError(str(exc)) from exc
         version = version_process(version_id=str(version.pk))
         summary = _read(version.summary_json) if version.summary_json else b"{}"
