@@ -113,7 +113,10 @@ def _status_counts(version: DatasetVersion | None, filters: dict) -> list[tuple[
     if version is None or not version.records_kept:
         return []
     key, others = version.records_key, {name: value for name, value in filters.items() if name != "status"}
-    counts = [(str(s), selectors.anomalies_list(version=key, **others, status=s).total) for s in AnomalyStatus]
+    counts = [
+        (str(status), selectors.anomalies_list(version=key, **others, status=status).paginator.count)
+        for status in AnomalyStatus
+    ]
     if not any(count for _, count in counts):
         return []
     return [(status, count) for status, count in counts if count or status != AnomalyStatus.ACCEPTED]
