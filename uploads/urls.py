@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from uploads.models import VERSION_FILES
-from uploads.views import anomalies, catalog, changes, datasets, downloads, help
+from uploads.views import anomalies, catalog, changes, datasets, downloads, help, source
 
 app_name = "uploads"
 
@@ -15,6 +15,7 @@ def _report(prefix: str, report: str, name: str):
 version_patterns = [
     path("anomalies/", anomalies.anomaly_list, name="version_anomaly_list"),
     path("files/<str:file>/lines/", anomalies.source_lines, name="version_source_lines"),
+    path("files/<str:file>/lines/raw/", source.source_line_raw_download, name="version_source_line_raw"),
     _report("", "anomalies_csv", "version_anomalies_csv"),
     _report("", "summary_json", "version_summary_json"),
     path("changes/", changes.version_changes, name="version_changes"),
@@ -46,6 +47,7 @@ urlpatterns = [
         name="search_export_json",
     ),
     path("help/anomalies/", help.help_anomalies, name="help_anomalies"),
+    path("help/templates/catalog-template.xlsx", help.template_workbook_download, name="template_workbook_download"),
     path("help/templates/<str:file>.csv", help.template_download, name="template_download"),
     path("help/sample-dataset.zip", help.sample_download, name="sample_download"),
 ]
