@@ -8,8 +8,7 @@ in each file about `rate` of the records are removed, `rate` changed (for column
 a new owner) and `rate` added, every line shifts, a tenth of the anomalies are resolved and new ones
 appear. Preparing runs in one interpreter, which pickles both results; measuring runs in a fresh
 one (Linux carries ru_maxrss across fork+exec), whose peak RSS during the diff and its rendering is
-printed beside its baseline after loading the two versions. It also times a snapshot of the earlier
-version (reports/diff_snapshot.py), loading it back and diffing against it.
+printed beside its baseline after loading the two versions.
 """
 
 import argparse
@@ -115,7 +114,6 @@ def cpu_seconds() -> float:
 
 def measure(directory: Path) -> None:
     from reports.diff import diff_csv, diff_json, version_diff
-    from reports.diff_snapshot import version_snapshot, version_snapshot_load
 
     with open(directory / "versions.pickle", "rb") as source:
         before, after = pickle.load(source)
@@ -133,11 +131,6 @@ def measure(directory: Path) -> None:
     document = timed("diff_json", lambda: diff_json(diff, limit=500))
     table = timed("diff_csv", lambda: diff_csv(diff))
     peak = rss_mib("VmHWM")
-    snapshot = timed("version_snapshot (earlier version)", lambda: version_snapshot(before))
-    loaded_before = timed("version_snapshot_load", lambda: version_snapshot_load(snapshot))
-    from_snapshot = timed(
-        "version_diff against the loaded snapshot", lambda: version_diff(before=loaded_before, after=after)
-    )
     identical = timed("version_diff of identical versions", lambda: version_diff(before=before, after=before))
     print(
         json.dumps(
@@ -148,8 +141,6 @@ def measure(directory: Path) -> None:
                 "peak_rss_mib": peak,
                 "json_bytes": len(document),
                 "csv_bytes": len(table),
-                "snapshot_bytes": len(snapshot),
-                "snapshot_diff_same": from_snapshot.summary == diff.summary,
                 "record_rows": len(diff.records),
                 "anomaly_rows": len(diff.anomalies),
                 "summary": {k: v for k, v in diff.summary.items() if k != "versions"},
@@ -193,10 +184,7 @@ def main() -> None:
     report = json.loads(out.stdout)
     for name, (wall, cpu) in report["timings"].items():
         print(f"{name}: {wall:.2f} s wall, {cpu:.2f} s CPU")
-    print(
-        f"identical versions give an empty diff: {report['identical_empty']}; the diff against the loaded "
-        f"snapshot is the same: {report['snapshot_diff_same']}; snapshot {report['snapshot_bytes'] / 2**20:.1f} MiB"
-    )
+    print(f"identical versions give an empty diff: {report['identical_empty']}")
     since = "since loading" if report["peak_reset"] else "including loading (peak not resettable here)"
     print(
         f"peak RSS {since} {report['peak_rss_mib']:.0f} MiB "

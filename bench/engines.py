@@ -109,18 +109,18 @@ def child(*, directory: Path, handler: str, query_timeout: float, repeat: int) -
     }
 
     # Direct field queries on the records, with the expected answers from the browse index.
-    namespace = selectors.namespaces_for_dataset(version=key).items[0]["namespace_id"]
+    namespace = selectors.namespaces_for_dataset(version=key)[0]["namespace_id"]
     databases = selectors.databases_for_namespace(version=key, namespace_id=namespace)
-    database = databases.items[0]["name"]
+    database = databases[0]["name"]
     tables = selectors.tables_for_database(version=key, namespace_id=namespace, database=database)
-    table = tables.items[0]
+    table = tables[0]
     path = {"namespace_id": namespace, "dataset_database_name": database, "dataset_table_name": table["name"]}
     column_items = selectors.columns_for_table(
         version=key, namespace_id=namespace, database=database, table=table["name"]
-    ).items
+    ).object_list
     column = column_items[0]
     data_point = next(m["data_point_id"] for item in column_items for m in item["mappings"] if m["data_point_id"])
-    usages = selectors.columns_for_datapoint(version=key, data_point_id=data_point).total
+    usages = selectors.columns_for_datapoint(version=key, data_point_id=data_point).paginator.count
     columns = version_collection(version=key, kind="columns")
     limit_ms = int(query_timeout * 1000) if handler == "sqlite" else 0
     by_path = path
@@ -136,7 +136,7 @@ def child(*, directory: Path, handler: str, query_timeout: float, repeat: int) -
         "count by 4 fields": (lambda: columns.count_documents(by_path, maxTimeMS=limit_ms), table["rows"]),
         "distinct databases of a namespace": (
             lambda: len(columns.distinct("dataset_database_name", {"namespace_id": namespace})),
-            databases.total,
+            databases.paginator.count,
         ),
         "tables per database ($group)": (
             lambda: len(
@@ -156,7 +156,7 @@ def child(*, directory: Path, handler: str, query_timeout: float, repeat: int) -
                     )
                 )
             ),
-            tables.total,
+            tables.paginator.count,
         ),
         "find by data point": (
             lambda: len(list(columns.find({"data_point_id": data_point}, max_time_ms=limit_ms))),

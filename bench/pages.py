@@ -35,13 +35,13 @@ def page_timings(*, dataset_id: str, repeat: int = 5, extra: dict | None = None)
     key = Dataset.objects.get(pk=dataset_id).current_version.records_key
     base = f"/datasets/{dataset_id}"
     first = selectors.namespaces_for_dataset(version=key)
-    page = selectors.namespaces_for_dataset(version=key, page=2) if first.pages > 1 else first
-    namespace = page.items[0]["namespace_id"]
-    database = selectors.databases_for_namespace(version=key, namespace_id=namespace).items[0]["name"]
-    table = selectors.tables_for_database(version=key, namespace_id=namespace, database=database).items[0]["name"]
+    page = selectors.namespaces_for_dataset(version=key, page=2) if first.has_next() else first
+    namespace = page[0]["namespace_id"]
+    database = selectors.databases_for_namespace(version=key, namespace_id=namespace)[0]["name"]
+    table = selectors.tables_for_database(version=key, namespace_id=namespace, database=database)[0]["name"]
     column_items = selectors.columns_for_table(
         version=key, namespace_id=namespace, database=database, table=table
-    ).items
+    ).object_list
     # a column mapped to a data point (at small scales the first one may map to none)
     column_item, data_point = next(
         (item, m["data_point_id"]) for item in column_items for m in item["mappings"] if m["data_point_id"]

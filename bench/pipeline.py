@@ -110,11 +110,11 @@ def child_run(directory: Path) -> None:
     imported = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     files = {name: (directory / f"{name}.csv").read_bytes() for name in FILES}
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    stages: list[tuple[str, int, float]] = []
+    stages: list[tuple[str, float, float]] = []
     cpu_started = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     result = pipeline_run(
-        files=files, progress=lambda stage, percent: stages.append((stage, percent, time.perf_counter() - started))
+        files=files, progress=lambda stage, fraction: stages.append((stage, fraction, time.perf_counter() - started))
     )
     wall = time.perf_counter() - started
     cpu_ended = resource.getrusage(resource.RUSAGE_SELF)

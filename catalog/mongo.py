@@ -6,25 +6,25 @@ them is a bulk insert into empty collections, and removing a version is one `dro
 collection, on FerretDB (where `delete_many` fails past ~32k matches) and MongoDB alike.
 """
 
-import mongoengine
 import pymongo
 from django.conf import settings
 from pymongo.collection import Collection
+from pymongo.database import Database
 
 # Every collection a version may have; `browse_nodes` is the read model of `catalog.read_model`.
 VERSION_COLLECTIONS = ("namespaces", "datapoints", "columns", "anomalies", "browse_nodes")
 
-_connected = False
+_client: pymongo.MongoClient | None = None
 # None: no limit (the worker's long bulk writes). The web process sets one (see mongo_bound_operations).
 _socket_timeout_ms: int | None = None
 
 
-def mongo_connect() -> None:
-    global _connected
-    if _connected:
-        return
-    mongoengine.connect(db=settings.MONGODB_NAME, host=settings.MONGODB_URI, connect=False, **mongo_client_options())
-    _connected = True
+def mongo_connect() -> Database:
+    """The records' database; the client is made on first use and connects on its first operation."""
+    global _client
+    if _client is None:
+        _client = pymongo.MongoClient(settings.MONGODB_URI, connect=False, **mongo_client_options())
+    return _client[settings.MONGODB_NAME]
 
 
 def mongo_client_options() -> dict:
@@ -53,8 +53,7 @@ def version_collection_name(*, version: str, kind: str) -> str:
 
 def version_collection(*, version: str, kind: str) -> Collection:
     """The collection of one kind of one version (`version` is the version id's hex)."""
-    mongo_connect()
-    return mongoengine.get_db()[version_collection_name(version=version, kind=kind)]
+    return mongo_connect()[version_collection_name(version=version, kind=kind)]
 
 
 def mongo_bound_operations(*, socket_timeout_ms: int) -> None:
@@ -67,13 +66,14 @@ def mongo_bound_operations(*, socket_timeout_ms: int) -> None:
 
 def mongo_disconnect() -> None:
     """Forgets the connection, so the next call connects anew with the current settings."""
-    global _connected
-    mongoengine.disconnect()
-    _connected = False
+    global _client
+    if _client is not None:
+        _client.close()
+    _client = None
 
 
 def mongo_ping(*, timeout_seconds: float) -> None:
     """Raises unless the server answers a ping within `timeout_seconds`."""
-    mongo_connect()
+    database = mongo_connect()
     with pymongo.timeout(timeout_seconds):
-        mongoengine.get_db().command("ping")
+        database.command("ping")

@@ -11,14 +11,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
-import mongoengine
 import pandas as pd
 from pymongo.errors import BulkWriteError
 
-from catalog.documents import RECORD_DOCUMENTS, AnomalyDocument, BrowseNodeDocument
 from catalog.mongo import VERSION_COLLECTIONS, mongo_connect, version_collection
-from catalog.read_model import browse_nodes_build, node_pack
-from engine import SCHEMAS
+from catalog.read_model import NODE_HEADER, browse_nodes_build, node_pack
+from engine import FILES, SCHEMAS
 from engine.codes import ANOMALY_FRAME_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -29,6 +27,13 @@ DUPLICATE_KEY = 11000  # MongoDB's error code
 RECORD_STREAMS = 2
 NODE_BATCH_SIZE = 500  # nodes hold up to 50 items each
 NODE_BATCH_BYTES = 8 << 20  # of packed nodes (one may hold up to about 3 MiB before compression)
+# The fields a document of each collection may hold, from the one home of each: the engine's schema
+# (records), its anomaly columns, and a browse node's header and packed body (`catalog.read_model`).
+DOCUMENT_FIELDS = {
+    **{file: frozenset({"_id", "line", *SCHEMAS[file].fields}) for file in FILES},
+    "anomalies": frozenset({"_id", *ANOMALY_FRAME_COLUMNS, "status"}),  # status: `uploads.anomaly_status`
+    "browse_nodes": frozenset({*NODE_HEADER, "packed", "data"}),
+}
 
 
 def _frame_to_documents(frame: pd.DataFrame, *, ids: pd.Series) -> Iterator[list[dict]]:
@@ -41,29 +46,15 @@ def _frame_to_documents(frame: pd.DataFrame, *, ids: pd.Series) -> Iterator[list
         yield batch.to_dict("records")
 
 
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _validate_batch(document_class, batch: list[dict]) -> None:
-    # The pipeline has already cleaned every value; checking the field set and the first
-    # document of each batch catches a schema drift without a per-row Python validation.
-    expected = set(document_class._db_field_map.values())
-    unknown = set(batch[0]) - expected
-    if unknown:
-        raise ValueError(f"{document_class.__name__}: unexpected fields {sorted(unknown)}")
-    document_class._from_son(batch[0]).validate()
+def _validate_batch(kind: str, batch: list[dict]) -> None:
+    # The pipeline has already cleaned every value; checking the field set of the first document
+    # of each batch catches a schema drift without a per-row Python validation.
+    unknown = set(batch[0]) - DOCUMENT_FIELDS[kind]
+    if unknown or "_id" not in batch[0]:
+        raise ValueError(f"{kind}: unexpected fields {sorted(unknown)} or no _id")
 
 
 def _insert(
-    document_class,
     *,
     version: str,
     kind: str,
@@ -94,7 +85,7 @@ def _insert(
 
         try:
             for batch in batches:
-                _validate_batch(document_class, batch)
+                _validate_batch(kind, batch)
                 in_flight.append(pool.submit(_insert_batch, collection, batch, rewrite))
                 settle(streams - 1)
             settle(0)
@@ -126,7 +117,7 @@ def records_persist(
     (`rewrite`: see `_insert`)."""
     total = sum(len(frame) for frame in records.values())
     done_before = 0
-    for file, document_class in RECORD_DOCUMENTS.items():
+    for file in FILES:
         frame = records[file]
         if frame.empty:
             continue
@@ -137,7 +128,6 @@ def records_persist(
                 progress(base + done, total)
 
         _insert(
-            document_class,
             version=version,
             kind=file,
             batches=documents,
@@ -155,7 +145,7 @@ def anomalies_persist(*, version: str, anomalies: pd.DataFrame, rewrite: bool = 
     frame = anomalies.reindex(columns=[*ANOMALY_FRAME_COLUMNS, "status"], fill_value="")
     positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
     documents = _frame_to_documents(frame, ids=positions)
-    _insert(AnomalyDocument, version=version, kind="anomalies", batches=documents, progress=None, rewrite=rewrite)
+    _insert(version=version, kind="anomalies", batches=documents, progress=None, rewrite=rewrite)
 
 
 def _node_batches(nodes: Iterable[dict]) -> Iterator[tuple[list[dict], int]]:
@@ -208,9 +198,7 @@ def browse_index_persist(
             if progress:
                 progress(min(written, expected - 1), expected)
 
-    inserted = _insert(
-        BrowseNodeDocument, version=version, kind="browse_nodes", batches=batches(), progress=None, rewrite=rewrite
-    )
+    inserted = _insert(version=version, kind="browse_nodes", batches=batches(), progress=None, rewrite=rewrite)
     if progress:
         progress(expected, expected)
     return inserted
@@ -225,10 +213,9 @@ def version_documents_drop(*, version: str) -> None:
 
 def version_collections_stored() -> dict[str, list[str]]:
     """The collections of versions in the database, by version key (`DatasetVersion.records_key`)."""
-    mongo_connect()
     pattern = re.compile(rf"^v([0-9a-f]{{32}})_({'|'.join(VERSION_COLLECTIONS)})$")
     stored: dict[str, list[str]] = {}
-    for name in mongoengine.get_db().list_collection_names():
+    for name in mongo_connect().list_collection_names():
         match = pattern.match(name)
         if match:
             stored.setdefault(match.group(1), []).append(name)

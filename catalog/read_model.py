@@ -8,7 +8,7 @@ Real MongoDB serves these lookups just as well. No Django import here.
 A node is always read whole, so it is stored packed (`node_pack`): its header (`_id`, kind,
 path, page, pages, total) as fields, everything else as one compressed JSON value (orjson,
 zstandard). A server writes and returns one binary value many times faster than the same items
-as nested documents (FerretDB: 100,000 columns' index written in 4.5 s instead of 22.6 s).
+as nested documents (figures in docs/performance.md).
 """
 
 import json
@@ -58,14 +58,9 @@ def node_pack(node: dict) -> dict:
 
 
 def node_unpack(document: dict | None) -> dict | None:
-    """The node a stored document holds (the inverse of `node_pack`); a node written before
-    packing (items as documents, export items as a JSON string) is read as it was."""
+    """The node a stored document holds (the inverse of `node_pack`)."""
     if document is None:
         return None
-    if "packed" not in document:
-        if isinstance(document.get("payload"), str):
-            return {**document, "items": json.loads(document["payload"])}
-        return document
     node = {name: document[name] for name in NODE_HEADER}
     node.update(orjson.loads(zstandard.decompress(document["packed"])))
     if document.get("data") is not None:

@@ -10,28 +10,12 @@ from functools import partial
 
 import pandas as pd
 
-from catalog.documents import RECORD_DOCUMENTS, DataPointDocument, NamespaceDocument
 from catalog.mongo import version_collection
-from catalog.read_model import node_id, node_unpack
+from catalog.pages import ElidedPage, IndexPages, Matches, PageNumber, Pages
+from catalog.read_model import PAGE_SIZE, node_id, node_unpack
 from catalog.search_facets import FACET_VALUES_SHOWN, FACETS, FacetValue, search_facets
 from catalog.search_index import search_match, search_rows
-from engine import anomaly_fingerprints
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list = field(default_factory=list)
-    number: int = 1
-    pages: int = 1
-    total: int = 0
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
+from engine import FILES, anomaly_fingerprints
 
 
 def _node(version: str, kind: str, path: list, page: int = 1) -> dict | None:
@@ -39,40 +23,55 @@ def _node(version: str, kind: str, path: list, page: int = 1) -> dict | None:
     return node_unpack(document)
 
 
-def _record(version: str, file: str, key: str):
-    """One record by its key, wrapped in its document class (templates read its attributes)."""
-    raw = version_collection(version=version, kind=file).find_one({"_id": key})
-    return RECORD_DOCUMENTS[file]._from_son(raw) if raw is not None else None
+def _node_header(version: str, kind: str, path: list, page: int = 1) -> dict | None:
+    """A node's page, pages and total, without its items."""
+    return version_collection(version=version, kind="browse_nodes").find_one(
+        {"_id": node_id(kind, path, page)}, projection={"page": 1, "pages": 1, "total": 1}
+    )
 
 
-def _page(version: str, kind: str, path: list, page: int = 1) -> Page:
-    page = max(1, page)
-    node = _node(version, kind, path, page)
-    if node is None:
-        return Page(number=page)
-    return Page(items=node["items"], number=node["page"], pages=node["pages"], total=node["total"])
+def _record(version: str, file: str, key: str) -> dict | None:
+    """One record by its key: its fields as the engine's schema names them, and `line`."""
+    return version_collection(version=version, kind=file).find_one({"_id": key})
 
 
-def namespaces_for_dataset(*, version: str, page: int = 1) -> Page:
+def _page(version: str, kind: str, path: list, page: PageNumber = 1) -> ElidedPage:
+    """One page of a node; `page` as the query string gives it (Django's `get_page`: a number that
+    is no page gives the first or the last one)."""
+
+    def read(number: int, header_only: bool) -> dict | None:
+        return (_node_header if header_only else _node)(version, kind, path, number)
+
+    return IndexPages(read, PAGE_SIZE).get_page(page)
+
+
+def no_page() -> ElidedPage:
+    """The one empty page of a version without records."""
+    return Pages([], PAGE_SIZE).get_page(1)
+
+
+def namespaces_for_dataset(*, version: str, page: PageNumber = 1) -> ElidedPage:
     """Namespaces with how many databases and column rows each holds."""
     return _page(version, "namespaces", [], page)
 
 
-def namespace_get(*, version: str, namespace_id: str) -> NamespaceDocument | None:
+def namespace_get(*, version: str, namespace_id: str) -> dict | None:
     return _record(version, "namespaces", namespace_id)
 
 
-def databases_for_namespace(*, version: str, namespace_id: str, page: int = 1) -> Page:
+def databases_for_namespace(*, version: str, namespace_id: str, page: PageNumber = 1) -> ElidedPage:
     """Databases of a namespace: `name`, `tables`, `rows`."""
     return _page(version, "databases", [namespace_id], page)
 
 
-def tables_for_database(*, version: str, namespace_id: str, database: str, page: int = 1) -> Page:
+def tables_for_database(*, version: str, namespace_id: str, database: str, page: PageNumber = 1) -> ElidedPage:
     """Tables of a database: `name`, `columns`, `rows`."""
     return _page(version, "tables", [namespace_id, database], page)
 
 
-def columns_for_table(*, version: str, namespace_id: str, database: str, table: str, page: int = 1) -> Page:
+def columns_for_table(
+    *, version: str, namespace_id: str, database: str, table: str, page: PageNumber = 1
+) -> ElidedPage:
     """Physical columns of a table: `name`, `datapoints`, `rows`."""
     return _page(version, "columns", [namespace_id, database, table], page)
 
@@ -94,21 +93,17 @@ def _item_mappings(version: str, table_path: list, item: dict) -> list[dict]:
     return item["mappings"] + _all_pages(version, "mappings", [*table_path, item["name"]])
 
 
-def _pages_items(version: str, kind: str, path: list) -> list | None:
-    """The items of every page of a node, in order; None when it has no page at all."""
+def _all_pages(version: str, kind: str, path: list) -> list:
+    """The items of every page of a node, in order (none when it has no page at all)."""
     first = _node(version, kind, path)
     if first is None:
-        return None
+        return []
     items = list(first["items"])
     for page in range(2, first["pages"] + 1):
         node = _node(version, kind, path, page)
         if node is not None:
             items.extend(node["items"])
     return items
-
-
-def _all_pages(version: str, kind: str, path: list) -> list:
-    return _pages_items(version, kind, path) or []
 
 
 def column_rows_for_selection(
@@ -130,7 +125,7 @@ def column_rows_for_selection(
     return rows
 
 
-def datapoints_by_ids(*, version: str, data_point_ids: list[str]) -> dict[str, DataPointDocument]:
+def datapoints_by_ids(*, version: str, data_point_ids: list[str]) -> dict[str, dict]:
     """Data points by key, each looked up by `_id`: for a few keys only (a search export holds at
     most SEARCH_LIMIT). `$in` would be one round trip, but FerretDB's SQLite backend answers it
     by scanning the whole collection; a namespace's export reads `datapoints_for_namespace`."""
@@ -139,44 +134,40 @@ def datapoints_by_ids(*, version: str, data_point_ids: list[str]) -> dict[str, D
     for data_point_id in dict.fromkeys(data_point_ids):
         raw = collection.find_one({"_id": data_point_id})
         if raw is not None:
-            found[data_point_id] = DataPointDocument._from_son(raw)
+            found[data_point_id] = raw
     return found
 
 
 def datapoints_for_namespace(*, version: str, namespace_id: str) -> dict[str, dict]:
     """Every data point the namespace's column rows map, by key, with all its fields: a few
     browse-index pages (EXPORT_PAGE_SIZE data points each), not one read per data point.
-    Empty when the namespace maps none, or the version was processed before these pages existed."""
+    Empty when the namespace maps none."""
     items = _all_pages(version, "export_datapoints", [namespace_id])
     return {item["data_point_id"]: item for item in items}
 
 
-def export_rows_for_namespace(*, version: str, namespace_id: str) -> list[dict] | None:
+def export_rows_for_namespace(*, version: str, namespace_id: str) -> list[dict]:
     """The namespace's column rows as the export needs them (`database`, `owner`, `data_point_id`),
-    in the columns file's order; None for a version processed before these pages existed."""
-    items = _pages_items(version, "export_rows", [namespace_id])
-    if items is None:
-        return None
+    in the columns file's order."""
+    items = _all_pages(version, "export_rows", [namespace_id])
     return [
         {"database": database, "owner": owner, "data_point_id": data_point_id}
         for database, owner, data_point_id in items
     ]
 
 
-def datapoint_get(*, version: str, data_point_id: str) -> DataPointDocument | None:
+def datapoint_get(*, version: str, data_point_id: str) -> dict | None:
     return _record(version, "datapoints", data_point_id)
 
 
-def columns_for_datapoint(*, version: str, data_point_id: str, page: int = 1) -> Page:
+def columns_for_datapoint(*, version: str, data_point_id: str, page: PageNumber = 1) -> ElidedPage:
     """Every column row mapped to a data point, with its full path."""
     return _page(version, "usages", [data_point_id], page)
 
 
 def record_get(*, version: str, file: str, key: str) -> dict | None:
     """A persisted record of one of the three files of a version, by its key."""
-    if file not in RECORD_DOCUMENTS:
-        return None
-    return version_collection(version=version, kind=file).find_one({"_id": key})
+    return _record(version, file, key) if file in FILES else None
 
 
 def anomalies_for_datapoint(*, version: str, line: int) -> list[dict]:
@@ -185,8 +176,8 @@ def anomalies_for_datapoint(*, version: str, line: int) -> list[dict]:
 
 
 def anomalies_list(
-    *, version: str, file: str = "", code: str = "", severity: str = "", status: str = "", page: int = 1
-) -> Page:
+    *, version: str, file: str = "", code: str = "", severity: str = "", status: str = "", page: PageNumber = 1
+) -> ElidedPage:
     """A page of a version's anomalies, filtered (see `read_model.ANOMALY_FILTERS`)."""
     return _page(version, "anomalies", [file, code, severity, *([status] if status else [])], page)
 
@@ -198,19 +189,16 @@ SEARCH_PAGE_SIZE = 25
 class SearchResults:
     query: str
     words: list[str]
-    datapoints: Page  # items: data_point_id, data_point_name, data_type
-    columns: Page  # items: column_id, namespace_id, namespace_name, database, table, column, owner, data_point_id
+    datapoints: ElidedPage  # items: data_point_id, data_point_name, data_type
+    columns: ElidedPage  # items: column_id, namespace_id, namespace_name, database, table, column, owner, data_point_id
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)  # the column rows found, counted
 
 
-def _search_page(version: str, kind: str, positions, page: int, size: int) -> Page:
-    """One page of matches; the total is every match, never a capped count."""
-    total = len(positions)
-    pages = max(1, -(-total // size))
-    page = min(max(1, page), pages)
-    shown = positions[(page - 1) * size : page * size]
+def _search_page(version: str, kind: str, positions, page: PageNumber, size: int) -> ElidedPage:
+    """One page of matches; the count is every match, never a capped one."""
     fetch = partial(_search_fetch, version)
-    return Page(items=search_rows(fetch=fetch, kind=kind, positions=shown), number=page, pages=pages, total=total)
+    matches = Matches(positions, lambda shown: search_rows(fetch=fetch, kind=kind, positions=shown))
+    return Pages(matches, size).get_page(page)
 
 
 def _search_fetch(version: str, kind: str, path: list) -> dict | None:
@@ -221,8 +209,8 @@ def dataset_search(
     *,
     version: str,
     query: str,
-    datapoints_page: int = 1,
-    columns_page: int = 1,
+    datapoints_page: PageNumber = 1,
+    columns_page: PageNumber = 1,
     page_size: int = SEARCH_PAGE_SIZE,
     chosen: dict[str, str] | None = None,
     facet_values: int | None = FACET_VALUES_SHOWN,
@@ -261,7 +249,7 @@ def catalog_search(
     found, tally, labels = [], {}, {}
     for version in versions:
         results = dataset_search(version=version, query=query, page_size=page_size, chosen=chosen, facet_values=None)
-        if results.datapoints.total or results.columns.total:
+        if results.datapoints.paginator.count or results.columns.paginator.count:
             found.append((version, results))
         for facet, values in results.facets.items():
             for value in values:

@@ -5,6 +5,7 @@ from .codes import AnomalyStatus, anomaly_fingerprints
 from .limits import Limits
 from .run import FileResult, PipelineResult, pipeline_run
 from .schema import FILES, SCHEMAS
+from .stages import STAGE_LABELS, Progress, Stage
 from .vocabularies import Vocabularies
 
 __all__ = [
@@ -24,4 +25,7 @@ __all__ = [
     "anomaly_fingerprints",
     "FILES",
     "SCHEMAS",
+    "Stage",
+    "STAGE_LABELS",
+    "Progress",
 ]

@@ -1,8 +1,8 @@
 """Giving freed memory back to the system between stages.
 
 The parser's buffers and the hash tables over 1M-row columns are freed when a stage ends, but glibc
-keeps those heap pages mapped, so the next stage's peak can stack on top of them (on the 1M-row
-benchmark: peak RSS 387-406 MiB without this, 385-388 MiB with it). Elsewhere than glibc it does nothing.
+keeps those heap pages mapped, so the next stage's peak can stack on top of them (measured in
+docs/performance.md). Elsewhere than glibc it does nothing.
 """
 
 import ctypes

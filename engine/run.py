@@ -1,7 +1,7 @@
 """`pipeline_run`: the spec's stages over the three files, in order, with progress and counts."""
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,12 +15,12 @@ from .persisted import near_duplicate_check, unused_check
 from .read import FileState, column_array, file_unreadable
 from .references import references_check, rejected_keys
 from .schema import FILES, SCHEMAS
+from .stages import Progress, Stage
 from .structure import structure_check
 from .values import records_clean, values_check
 from .vocabularies import Vocabularies
 from .workbook import one_workbook, upload_read
 
-Progress = Callable[[str, int], None]
 logger = logging.getLogger(__name__)
 
 
@@ -67,18 +67,18 @@ def pipeline_run(
     """Never raises for any input: a file that cannot be read or checked becomes `file-not-csv`."""
     vocabularies = vocabularies or Vocabularies()
     limits = limits or Limits()
-    report = progress or (lambda stage, percent: None)
+    report = progress or (lambda stage, fraction: None)
     states: dict[str, FileState] = {}
     whole = one_workbook(files)
     for done, name in enumerate(FILES):
-        report("reading", round(100 * done / len(FILES)))
+        report(Stage.READING, done / len(FILES))
         states[name] = upload_read(name=name, data=bytes(files.get(name) or b""), limits=limits, whole_dataset=whole)
         memory_release()
-    report("reading", 100)
+    report(Stage.READING, 1)
 
     checked = [s for s in states.values() if s.error is None]
     for done, state in enumerate(checked):
-        report("checking", round(60 * done / len(checked)))
+        report(Stage.CHECKING, 0.6 * done / len(checked))
         try:
             structure_check(state=state)
             field_size_check(state=state)
@@ -99,7 +99,7 @@ def pipeline_run(
     for state in states.values():  # every anomaly is written: the raw record texts are no longer needed
         state.texts = state.raw = None
     memory_release()
-    report("checking", 90)
+    report(Stage.CHECKING, 0.9)
 
     results = {name: _file_result(states[name], failed=failed, vocabularies=vocabularies) for name in FILES}
     for state in states.values():
@@ -110,7 +110,7 @@ def pipeline_run(
         )
     anomalies = _anomalies_sorted([frame for name in FILES for frame in states[name].anomalies])
     omitted = {name: {str(code): n for code, n in states[name].omitted.items()} for name in FILES}
-    report("checking", 100)
+    report(Stage.CHECKING, 1)
     return PipelineResult(
         failed=failed, error="; ".join(errors) or None, anomalies=anomalies, files=results, omitted=omitted
     )
@@ -118,7 +118,7 @@ def pipeline_run(
 
 def _cross_file_check(states: dict[str, FileState], report: Progress) -> None:
     """References, then what is persisted: only when no file failed."""
-    report("checking", 60)
+    report(Stage.CHECKING, 0.6)
     namespaces, datapoints, columns = (states[name] for name in FILES)
     targets = ("namespaces", "datapoints")
     references_check(
@@ -127,7 +127,7 @@ def _cross_file_check(states: dict[str, FileState], report: Progress) -> None:
         rejected={name: rejected_keys(states[name]) for name in targets},
     )
     memory_release()
-    report("checking", 80)
+    report(Stage.CHECKING, 0.8)
     for name, field_name in (("namespaces", "namespace_id"), ("datapoints", "data_point_id")):
         unused_check(state=states[name], used=_persisted_values(columns, field_name))
     near_duplicate_check(state=columns)

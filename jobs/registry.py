@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class JobKind:
-    name: str  # e.g. "dataset.process"
+    name: str  # e.g. "version.process", "dataset.delete"
     task_name: str  # the Celery task that runs it, called with the object id
     activity: str  # what the job does, for the user's note: "processing", "deleting"
     # Marks the object failed with a readable reason when the job is given up.

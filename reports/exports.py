@@ -27,7 +27,7 @@ def _owner_key(owner: str | None) -> str:
 def _export_tree(*, version: str, rows: list[dict], datapoints: dict | None = None) -> dict:
     """Rows of (namespace_id, database, owner, data_point_id) → owner → namespace → database → data points,
     each level in the order of first appearance. `datapoints` (key → fields) are read here when not given."""
-    if not datapoints:
+    if datapoints is None:
         datapoints = datapoints_by_ids(
             version=version, data_point_ids=[row["data_point_id"] for row in rows if row.get("data_point_id")]
         )
@@ -44,7 +44,7 @@ def _export_tree(*, version: str, rows: list[dict], datapoints: dict | None = No
         for namespace_id, databases in namespaces.items():
             if namespace_id not in names:
                 namespace = namespace_get(version=version, namespace_id=namespace_id)
-                names[namespace_id] = namespace.namespace_option_name if namespace else None
+                names[namespace_id] = namespace["namespace_option_name"] if namespace else None
             export[owner_key][namespace_id] = {
                 "namespace_option_name": names[namespace_id],
                 "databases": [
@@ -64,14 +64,14 @@ def export_build(*, version: str, namespace_id: str, database: str = "", table: 
     """The data points under a browse selection; one top-level `<owner>_namespaces` key per owner.
 
     A few pages of the browse index whatever the size: a whole namespace reads its export pages;
-    a narrower selection walks its part of the index; a version processed before the export pages
-    existed falls back to one lookup per data point."""
-    rows = None if database else export_rows_for_namespace(version=version, namespace_id=namespace_id)
-    if rows is None:
+    a narrower selection walks its part of the index."""
+    if database:
         rows = column_rows_for_selection(
             version=version, namespace_id=namespace_id, database=database, table=table, column=column
         )
         rows.sort(key=lambda row: row["line"])  # the order of the columns file
+    else:
+        rows = export_rows_for_namespace(version=version, namespace_id=namespace_id)
     datapoints = datapoints_for_namespace(version=version, namespace_id=namespace_id)
     return _export_tree(
         version=version, rows=[{**row, "namespace_id": namespace_id} for row in rows], datapoints=datapoints
@@ -86,12 +86,12 @@ def export_build_for_search(*, version: str, query: str) -> dict:
     """The data points a search finds, placed under every namespace and database that maps them."""
     results = dataset_search(version=version, query=query, page_size=SEARCH_EXPORT_LIMIT)
     rows = []
-    for item in results.datapoints.items:
+    for item in results.datapoints:
         page = 1
         while True:
             usages = columns_for_datapoint(version=version, data_point_id=item["data_point_id"], page=page)
-            rows.extend({**usage, "data_point_id": item["data_point_id"]} for usage in usages.items)
-            if not usages.has_next:
+            rows.extend({**usage, "data_point_id": item["data_point_id"]} for usage in usages)
+            if not usages.has_next():
                 break
             page += 1
     return _export_tree(version=version, rows=rows)

@@ -241,10 +241,7 @@ def use_storage(settings):
             settings.AWS_S3_ENDPOINT_URL = s3["endpoint"]
             settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}
         else:
-            settings.STORAGES = {
-                **settings.STORAGES,
-                "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            }
+            settings.STORAGES = {**settings.STORAGES, "default": settings.LOCAL_STORAGE}
 
     return configure
 

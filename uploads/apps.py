@@ -15,7 +15,7 @@ class UploadsConfig(AppConfig):
                 name=services.VERSION_JOB,
                 task_name=tasks.version_process_task.name,
                 activity="processing",
-                give_up=processing.version_job_give_up,
+                give_up=processing.version_fail,
                 is_finished=processing.version_job_finished,
                 existing=services.versions_existing,
             )

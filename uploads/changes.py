@@ -9,8 +9,6 @@ import io
 import itertools
 from collections.abc import Iterator
 
-from django.core.files.base import ContentFile
-
 from engine import PipelineResult
 from engine.catalogue import SEVERITY
 from engine.report import FORMULA_STARTS
@@ -23,11 +21,8 @@ def changes_write(
 ) -> None:
     """Stores the comparison of `version` with `previous` as the version's diff reports."""
     diff = version_diff(before=previous_result, after=result)
-    for name, content in (("diff_json", diff_json(diff)), ("diff_csv", diff_csv(diff))):
-        field = getattr(version, name)
-        if field:
-            field.delete(save=False)  # a re-run replaces, never renames
-        field.save(name.replace("diff_", "changes."), ContentFile(content), save=False)
+    version.file_write("diff_json", diff_json(diff))
+    version.file_write("diff_csv", diff_csv(diff))
     version.compared_to = previous
     DatasetVersion.objects.filter(pk=version.pk).update(
         diff_json=version.diff_json.name, diff_csv=version.diff_csv.name, compared_to=previous

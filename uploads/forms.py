@@ -193,7 +193,6 @@ class AnomalyFilterForm(forms.Form):
     code = forms.ChoiceField(choices=_choices(CATALOGUE), required=False)
     severity = forms.ChoiceField(choices=_choices(Severity), required=False)
     status = forms.ChoiceField(choices=_choices(AnomalyStatus), required=False)
-    page = forms.IntegerField(min_value=1, required=False)
 
     FILTERS = ("file", "code", "severity", "status")
 
@@ -201,10 +200,6 @@ class AnomalyFilterForm(forms.Form):
         """The valid filters ("" for none or an unknown value)."""
         self.is_valid()
         return {name: self.cleaned_data.get(name) or "" for name in self.FILTERS}
-
-    def page_number(self) -> int:
-        self.is_valid()
-        return self.cleaned_data.get("page") or 1
 
     def unknown(self) -> list[str]:
         """Notes for the filter values that were ignored."""

@@ -2,15 +2,18 @@
 
 The pages show the dataset's `current_version`; a version that ends `done` replaces it in one
 UPDATE, so no page ever shows a mix of two runs. Files are `FileField`s whose keys are built
-from ids only (`*_upload_to` below): no user-supplied name reaches storage.
+from ids only (`VERSION_FILES`, `VersionFilePath`): no user-supplied name reaches storage.
 """
 
 import uuid
+from typing import NamedTuple
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import models
+from django.utils.deconstruct import deconstructible
 
-from engine import FILES, SEVERITY, Code
+from engine import FILES, SEVERITY, STAGE_LABELS, Code, Stage
 from engine.codes import FILE_LEVEL_ERRORS
 
 
@@ -21,16 +24,8 @@ class VersionStatus(models.TextChoices):
     FAILED = "failed"
 
 
-class VersionStage(models.TextChoices):
-    # The labels are what people read on the pages.
-    QUEUED = "queued", "Waiting in the queue"
-    READING = "reading", "Reading the files"
-    CHECKING = "checking", "Checking the records"
-    PERSISTING = "persisting", "Saving the records"
-    INDEXING = "indexing", "Building the browse and search pages"
-    COMPARING = "comparing", "Comparing with the current version"
-    REPORTING = "reporting", "Writing the reports"
-    FINISHED = "finished", "Finished"
+# The engine's stages, labelled with what people read on the pages.
+VersionStage = models.TextChoices("VersionStage", [(stage.name, (stage.value, STAGE_LABELS[stage])) for stage in Stage])
 
 
 class Dataset(models.Model):
@@ -63,41 +58,45 @@ class Dataset(models.Model):
 STORAGE_ROOT = "datasets"
 
 
-def _version_prefix(version: "DatasetVersion") -> str:
-    return f"{STORAGE_ROOT}/{version.dataset_id}/versions/{version.id}"
+class StoredFile(NamedTuple):
+    folder: str  # under the version's prefix: "uploads" (what was sent, its line index) or "reports"
+    name: str
+    content_type: str = "application/octet-stream"
 
 
-def namespaces_upload_to(instance: "DatasetVersion", filename: str) -> str:
-    return f"{_version_prefix(instance)}/uploads/namespaces.csv"
+# Every file a version keeps, by its FileField: the one table the keys, the downloads and their URLs read.
+VERSION_FILES: dict[str, StoredFile] = {
+    **{file: StoredFile("uploads", f"{file}.csv", "text/csv") for file in FILES},
+    # the sampled line index of each upload (`engine.lines`)
+    **{f"{file}_lines": StoredFile("uploads", f"{file}.lines.npz") for file in FILES},
+    "anomalies_csv": StoredFile("reports", "anomalies.csv", "text/csv; charset=utf-8"),
+    "summary_json": StoredFile("reports", "summary.json", "application/json"),
+    "diff_json": StoredFile("reports", "changes.json", "application/json"),
+    "diff_csv": StoredFile("reports", "changes.csv", "text/csv; charset=utf-8"),
+}
 
 
-def datapoints_upload_to(instance: "DatasetVersion", filename: str) -> str:
-    return f"{_version_prefix(instance)}/uploads/datapoints.csv"
+@deconstructible
+class VersionFilePath:
+    """The `upload_to` of every FileField of a version: a key built from ids and `VERSION_FILES`,
+    whatever name the file came with. Writing a file again replaces it (the storage overwrites)."""
+
+    def __init__(self, field: str):
+        self.field = field
+
+    def __call__(self, instance: "DatasetVersion", filename: str) -> str:
+        stored = VERSION_FILES[self.field]
+        return f"{STORAGE_ROOT}/{instance.dataset_id}/versions/{instance.id}/{stored.folder}/{stored.name}"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, VersionFilePath) and other.field == self.field
+
+    def __hash__(self) -> int:
+        return hash(self.field)
 
 
-def columns_upload_to(instance: "DatasetVersion", filename: str) -> str:
-    return f"{_version_prefix(instance)}/uploads/columns.csv"
-
-
-def line_index_upload_to(instance: "DatasetVersion", filename: str) -> str:
-    # `filename` is one this code gives (see `DatasetVersion.line_index_field`), never a user's.
-    return f"{_version_prefix(instance)}/uploads/{filename}"
-
-
-def anomalies_csv_upload_to(instance: "DatasetVersion", filename: str) -> str:
-    return f"{_version_prefix(instance)}/reports/anomalies.csv"
-
-
-def summary_json_upload_to(instance: "DatasetVersion", filename: str) -> str:
-    return f"{_version_prefix(instance)}/reports/summary.json"
-
-
-def diff_json_upload_to(instance: "DatasetVersion", filename: str) -> str:
-    return f"{_version_prefix(instance)}/reports/changes.json"
-
-
-def diff_csv_upload_to(instance: "DatasetVersion", filename: str) -> str:
-    return f"{_version_prefix(instance)}/reports/changes.csv"
+def _file_field(name: str, **options) -> models.FileField:
+    return models.FileField(upload_to=VersionFilePath(name), max_length=500, **options)
 
 
 class DatasetVersion(models.Model):
@@ -130,19 +129,19 @@ class DatasetVersion(models.Model):
     # Which files this upload replaced; the others were carried over from the version before.
     replaced_files = models.JSONField(default=list, blank=True)
 
-    namespaces = models.FileField(upload_to=namespaces_upload_to, max_length=500)
-    datapoints = models.FileField(upload_to=datapoints_upload_to, max_length=500)
-    columns = models.FileField(upload_to=columns_upload_to, max_length=500)
+    namespaces = _file_field("namespaces")
+    datapoints = _file_field("datapoints")
+    columns = _file_field("columns")
     # The sampled line index of each upload (`engine.lines`), built by this version's processing,
     # so its source-line view reads only the byte ranges it shows.
-    namespaces_lines = models.FileField(upload_to=line_index_upload_to, max_length=500, blank=True)
-    datapoints_lines = models.FileField(upload_to=line_index_upload_to, max_length=500, blank=True)
-    columns_lines = models.FileField(upload_to=line_index_upload_to, max_length=500, blank=True)
-    anomalies_csv = models.FileField(upload_to=anomalies_csv_upload_to, max_length=500, blank=True)
-    summary_json = models.FileField(upload_to=summary_json_upload_to, max_length=500, blank=True)
+    namespaces_lines = _file_field("namespaces_lines", blank=True)
+    datapoints_lines = _file_field("datapoints_lines", blank=True)
+    columns_lines = _file_field("columns_lines", blank=True)
+    anomalies_csv = _file_field("anomalies_csv", blank=True)
+    summary_json = _file_field("summary_json", blank=True)
     # What changed against the version that was current when this one was processed.
-    diff_json = models.FileField(upload_to=diff_json_upload_to, max_length=500, blank=True)
-    diff_csv = models.FileField(upload_to=diff_csv_upload_to, max_length=500, blank=True)
+    diff_json = _file_field("diff_json", blank=True)
+    diff_csv = _file_field("diff_csv", blank=True)
     compared_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
@@ -176,6 +175,10 @@ class DatasetVersion(models.Model):
         if file not in FILES:
             raise ValueError(f"unknown upload file {file!r}")
         return f"{file}_lines"
+
+    def file_write(self, field: str, content: bytes) -> None:
+        """Stores `content` as this version's file `field` (not saved to the database yet)."""
+        getattr(self, field).save(VERSION_FILES[field].name, ContentFile(content), save=False)
 
     @property
     def records_key(self) -> str:

@@ -18,18 +18,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import pandas as pd
-from botocore.exceptions import ConnectionError as StorageConnectionError
-from botocore.exceptions import HTTPClientError
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from catalog.persistence import anomalies_persist, browse_index_persist, records_persist
-from engine import FILES, FileResult, Limits, PipelineResult, Vocabularies, pipeline_run
+from catalog.persistence import DUPLICATE_KEY, anomalies_persist, browse_index_persist, records_persist
+from engine import FILES, FileResult, Limits, PipelineResult, Progress, Vocabularies, pipeline_run
 from engine.codes import anomalies_empty
+from jobs.outages import outage_service
 from jobs.services import TransientJobError, job_heartbeat, job_may_retry
 from reports.services import reports_render
 from reports.source import line_index_render
@@ -53,8 +51,7 @@ STAGE_SPANS = {
     VersionStage.REPORTING: (97, 100),
 }
 
-# `progress(stage, fraction, done=0, total=0)`: `done` of `total` units of the stage's work.
-Progress = Callable[..., None]
+# `progress(stage, fraction, done=0, total=0)`: `engine.Progress`, with `done` of `total` units of the stage's work.
 
 
 @dataclass(frozen=True)
@@ -117,20 +114,21 @@ def _late_writes(exc: Exception) -> bool:
     if isinstance(exc, DuplicateKeyError):
         return True
     errors = exc.details.get("writeErrors") if isinstance(exc, BulkWriteError) else None
-    return bool(errors) and all(error.get("code") == 11000 for error in errors)
+    return bool(errors) and all(error.get("code") == DUPLICATE_KEY for error in errors)
 
 
 def _transient(exc: Exception) -> bool:
     """MongoDB or storage unreachable, or late writes of a stopped run: another run later may well succeed."""
-    return isinstance(exc, (ConnectionFailure, StorageConnectionError, HTTPClientError)) or _late_writes(exc)
+    return outage_service(exc) in ("MongoDB", "storage") or _late_writes(exc)
 
 
 def _readable(exc: Exception) -> str:
-    if isinstance(exc, ConnectionFailure):
-        return "MongoDB could not be reached"
     if _late_writes(exc):
         return "MongoDB was still finishing writes of a stopped run"
-    if isinstance(exc, (StorageConnectionError, HTTPClientError)):
+    service = outage_service(exc)
+    if service == "MongoDB":
+        return "MongoDB could not be reached"
+    if service == "storage" and not isinstance(exc, OSError):  # a local disk's error says more itself
         return "the file storage could not be reached"
     if isinstance(exc, SoftTimeLimitExceeded):
         return "it took longer than the time limit"
@@ -159,11 +157,9 @@ def _line_indexes_write(version: DatasetVersion, uploads: dict[str, bytes]) -> N
     """The line index of each upload, for the source-line view of this version's anomalies."""
     names = {}
     for file, data in uploads.items():
-        field = getattr(version, DatasetVersion.line_index_field(file))
-        if field:
-            field.delete(save=False)  # a re-run replaces, never renames
-        field.save(f"{file}.lines.npz", ContentFile(line_index_render(data)), save=False)
-        names[field.field.name] = field.name
+        field = DatasetVersion.line_index_field(file)
+        version.file_write(field, line_index_render(data))
+        names[field] = getattr(version, field).name
     _version_update(version, **names)
 
 
@@ -176,7 +172,7 @@ def engine_run_on(
         files=uploads,
         vocabularies=Vocabularies.from_settings(settings.DATASET_VOCABULARIES),
         limits=Limits.from_settings(settings.DATASET_LIMITS),
-        progress=(lambda stage, percent: progress(stage, percent / 100)) if progress else None,
+        progress=progress,
     )
 
 
@@ -269,8 +265,8 @@ def _collections_write(version: DatasetVersion, result: PipelineResult, progress
     a stopped run of this version may still be landing its last writes, see `catalog.persistence`).
 
     The records are written on a thread of their own while this one builds and writes the browse
-    index: the MongoDB server's inserts and Python's building each keep one core busy (100,000
-    columns: records 10.7 s and index 11.4 s one after the other, about 12 s together)."""
+    index: the MongoDB server's inserts and Python's building each keep one core busy, so together
+    they take about as long as the longer of the two (docs/performance.md)."""
     records = {file: part.records for file, part in result.files.items()}
     key = version.records_key
     _version_update(version, records_kept=True)  # from here on, a failure must drop them
@@ -359,11 +355,8 @@ def _reports_write(version: DatasetVersion, result: PipelineResult | None, outco
             started_at=version.started_at,
             finished_at=timezone.now(),
         )
-        for name, content in (("anomalies_csv", rendered.anomalies_csv), ("summary_json", rendered.summary_json)):
-            field = getattr(version, name)
-            if field:
-                field.delete(save=False)  # a re-run replaces, never renames
-            field.save(name.replace("_", "."), ContentFile(content), save=False)
+        version.file_write("anomalies_csv", rendered.anomalies_csv)
+        version.file_write("summary_json", rendered.summary_json)
         _version_update(version, anomalies_csv=version.anomalies_csv.name, summary_json=version.summary_json.name)
         return outcome
     except Exception as exc:
@@ -445,31 +438,26 @@ def _result_of_counts(counts: dict) -> PipelineResult | None:
     return _nothing_persisted(PipelineResult(failed=True, error=None, anomalies=anomalies_empty(), files=files))
 
 
-def version_fail(*, version_id: str, reason: str) -> None:
+def version_fail(*, object_id: str, reason: str) -> None:
     """A version whose job could not run, or stopped too many times, fails: it keeps no collection
     and gets both reports, like any failed version.
 
     This runs outside `version_process` (in the task's last resort, or in the sweep), so it does
     not run the engine again (that may be what stopped the workers, and it may take minutes): the
     summary holds the counts an earlier run got from the engine, as nothing persisted, or none."""
-    version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
+    version = DatasetVersion.objects.select_related("dataset").filter(pk=object_id).first()
     if version is None or _is_current(version):
         return  # gone, or done and published: pages read it, it stays as it is
     error = f"{reason} Nothing was saved; process the version again."
     try:
         version_records_withdraw(version=version)
     except Exception:
-        logger.exception("collections of version %s could not be dropped", version_id)
+        logger.exception("collections of version %s could not be dropped", object_id)
         error = f"{reason} What was saved could not be removed; process the version again once the database is back."
     result = _result_of_counts(version.counts)
     if result is not None:
         _version_update(version, counts=file_counts(result), anomalies_total=0)
     _finish(version, _reports_write(version, result, Outcome(VersionStatus.FAILED, error)))
-
-
-def version_job_give_up(*, object_id: str, reason: str) -> None:
-    """The sweep's last word on a processing job that stopped too many times."""
-    version_fail(version_id=object_id, reason=reason)
 
 
 def version_job_finished(*, object_id: str) -> bool:

@@ -67,7 +67,7 @@ def version_file_rows(*, version: DatasetVersion | None) -> list[dict]:
         source = (version.sources or {}).get(file, {})
         read = counts.get("rows_read", 0)
         duplicates = counts.get("rows_duplicate", 0)
-        with_errors = counts.get("rows_with_errors", counts.get("rows_rejected", 0))
+        with_errors = counts.get("rows_with_errors", 0)
         rows.append(
             {
                 "file": file,

@@ -18,12 +18,12 @@ from django.db.models import Q
 from catalog.persistence import version_documents_drop
 from engine import FILES
 from jobs.services import job_enqueue, job_heartbeat
-from uploads.models import Dataset, DatasetVersion, VersionStage, VersionStatus
+from uploads.models import VERSION_FILES, Dataset, DatasetVersion, VersionStage, VersionStatus
 
 logger = logging.getLogger(__name__)
 
 # The FileFields of a version that are its own reports (never shared with another version).
-REPORT_FIELDS = ("anomalies_csv", "summary_json", "diff_json", "diff_csv")
+REPORT_FIELDS = tuple(field for field, stored in VERSION_FILES.items() if stored.folder == "reports")
 
 
 # The two jobs, as the `jobs` app knows them (registered in `uploads/apps.py`).

@@ -18,7 +18,7 @@ def version_process_task(version_id: str) -> str:
         except TransientJobError:
             raise  # queued again after a backoff
         except Exception as exc:
-            version_fail(version_id=version_id, reason=f"Processing could not run ({type(exc).__name__}: {exc}).")
+            version_fail(object_id=version_id, reason=f"Processing could not run ({type(exc).__name__}: {exc}).")
             raise
 
     return job_run(kind=VERSION_JOB, object_id=version_id, work=work)

@@ -1,19 +1,26 @@
 from django.urls import include, path
 
+from uploads.models import VERSION_FILES
 from uploads.views import anomalies, catalog, changes, datasets, downloads, help, source
 
 app_name = "uploads"
+
+
+def _report(prefix: str, report: str, name: str):
+    """A report's download, at the name it is stored under."""
+    return path(f"{prefix}{VERSION_FILES[report].name}", downloads.report_download, {"report": report}, name=name)
+
 
 # Pages and reports of one version, by its number: `datasets/<id>/versions/<number>/...`.
 version_patterns = [
     path("anomalies/", anomalies.anomaly_list, name="version_anomaly_list"),
     path("files/<str:file>/lines/", anomalies.source_lines, name="version_source_lines"),
     path("files/<str:file>/lines/raw/", source.source_line_raw_download, name="version_source_line_raw"),
-    path("anomalies.csv", downloads.report_download, {"report": "anomalies_csv"}, name="version_anomalies_csv"),
-    path("summary.json", downloads.report_download, {"report": "summary_json"}, name="version_summary_json"),
+    _report("", "anomalies_csv", "version_anomalies_csv"),
+    _report("", "summary_json", "version_summary_json"),
     path("changes/", changes.version_changes, name="version_changes"),
-    path("changes.json", downloads.report_download, {"report": "diff_json"}, name="version_changes_json"),
-    path("changes.csv", downloads.report_download, {"report": "diff_csv"}, name="version_changes_csv"),
+    _report("", "diff_json", "version_changes_json"),
+    _report("", "diff_csv", "version_changes_csv"),
     path("retry/", datasets.version_retry_view, name="version_retry"),
     path("delete/", datasets.version_delete_view, name="version_delete"),
 ]
@@ -30,18 +37,8 @@ urlpatterns = [
     path("datasets/<uuid:dataset_id>/anomalies/", anomalies.anomaly_list, name="anomaly_list"),
     path("datasets/<uuid:dataset_id>/files/<str:file>/lines/", anomalies.source_lines, name="source_lines"),
     path("datasets/<uuid:dataset_id>/records/<str:file>/", anomalies.record, name="record"),
-    path(
-        "datasets/<uuid:dataset_id>/anomalies.csv",
-        downloads.report_download,
-        {"report": "anomalies_csv"},
-        name="anomalies_csv",
-    ),
-    path(
-        "datasets/<uuid:dataset_id>/summary.json",
-        downloads.report_download,
-        {"report": "summary_json"},
-        name="summary_json",
-    ),
+    _report("datasets/<uuid:dataset_id>/", "anomalies_csv", "anomalies_csv"),
+    _report("datasets/<uuid:dataset_id>/", "summary_json", "summary_json"),
     path("datasets/<uuid:dataset_id>/export.json", downloads.export_json_download, name="export_json"),
     path("datasets/<uuid:dataset_id>/search/", catalog.search, name="search"),
     path(

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 
 from catalog.mongo import mongo_bound_operations
-from zemoga_datasets.outages import outage_service
+from jobs.outages import outage_service
 
 logger = logging.getLogger(__name__)
 

@@ -37,16 +37,13 @@ def _keys(dataset_id: str) -> dict[str, str]:
 
 
 def test_each_dataset_becomes_version_1_with_its_files_figures_and_records():
-    import mongoengine
-
     old_apps = _migrate(BEFORE)
     try:
         OldDataset = old_apps.get_model("uploads", "Dataset")
         done = OldDataset.objects.create(name="done", status="done", stage="finished", percent=100, anomalies_total=4)
         OldDataset.objects.filter(pk=done.pk).update(**_keys(str(done.pk)), counts={"columns": {"rows_persisted": 1}})
         queued = OldDataset.objects.create(name="queued", status="queued", **_keys("q"))
-        mongo_connect()
-        database = mongoengine.get_db()
+        database = mongo_connect()
         database["columns"].insert_one({"_id": f"{done.pk}:C1", "dataset_id": str(done.pk), "column_id": "C1"})
         database["browse_nodes"].insert_one(
             {"_id": f"{done.pk}|namespaces|[]|1", "dataset_id": str(done.pk), "kind": "namespaces", "items": []}
@@ -66,7 +63,7 @@ def test_each_dataset_becomes_version_1_with_its_files_figures_and_records():
     assert column == {"_id": "C1", "column_id": "C1"}
     node = version_collection(version=version.records_key, kind="browse_nodes").find_one({"_id": "namespaces|[]|1"})
     assert node["kind"] == "namespaces"
-    assert "columns" not in mongoengine.get_db().list_collection_names()  # the shared collections are gone
+    assert "columns" not in mongo_connect().list_collection_names()  # the shared collections are gone
 
     waiting = DatasetVersion.objects.get(dataset_id=queued.pk)
     assert waiting.status == "failed" and "process the version again" in waiting.error

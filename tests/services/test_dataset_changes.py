@@ -96,7 +96,7 @@ def test_the_current_version_is_never_processed_again_in_place(sample_files):
 
     # a stray message for the current version (none is sent, but one could be replayed)
     again = version_process(version_id=str(v1.pk))
-    processing.version_fail(version_id=str(v1.pk), reason="Given up.")
+    processing.version_fail(object_id=str(v1.pk), reason="Given up.")
 
     assert again.status == VersionStatus.DONE and version_document_counts(version=v1.records_key) == before
     assert DatasetVersion.objects.get(pk=v1.pk).status == VersionStatus.DONE

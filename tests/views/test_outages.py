@@ -14,7 +14,6 @@ import signal
 import subprocess
 import uuid
 
-import mongoengine
 import pytest
 from django.core.files.storage import default_storage
 
@@ -99,7 +98,7 @@ def test_pages_over_a_stopped_mongodb_answer_a_prompt_503_page(ferretdb, steward
         assert "Temporarily unavailable" in body and "MongoDB" in body, page
         assert "Traceback" not in body, page
     # promptly: the pages' client gives up after the configured timeouts
-    options = mongoengine.get_connection().options
+    options = mongo_connect().client.options
     assert options.server_selection_timeout == settings.MONGODB_SERVER_SELECTION_TIMEOUT_MS / 1000
     assert options.pool_options.connect_timeout == settings.MONGODB_CONNECT_TIMEOUT_MS / 1000
     assert options.pool_options.socket_timeout == settings.MONGODB_SOCKET_TIMEOUT_MS / 1000
@@ -170,9 +169,7 @@ def test_the_web_process_waits_one_short_socket_timeout_and_does_not_retry_a_rea
     """On a hung server (it accepts, never answers) a page's first read costs one socket timeout: the
     README's "within a few seconds". Retried, it cost 11.6 s with a 10 s timeout (issue 15)."""
     mongo_bound_operations(socket_timeout_ms=settings.MONGODB_SOCKET_TIMEOUT_MS)  # what the web process does
-    mongo_connect()
-
-    client = mongoengine.get_connection()
+    client = mongo_connect().client
 
     assert client.options.pool_options.socket_timeout == settings.MONGODB_SOCKET_TIMEOUT_MS / 1000
     assert client.options.retry_reads is False

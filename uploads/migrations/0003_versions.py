@@ -20,12 +20,9 @@ def _records_move(version_key: str, dataset_id: str) -> bool:
     """Copies a dataset's documents from the shared collections into the version's own.
 
     Ids lose their `<dataset_id>:` (records, anomalies) or `<dataset_id>|` (browse nodes) prefix."""
-    import mongoengine
-
     from catalog.mongo import mongo_connect, version_collection
 
-    mongo_connect()
-    database = mongoengine.get_db()
+    database = mongo_connect()
     moved = False
     for kind in LEGACY_COLLECTIONS:
         target = version_collection(version=version_key, kind=kind)
@@ -77,10 +74,10 @@ def datasets_to_versions(apps, schema_editor):
         dataset.current_version = version if status == "done" else None
         dataset.save(update_fields=["deleting", "current_version"])
     if moved_any:
-        import mongoengine
+        from catalog.mongo import mongo_connect
 
         for kind in LEGACY_COLLECTIONS:  # every dataset's documents were copied above
-            mongoengine.get_db()[kind].drop()
+            mongo_connect()[kind].drop()
 
 
 class Migration(migrations.Migration):
@@ -112,13 +109,13 @@ class Migration(migrations.Migration):
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('records_kept', models.BooleanField(default=False)),
                 ('replaced_files', models.JSONField(blank=True, default=list)),
-                ('namespaces', models.FileField(max_length=500, upload_to=uploads.models.namespaces_upload_to)),
-                ('datapoints', models.FileField(max_length=500, upload_to=uploads.models.datapoints_upload_to)),
-                ('columns', models.FileField(max_length=500, upload_to=uploads.models.columns_upload_to)),
-                ('anomalies_csv', models.FileField(blank=True, max_length=500, upload_to=uploads.models.anomalies_csv_upload_to)),
-                ('summary_json', models.FileField(blank=True, max_length=500, upload_to=uploads.models.summary_json_upload_to)),
-                ('diff_json', models.FileField(blank=True, max_length=500, upload_to=uploads.models.diff_json_upload_to)),
-                ('diff_csv', models.FileField(blank=True, max_length=500, upload_to=uploads.models.diff_csv_upload_to)),
+                ('namespaces', models.FileField(max_length=500, upload_to=uploads.models.VersionFilePath("namespaces"))),
+                ('datapoints', models.FileField(max_length=500, upload_to=uploads.models.VersionFilePath("datapoints"))),
+                ('columns', models.FileField(max_length=500, upload_to=uploads.models.VersionFilePath("columns"))),
+                ('anomalies_csv', models.FileField(blank=True, max_length=500, upload_to=uploads.models.VersionFilePath("anomalies_csv"))),
+                ('summary_json', models.FileField(blank=True, max_length=500, upload_to=uploads.models.VersionFilePath("summary_json"))),
+                ('diff_json', models.FileField(blank=True, max_length=500, upload_to=uploads.models.VersionFilePath("diff_json"))),
+                ('diff_csv', models.FileField(blank=True, max_length=500, upload_to=uploads.models.VersionFilePath("diff_csv"))),
                 ('compared_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='uploads.datasetversion')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='uploads.dataset')),

@@ -14,16 +14,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='datasetversion',
             name='columns_lines',
-            field=models.FileField(blank=True, max_length=500, upload_to=uploads.models.line_index_upload_to),
+            field=models.FileField(blank=True, max_length=500, upload_to=uploads.models.VersionFilePath("columns_lines")),
         ),
         migrations.AddField(
             model_name='datasetversion',
             name='datapoints_lines',
-            field=models.FileField(blank=True, max_length=500, upload_to=uploads.models.line_index_upload_to),
+            field=models.FileField(blank=True, max_length=500, upload_to=uploads.models.VersionFilePath("datapoints_lines")),
         ),
         migrations.AddField(
             model_name='datasetversion',
             name='namespaces_lines',
-            field=models.FileField(blank=True, max_length=500, upload_to=uploads.models.line_index_upload_to),
+            field=models.FileField(blank=True, max_length=500, upload_to=uploads.models.VersionFilePath("namespaces_lines")),
         ),
     ]

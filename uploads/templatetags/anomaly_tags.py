@@ -1,4 +1,4 @@
-"""Showing raw values as they are: whitespace made visible, and page numbers with first and last."""
+"""Showing raw values as they are: whitespace made visible."""
 
 import re
 
@@ -33,15 +33,3 @@ def visible_edges(value) -> str:
     parts = _BREAKS.split(middle)
     middle = "".join(escape(part) + ("<wbr>" if position % 2 else "") for position, part in enumerate(parts))
     return mark_safe(_signs(lead) + middle + _signs(trail))
-
-
-@register.simple_tag
-def page_numbers(number: int, pages: int, around: int = 2) -> list[int | None]:
-    """Page numbers to link: the first, the last, and a few around the current one; None marks a gap."""
-    shown = sorted({1, pages, *range(max(1, number - around), min(pages, number + around) + 1)})
-    out: list[int | None] = []
-    for page in shown:
-        if out and page - out[-1] > 1:
-            out.append(None)
-        out.append(page)
-    return out

@@ -1,6 +1,6 @@
 """Who may see and change a dataset, which version a page shows, and small request helpers.
 
-The rule (also in the README, "Who sees what"): the catalog is shared by the team.
+The rule (also in docs/deployment.md, "Who sees what"): the catalog is shared by the team.
 - See: every logged-in user sees every dataset and every version of it — the list, its pages,
   versions, "What changed" and its downloads, anomalies, reports, exports and search. Anonymous
   visitors see nothing (LoginRequiredMiddleware).
@@ -62,10 +62,3 @@ def version_with_records(dataset: Dataset, number: int | None = None) -> Dataset
     if number is not None and not version.records_kept:
         raise Http404("The records of this version are no longer kept; its reports are.")
     return version
-
-
-def page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1

@@ -115,7 +115,10 @@ def _status_counts(version: DatasetVersion | None, filters: dict) -> list[tuple[
     if version is None or not version.records_kept:
         return []
     key, others = version.records_key, {name: value for name, value in filters.items() if name != "status"}
-    counts = [(str(s), selectors.anomalies_list(version=key, **others, status=s).total) for s in AnomalyStatus]
+    counts = [
+        (str(status), selectors.anomalies_list(version=key, **others, status=status).paginator.count)
+        for status in AnomalyStatus
+    ]
     if not any(count for _, count in counts):
         return []
     return [(status, count) for status, count in counts if count or status != AnomalyStatus.ACCEPTED]
@@ -128,21 +131,19 @@ def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) ->
     form = AnomalyFilterForm(request.GET)
     filters = form.filters()
     if version is not None and version.records_kept:
-        page = selectors.anomalies_list(version=version.records_key, page=form.page_number(), **filters)
+        page = selectors.anomalies_list(version=version.records_key, page=request.GET.get("page"), **filters)
     else:
-        page = selectors.Page()
+        page = selectors.no_page()
     counts = version.anomaly_counts() if version else []
     statuses = _status_counts(version, filters)
-    selected = urlencode({name: value for name, value in filters.items() if value})
     list_url = anomaly_list_url(dataset, version, number is not None)
     context = {
-        "page_query": f"{selected}&" if selected else "",
         "dataset": dataset,
         "version": version,
         "version_asked": number is not None,
         "list_url": list_url,
         "page": page,
-        "items": [anomaly_links(dataset, version, item) for item in page.items],
+        "items": [anomaly_links(dataset, version, item) for item in page],
         "filters": filters,
         "filtered": any(filters.values()),
         "notes": form.unknown(),

@@ -12,9 +12,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog import selectors
+from catalog.pages import Pages
+from catalog.read_model import PAGE_SIZE
 from catalog.search_facets import FACETS, FacetValue
 from uploads.models import Dataset
-from uploads.views.access import dataset_for_view, datasets_visible, page_number, version_with_records
+from uploads.views.access import dataset_for_view, datasets_visible, version_with_records
 from uploads.views.anomalies import anomaly_links
 
 LEVELS = ("namespace", "database", "table", "column")
@@ -44,22 +46,21 @@ def browse(request: HttpRequest, dataset_id) -> HttpResponse:
         if not path[part]:
             path.update(dict.fromkeys(LEVELS[depth:], ""))
             break
-    requested_page = page_number(request)
+    requested_page = request.GET.get("page")
     selected = urlencode({part: path[part] for part in LEVELS if path[part]})
     context = {
         "dataset": dataset,
         "version": version,
         "path": path,
         "crumbs": _breadcrumbs(dataset, path),
-        "page_query": f"{selected}&" if selected else "",
     }
     if version is None:
-        context.update(level="namespaces", page=selectors.Page(), items=[])
+        context.update(level="namespaces", page=selectors.no_page(), items=[])
         return render(request, "uploads/browse.html", context)
     key = version.records_key
     if not path["namespace"]:
         page = selectors.namespaces_for_dataset(version=key, page=requested_page)
-        items = [{**item, "url": _browse_url(dataset, namespace=item["namespace_id"])} for item in page.items]
+        items = [{**item, "url": _browse_url(dataset, namespace=item["namespace_id"])} for item in page]
         context.update(level="namespaces", page=page, items=items)
         return render(request, "uploads/browse.html", context)
     namespace = selectors.namespace_get(version=key, namespace_id=path["namespace"])
@@ -87,13 +88,12 @@ def browse(request: HttpRequest, dataset_id) -> HttpResponse:
     if child:
         page = lister(version=key, page=requested_page, **arguments)
     else:
-        mappings = lister(version=key, **arguments)
-        page = selectors.Page(items=mappings, total=len(mappings))
+        page = Pages(lister(version=key, **arguments), PAGE_SIZE).get_page(requested_page)
     if child:
-        items = [{**item, "url": _browse_url(dataset, **{**path, child: item["name"]})} for item in page.items]
+        items = [{**item, "url": _browse_url(dataset, **{**path, child: item["name"]})} for item in page]
     else:
-        items = page.items
-    if depth > 1 and not page.total:
+        items = page.object_list
+    if depth > 1 and not page.paginator.count:
         raise Http404(f"No such {LEVELS[depth - 1]} in this namespace.")
     context.update(level=level, page=page, items=items)
     return render(request, "uploads/browse.html", context)
@@ -112,19 +112,13 @@ def datapoint_detail(request: HttpRequest, dataset_id) -> HttpResponse:
         "dataset": dataset,
         "version": version,
         "datapoint": datapoint,
-        "page": selectors.columns_for_datapoint(version=key, data_point_id=data_point_id, page=page_number(request)),
-        "page_query": urlencode({"id": data_point_id}) + "&",
+        "page": selectors.columns_for_datapoint(version=key, data_point_id=data_point_id, page=request.GET.get("page")),
         "anomalies": [
             anomaly_links(dataset, version, {**item, "file": "datapoints"})
-            for item in selectors.anomalies_for_datapoint(version=key, line=datapoint.line)
+            for item in selectors.anomalies_for_datapoint(version=key, line=datapoint["line"])
         ],
     }
     return render(request, "uploads/datapoint_detail.html", context)
-
-
-def _page_param(request: HttpRequest, name: str) -> int:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
 
 
 def _query(request: HttpRequest) -> str:
@@ -165,11 +159,10 @@ def search(request: HttpRequest, dataset_id) -> HttpResponse:
         results = selectors.dataset_search(
             version=version.records_key,
             query=query,
-            datapoints_page=_page_param(request, "dpage"),
-            columns_page=_page_param(request, "cpage"),
+            datapoints_page=request.GET.get("dpage"),
+            columns_page=request.GET.get("cpage"),
             chosen=chosen,
         )
-    pages = {"dpage": results.datapoints.number, "cpage": results.columns.number} if results else {}
     base = {"q": query, **chosen}
     context = {
         "dataset": dataset,
@@ -178,9 +171,6 @@ def search(request: HttpRequest, dataset_id) -> HttpResponse:
         "results": results,
         "facet_links": _facet_links(base, results.facets, chosen) if results else [],
         "narrowed": bool(chosen),
-        # each list pages on its own and keeps the other's page
-        "datapoints_query": urlencode({**base, "cpage": pages.get("cpage", 1)}) + "&",
-        "columns_query": urlencode({**base, "dpage": pages.get("dpage", 1)}) + "&",
         "export_url": reverse("uploads:search_export_json", args=[dataset.pk]) + "?" + urlencode({"q": query}),
         "column_urls": [
             (
@@ -193,7 +183,7 @@ def search(request: HttpRequest, dataset_id) -> HttpResponse:
                     column=item["column"],
                 ),
             )
-            for item in (results.columns.items if results else [])
+            for item in (results.columns if results else [])
         ],
     }
     return render(request, "uploads/search.html", context)
@@ -218,7 +208,7 @@ def search_all(request: HttpRequest) -> HttpResponse:
                 facet="dataset",
                 value=str(dataset.pk),
                 label=dataset.name,
-                count=results.datapoints.total + results.columns.total,
+                count=results.datapoints.paginator.count + results.columns.paginator.count,
             )
             for dataset, results in per_dataset
         ]

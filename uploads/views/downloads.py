@@ -9,15 +9,9 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from reports.exports import export_build, export_build_for_search, export_filename
-from uploads.models import Dataset
+from uploads.models import VERSION_FILES, Dataset
 from uploads.views.access import dataset_for_view, version_shown
 
-REPORTS = {
-    "anomalies_csv": ("anomalies.csv", "text/csv; charset=utf-8"),
-    "summary_json": ("summary.json", "application/json"),
-    "diff_json": ("changes.json", "application/json"),
-    "diff_csv": ("changes.csv", "text/csv; charset=utf-8"),
-}
 # Reports served with a UTF-8 byte-order mark in front (see `_with_bom`).
 WITH_BOM = ("anomalies_csv", "diff_csv")
 
@@ -47,7 +41,7 @@ def report_download(request: HttpRequest, dataset_id, report: str, number: int |
     field = getattr(version, report) if version is not None else None
     if not field:
         raise Http404("This report is not written yet.")
-    filename, content_type = REPORTS[report]
+    filename, content_type = VERSION_FILES[report].name, VERSION_FILES[report].content_type
     try:
         handle = field.open("rb")
     except FileNotFoundError as exc:

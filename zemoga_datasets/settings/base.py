@@ -262,11 +262,13 @@ AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
 AWS_DEFAULT_ACL = None
-AWS_S3_FILE_OVERWRITE = False
+# Every key is built from ids (`uploads.models.VERSION_FILES`): writing a file again replaces it,
+# on S3 (`AWS_S3_FILE_OVERWRITE`, True by default) as on disk (`allow_overwrite`).
+LOCAL_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"allow_overwrite": True}}
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
-    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    _default_storage = LOCAL_STORAGE
 # Short connects and few retries, so a page over an unreachable bucket answers 503 promptly.
 AWS_S3_CLIENT_CONFIG = botocore.config.Config(
     connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT_SECONDS", default=2.0),
@@ -300,7 +302,7 @@ VERSIONS_KEEP_RECORDS = env.int("VERSIONS_KEEP_RECORDS", default=3)
 DATASET_VOCABULARIES: dict = {}
 
 # --- Bounds on the work one uploaded file may cost (docs/pipeline.md, "Limits") -----------
-# Empty: the engine's defaults (engine/limits.py), written in .env.example and the README.
+# Empty: the engine's defaults, which live in engine/limits.py.
 DATASET_LIMITS: dict = {
     "header_columns": env.int("DATASET_MAX_HEADER_COLUMNS", default=None),
     "line_cells": env.int("DATASET_MAX_LINE_CELLS", default=None),

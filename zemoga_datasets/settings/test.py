@@ -28,10 +28,8 @@ MEDIA_ROOT = BASE_DIR / "var" / "test" / "media"
 # Local disk, or moto's S3 server for the tests (and their workers) that ask for it.
 AWS_STORAGE_BUCKET_NAME = env.str("TEST_S3_BUCKET", default="")
 AWS_S3_ENDPOINT_URL = env.str("TEST_S3_ENDPOINT_URL", default=None)
-_storage = (
-    "storages.backends.s3.S3Storage" if AWS_STORAGE_BUCKET_NAME else "django.core.files.storage.FileSystemStorage"
-)
-STORAGES = {**STORAGES, "default": {"BACKEND": _storage}}  # noqa: F405
+_storage = {"BACKEND": "storages.backends.s3.S3Storage"} if AWS_STORAGE_BUCKET_NAME else LOCAL_STORAGE  # noqa: F405
+STORAGES = {**STORAGES, "default": _storage}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 
 # Jobs: short leases and sweeps, so the fault-injection tests see a recovery within seconds.

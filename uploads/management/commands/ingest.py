@@ -11,7 +11,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from engine import FILES
-from uploads.models import Dataset, VersionStatus
+from uploads.models import VERSION_FILES, Dataset, VersionStatus
 from uploads.processing import version_process
 from uploads.services import (
     DatasetBusy,
@@ -79,9 +79,9 @@ class Command(BaseCommand):
         if options["report_dir"]:
             report_dir: Path = options["report_dir"]
             report_dir.mkdir(parents=True, exist_ok=True)
-            (report_dir / "summary.json").write_bytes(summary)
+            (report_dir / VERSION_FILES["summary_json"].name).write_bytes(summary)
             if version.anomalies_csv:
-                (report_dir / "anomalies.csv").write_bytes(_read(version.anomalies_csv))
+                (report_dir / VERSION_FILES["anomalies_csv"].name).write_bytes(_read(version.anomalies_csv))
         self.stderr.write(f"dataset {version.dataset_id} version {version.number}: {version.status}")
         self.stdout.write(json.dumps(json.loads(summary), ensure_ascii=False))
         if version.status != VersionStatus.DONE:

@@ -1,4 +1,5 @@
-"""Which backing service an exception says is unreachable: one list, for the 503 page and /readyz."""
+"""Which backing service an exception says is unreachable: one list, for the 503 page, /readyz and
+the jobs that put a version back in the queue instead of failing it (`uploads.processing`)."""
 
 import botocore.exceptions
 import kombu.exceptions
