@@ -81,5 +81,14 @@ def as_json(value):
     return json.loads(json.dumps(value, default=str))
 
 
-def page_out(page) -> dict:
-    return {"items": as_json(list(page.items)), "page": page.number, "pages": page.pages, "total": page.total}
+def page_out(page, item_out=None) -> dict:
+    """A page of Django's Paginator (the catalog's `ElidedPage`) as the API's page body; None is an empty page."""
+    if page is None:
+        return {"items": [], "page": 1, "pages": 1, "total": 0}
+    items = list(page.object_list)
+    return {
+        "items": [item_out(item) for item in items] if item_out else as_json(items),
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "total": page.paginator.count,
+    }

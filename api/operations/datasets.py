@@ -11,7 +11,7 @@ from ninja.responses import Status
 
 from api import schemas
 from api.idempotency import KeyReused, idempotent_call
-from api.operations.common import ERRORS, PAGE_MAX, dataset_out, version_for_view, version_out
+from api.operations.common import ERRORS, PAGE_MAX, dataset_out, page_out, version_for_view, version_out
 from catalog import selectors
 from engine import FILES
 from uploads.forms import DatasetUploadForm, VersionUploadForm
@@ -189,16 +189,9 @@ def versions_anomalies(
         for name, value in (("file", file), ("code", code), ("severity", severity), ("status", status))
     }
     found = (
-        selectors.anomalies_list(version=version.records_key, page=page, **filters)
-        if version.records_kept
-        else selectors.Page()
+        selectors.anomalies_list(version=version.records_key, page=page, **filters) if version.records_kept else None
     )
-    return {
-        "items": [schemas.anomaly_out(item) for item in found.items],
-        "page": found.number,
-        "pages": found.pages,
-        "total": found.total,
-    }
+    return page_out(found, schemas.anomaly_out)
 
 
 def _report(version: DatasetVersion, field: str):

@@ -9,6 +9,8 @@ from ninja.errors import HttpError
 from api import schemas
 from api.operations.common import ERRORS, PAGE_MAX, as_json, page_out, records_key
 from catalog import selectors
+from catalog.pages import Pages
+from catalog.read_model import PAGE_SIZE
 from reports.exports import export_build, export_build_for_search
 
 router = Router()
@@ -48,7 +50,7 @@ def browse(
         mappings = selectors.mappings_for_column(
             version=key, namespace_id=namespace, database=database, table=table, column=column
         )
-        found = selectors.Page(items=mappings, total=len(mappings))
+        found = Pages(mappings, PAGE_SIZE).get_page(page)
     level = ("namespaces", "databases", "tables", "columns", "datapoints")[depth]
     return {"level": level, "version": shown.number, **page_out(found)}
 

@@ -106,7 +106,7 @@ def _queue_attributes() -> dict[str, dict]:
 
 
 def test_the_sqs_queues_hide_a_message_longer_than_a_job_can_run_and_long_poll():
-    example = dict(_example_values())
+    example = settings.DEPLOY_DEFAULTS
     attributes = _queue_attributes()
     for queue in (example["JOB_QUEUE_HEAVY"], example["JOB_QUEUE_LIGHT"]):
         assert int(attributes[queue]["VisibilityTimeout"]) == settings.BROKER_VISIBILITY_TIMEOUT_SECONDS
@@ -117,12 +117,6 @@ def test_the_sqs_queues_hide_a_message_longer_than_a_job_can_run_and_long_poll()
         conf = (ROOT / "devservices" / "elasticmq.conf").read_text()
         block = re.search(rf'"{queue}" \{{(.*?)\}}', conf, re.S).group(1)
         assert f"defaultVisibilityTimeout = {settings.BROKER_VISIBILITY_TIMEOUT_SECONDS} seconds" in block
-
-
-def _example_values():
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        if "=" in line and not line.startswith("#"):
-            yield tuple(line.split("=", 1))
 
 
 @pytest.mark.parametrize(
@@ -139,7 +133,7 @@ def test_processing_is_routed_to_the_heavy_queue_and_everything_short_to_the_lig
 
 
 def test_workers_are_subscribed_so_a_delete_never_waits_behind_processing():
-    example = dict(_example_values())
+    example = settings.DEPLOY_DEFAULTS
     heavy, light = example["JOB_QUEUE_HEAVY"], example["JOB_QUEUE_LIGHT"]
     tasks = _task_definitions()
     commands = {name: tasks[name]["containerDefinitions"][0]["command"] for name in ("worker", "worker-light")}
@@ -165,7 +159,7 @@ def test_exactly_one_beat_runs_and_the_workers_scale_on_the_heavy_queue():
         for dimension in metric["MetricStat"]["Metric"]["Dimensions"]
         if dimension["Name"] == "QueueName"
     }
-    assert queues == {dict(_example_values())["JOB_QUEUE_HEAVY"]}
+    assert queues == {settings.DEPLOY_DEFAULTS["JOB_QUEUE_HEAVY"]}
 
 
 def test_the_bucket_refuses_plain_http_and_is_not_public():

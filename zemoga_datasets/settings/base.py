@@ -181,8 +181,15 @@ BROKER_VISIBILITY_TIMEOUT_SECONDS = CELERY_TASK_TIME_LIMIT + 600
 # Processing (minutes) goes to the heavy queue; everything short (deleting a dataset, the sweep,
 # the outbox's messages other than processing) to the light one. Workers of the light queue never
 # take a processing job, so a delete never waits behind one (docs/production.md).
-JOB_QUEUE_HEAVY = env.str("JOB_QUEUE_HEAVY", default="datasets-heavy")
-JOB_QUEUE_LIGHT = env.str("JOB_QUEUE_LIGHT", default="datasets-light")
+# The defaults that deploy/ and docker-compose.yml write out literally (queue names, long polling);
+# tests/deploy checks those files against this one table.
+DEPLOY_DEFAULTS = {
+    "JOB_QUEUE_HEAVY": "datasets-heavy",
+    "JOB_QUEUE_LIGHT": "datasets-light",
+    "SQS_WAIT_TIME_SECONDS": 20,
+}
+JOB_QUEUE_HEAVY = env.str("JOB_QUEUE_HEAVY", default=DEPLOY_DEFAULTS["JOB_QUEUE_HEAVY"])
+JOB_QUEUE_LIGHT = env.str("JOB_QUEUE_LIGHT", default=DEPLOY_DEFAULTS["JOB_QUEUE_LIGHT"])
 JOB_HEAVY_TASKS = ("uploads.tasks.version_process_task",)
 CELERY_TASK_DEFAULT_QUEUE = JOB_QUEUE_LIGHT
 CELERY_TASK_ROUTES = {task: {"queue": JOB_QUEUE_HEAVY} for task in JOB_HEAVY_TASKS}
@@ -191,7 +198,7 @@ CELERY_TASK_QUEUES = [Queue(JOB_QUEUE_HEAVY), Queue(JOB_QUEUE_LIGHT)]
 
 SQS_REGION = env.str("SQS_REGION", default="us-east-1")
 # Long polling: a receive waits up to this long on the server for a message (20 at most).
-SQS_WAIT_TIME_SECONDS = env.int("SQS_WAIT_TIME_SECONDS", default=20)
+SQS_WAIT_TIME_SECONDS = env.int("SQS_WAIT_TIME_SECONDS", default=DEPLOY_DEFAULTS["SQS_WAIT_TIME_SECONDS"])
 # The queues' URLs are this prefix and their names; empty: ElasticMQ's form on the broker URL's host.
 SQS_QUEUE_URL_PREFIX = env.str("SQS_QUEUE_URL_PREFIX", default="")
 
