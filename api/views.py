@@ -10,7 +10,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from api.forms import TokenCreateForm, WebhookCreateForm
 from api.models import WebhookDelivery
 from api.tokens import token_create, token_revoke
-from api.webhooks import WEBHOOK_DELIVERIES_LISTED, delivery_send_again, subscription_create, subscription_delete
+from api.webhooks import (
+    WEBHOOK_DELIVERIES_LISTED,
+    WebhookAddressRefused,
+    delivery_send_again,
+    subscription_create,
+    subscription_delete,
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -35,9 +41,13 @@ def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
 def webhook_list(request: HttpRequest) -> HttpResponse:
     form = WebhookCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        subscription_create(owner=request.user, url=form.cleaned_data["url"], dataset=form.cleaned_data["dataset"])
-        messages.success(request, "Subscribed: each finished version is sent to this URL.")
-        return redirect("api:webhook_list")
+        try:
+            subscription_create(owner=request.user, url=form.cleaned_data["url"], dataset=form.cleaned_data["dataset"])
+        except WebhookAddressRefused as refused:
+            form.add_error("url", str(refused))
+        else:
+            messages.success(request, "Subscribed: each finished version is sent to this URL.")
+            return redirect("api:webhook_list")
     subscriptions = request.user.webhooks.select_related("dataset")
     deliveries = WebhookDelivery.objects.filter(subscription__owner=request.user).select_related("subscription")
     context = {"form": form, "subscriptions": subscriptions, "deliveries": deliveries[:WEBHOOK_DELIVERIES_LISTED]}

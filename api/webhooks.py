@@ -4,9 +4,12 @@ HMAC-SHA256 of the body under the subscription's secret."""
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -30,12 +33,39 @@ DELIVERY_HEADER = "X-Zemoga-Delivery"
 WEBHOOK_DELIVERIES_LISTED = 50
 
 
+class WebhookAddressRefused(ValueError):
+    """A webhook URL whose host is, or resolves to, an address inside the network the server runs in."""
+
+
+def webhook_address_check(url: str) -> None:
+    """Raises WebhookAddressRefused unless every address the URL's host resolves to is public: a
+    webhook must not make the server call its own network (loopback, private, link-local such as
+    the cloud's metadata service, reserved). Checked when subscribing and again before each
+    delivery (a name may resolve elsewhere later). WEBHOOK_ALLOW_PRIVATE_ADDRESSES lifts it (tests,
+    a receiver on the same private network)."""
+    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError) as exc:
+        raise WebhookAddressRefused(f"The host {host!r} of the URL could not be resolved.") from exc
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global or ip.is_multicast:
+            raise WebhookAddressRefused(
+                f"The host {host!r} resolves to {ip}, an address inside the server's own network: "
+                "webhooks are sent to public addresses only."
+            )
+
+
 def webhook_sign(*, secret: str, body: bytes) -> str:
     """The signature header's value: `sha256=` and the hex HMAC-SHA256 of the raw body."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def subscription_create(*, owner, url: str, dataset=None) -> WebhookSubscription:
+    webhook_address_check(url)
     return WebhookSubscription.objects.create(
         owner=owner, url=url, dataset=dataset, secret=secrets.token_urlsafe(32), event=EVENT_VERSION_FINISHED
     )
@@ -114,6 +144,13 @@ def webhook_deliver(*, delivery_id: str) -> None:
         DELIVERY_HEADER: str(delivery.pk),
     }
     code, error = None, ""
+    try:
+        webhook_address_check(delivery.subscription.url)
+    except WebhookAddressRefused as refused:  # never sent: retrying cannot help
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.FAILED, last_error=str(refused)[:300], last_attempt_at=timezone.now()
+        )
+        return
     try:
         response = httpx.post(
             delivery.subscription.url,

@@ -11,7 +11,13 @@ from ninja.responses import Status
 from api import schemas
 from api.models import WebhookDelivery, WebhookSubscription
 from api.operations.common import ERRORS
-from api.webhooks import WEBHOOK_DELIVERIES_LISTED, delivery_send_again, subscription_create, subscription_delete
+from api.webhooks import (
+    WEBHOOK_DELIVERIES_LISTED,
+    WebhookAddressRefused,
+    delivery_send_again,
+    subscription_create,
+    subscription_delete,
+)
 from uploads.views.access import dataset_for_view
 
 router = Router()
@@ -40,7 +46,11 @@ def webhooks_create(request, body: schemas.WebhookIn):
     dataset = dataset_for_view(request, body.dataset_id) if body.dataset_id else None
     if len(str(body.url)) > WebhookSubscription._meta.get_field("url").max_length:
         raise HttpError(422, "The URL is too long (500 characters at most).")
-    return Status(201, _webhook_out(subscription_create(owner=request.user, url=str(body.url), dataset=dataset)))
+    try:
+        subscription = subscription_create(owner=request.user, url=str(body.url), dataset=dataset)
+    except WebhookAddressRefused as refused:
+        raise HttpError(422, str(refused)) from refused
+    return Status(201, _webhook_out(subscription))
 
 
 @router.delete("/webhooks/{webhook_id}", response={204: None, **ERRORS}, tags=["webhooks"])

@@ -10,9 +10,9 @@ import socket
 import pytest
 from django.utils import timezone
 
-from api.models import DeliveryStatus, WebhookDelivery
+from api.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from api.tasks import webhook_deliver_task
-from api.webhooks import SIGNATURE_HEADER, subscription_create
+from api.webhooks import SIGNATURE_HEADER, WebhookAddressRefused, subscription_create
 from jobs.models import JobLease
 from tests.api.receiver import Receiver
 from uploads.models import Dataset
@@ -141,3 +141,38 @@ def test_the_api_subscribes_lists_deliveries_sends_again_and_unsubscribes(api, p
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"][-1] == "url"
     assert api.delete(f"/api/v1/webhooks/{webhook['id']}").status_code == 204
     assert api.delete(f"/api/v1/webhooks/{webhook['id']}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest"],
+)
+def test_a_url_inside_the_server_s_network_is_refused_when_subscribing(steward, api, client, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+
+    with pytest.raises(WebhookAddressRefused, match="public addresses only"):
+        subscription_create(owner=steward, url=url)
+    answer = api.post("/api/v1/webhooks", {"url": url}, content_type="application/json")
+    client.force_login(steward)
+    page = client.post("/api/webhooks/", {"url": url})
+
+    assert answer.status_code == 422 and "public addresses only" in answer.json()["detail"]
+    assert page.status_code == 400 and "public addresses only" in page.content.decode()
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_a_delivery_to_an_address_inside_the_network_fails_unsent_and_is_not_retried(
+    steward, receiver, processed, broker, settings
+):
+    subscription = subscription_create(owner=steward, url=receiver.url)  # allowed when subscribed
+    from api.webhooks import deliveries_for_version
+
+    deliveries_for_version(version=processed.current_version)
+    delivery = WebhookDelivery.objects.get(subscription=subscription)
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+
+    assert webhook_deliver_task(str(delivery.pk)) == "completed"
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED and "public addresses only" in delivery.last_error
+    assert receiver.received == []

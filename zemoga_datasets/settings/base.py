@@ -364,6 +364,9 @@ API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", default=600)
 API_FAILED_TOKENS_PER_MINUTE = env.int("API_FAILED_TOKENS_PER_MINUTE", default=20)
 # How long one webhook delivery waits for the receiving endpoint before it counts as failed.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Off: webhooks go to public addresses only (never loopback, private or link-local: no calls into
+# the server's own network). On for tests and for a receiver on the same private network.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 # This site's address as its users reach it, for the links in webhook bodies.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -43,3 +43,5 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "test" / f"celerybeat-{TEST_RUN_ID}")
 # Pauses a worker at a named step when FAULT_PAUSE_AT is set (tests/e2e/test_faults.py).
 JOB_STAGE_HOOK = "tests.e2e.fault_hooks.stage_pause"
+# The webhook tests receive on a local HTTP server (tests/api/test_webhooks.py turns this off to test the refusal).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
