@@ -324,6 +324,8 @@ def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
     """Anomaly pages for every combination of the file / code / severity filters (blank = all)."""
     if anomalies.empty:
         yield from _nodes("anomalies", ["", "", ""], [])
+        for file in FILES:
+            yield _search_node("rejected_lines", [file])
         return
     frame = anomalies.reindex(columns=[*ANOMALY_FRAME_COLUMNS, "status"], fill_value="")
     frame["line"] = frame["line"].astype(object).where(frame["line"].notna(), None)
@@ -342,6 +344,7 @@ def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
     grouped = frame.assign(group=anomaly_group_fingerprints(frame)).sort_values(["group", "position"], kind="stable")
     yield from _grouped_nodes("anomaly_group_rows", grouped.drop(columns="position"), ["group"])
     yield from _anomaly_group_nodes(frame)
+    yield from _rejected_line_nodes(frame)
     per_line = frame[frame["file"] == "datapoints"].dropna(subset=["line"]).sort_values(["line", "position"])
     per_line = per_line.drop(columns="position").assign(line_key=lambda f: f["line"].astype(int))
     yield from _grouped_nodes("record_anomalies", per_line.drop(columns=["file"]), ["line_key"])
@@ -366,12 +369,14 @@ def anomaly_groups_frame(frame: pd.DataFrame) -> pd.DataFrame:
         count=("group", "size"),
     )
     statuses = pd.crosstab([frame[k] for k in keys], frame["status"].fillna(""))
-    for status in AnomalyStatus:
-        groups[str(status)] = statuses.get(str(status), pd.Series(dtype=int)).reindex(groups.index).fillna(0).astype(int)
+    for status in (str(s) for s in AnomalyStatus):
+        counted = statuses[status] if status in statuses.columns else pd.Series(dtype=int)
+        groups[status] = counted.reindex(groups.index).fillna(0).astype(int)
     lined = frame.dropna(subset=["line"]).sort_values("line", kind="stable")
     first = lined.groupby(keys, sort=False).head(GROUP_LINES).groupby(keys, sort=False)["line"].agg(list)
-    groups["lines"] = first.reindex(groups.index)
-    groups["lines"] = groups["lines"].map(lambda lines: [int(line) for line in lines] if isinstance(lines, list) else [])
+    groups["lines"] = [
+        [int(line) for line in lines] if isinstance(lines, list) else [] for lines in first.reindex(groups.index)
+    ]
     groups = groups.reset_index()
     order = pd.DataFrame(
         {
@@ -381,7 +386,8 @@ def anomaly_groups_frame(frame: pd.DataFrame) -> pd.DataFrame:
             "code": groups["code"].map(_CODE_RANK).fillna(len(_CODE_RANK)),
         }
     )
-    ranked = np.lexsort([groups["value"].astype(str), groups["field"].astype(str), *(order[c] for c in reversed(order.columns))])
+    text = [groups["value"].astype(str), groups["field"].astype(str)]
+    ranked = np.lexsort([*text, *(order[name] for name in reversed(order.columns))])
     return groups.iloc[ranked].reset_index(drop=True)
 
 
@@ -404,6 +410,15 @@ def _anomaly_group_nodes(frame: pd.DataFrame) -> Iterator[dict]:
         keyed = keyed.drop(columns=[c for c in ("by_status",) if c not in keys])
         keyed = keyed.sort_values([*keys, "position"], kind="stable").drop(columns=["position", *statuses])
         yield from _grouped_nodes("anomaly_groups", keyed, keys)
+
+
+def _rejected_line_nodes(frame: pd.DataFrame) -> Iterator[dict]:
+    """Per file, the lines of the records an error rejected (`rejected_lines`: one node, lines
+    sorted and distinct; a few bytes per line), for the rejected rows download."""
+    rejected = frame[(frame["severity"] == str(Severity.ERROR)) & frame["line"].notna()]
+    for file in FILES:  # every file, none rejected included: no page reads the anomalies by field
+        lines = rejected.loc[rejected["file"] == file, "line"].astype(np.int64).to_numpy()
+        yield _search_node("rejected_lines", [file], items=np.unique(lines).tolist())
 
 
 def _search_node(kind: str, path: list, *, items=(), words=None, data=None) -> dict:

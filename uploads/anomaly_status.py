@@ -65,10 +65,13 @@ def item_group(item: dict) -> str:
 def items_status_shown(*, dataset_id, items: list[dict]) -> list[dict]:
     """The items of a page with the status they have now: `accepted` when an acceptance holds their
     fingerprint or their group's (one query for the page), with `accepted_fingerprint` (what undo
-    removes); an item stored as accepted whose acceptance was undone since shows as `known` (the
-    team had seen it in an earlier version to accept it)."""
+    removes) and the `acceptance` itself (note, who, when, until). An item stored as accepted whose
+    acceptance was undone since shows as `known` (the team saw it in an earlier version)."""
     wanted = {item_group(item) for item in items} | {item.get("fingerprint") or "" for item in items}
-    accepted = acceptances_active(dataset_id=dataset_id, fingerprints=wanted - {""})
+    active = AnomalyAcceptance.objects.filter(dataset_id=dataset_id, fingerprint__in=list(wanted - {""})).filter(
+        Q(until__isnull=True) | Q(until__gte=timezone.localdate())
+    )
+    accepted = {acceptance.fingerprint: acceptance for acceptance in active.select_related("accepted_by")}
     shown = []
     for item in items:
         group = item_group(item)
@@ -79,5 +82,7 @@ def items_status_shown(*, dataset_id, items: list[dict]) -> list[dict]:
             status = str(AnomalyStatus.ACCEPTED)
         elif status == AnomalyStatus.ACCEPTED:
             status = str(AnomalyStatus.KNOWN)
-        shown.append({**item, "status": status, "group": group, "accepted_fingerprint": match})
+        shown.append(
+            {**item, "status": status, "group": group, "accepted_fingerprint": match, "acceptance": accepted.get(match)}
+        )
     return shown

@@ -1,12 +1,14 @@
 from django.urls import include, path
 
-from uploads.views import anomalies, catalog, changes, datasets, downloads, help
+from uploads.views import anomalies, catalog, changes, datasets, downloads, help, triage
 
 app_name = "uploads"
 
 # Pages and reports of one version, by its number: `datasets/<id>/versions/<number>/...`.
 version_patterns = [
     path("anomalies/", anomalies.anomaly_list, name="version_anomaly_list"),
+    path("anomalies/groups/", triage.anomaly_groups, name="version_anomaly_groups"),
+    path("rejected/<str:file>.csv", downloads.rejected_download, name="version_rejected_csv"),
     path("files/<str:file>/lines/", anomalies.source_lines, name="version_source_lines"),
     path("anomalies.csv", downloads.report_download, {"report": "anomalies_csv"}, name="version_anomalies_csv"),
     path("summary.json", downloads.report_download, {"report": "summary_json"}, name="version_summary_json"),
@@ -27,6 +29,10 @@ urlpatterns = [
     path("datasets/<uuid:dataset_id>/browse/", catalog.browse, name="browse"),
     path("datasets/<uuid:dataset_id>/datapoint/", catalog.datapoint_detail, name="datapoint_detail"),
     path("datasets/<uuid:dataset_id>/anomalies/", anomalies.anomaly_list, name="anomaly_list"),
+    path("datasets/<uuid:dataset_id>/anomalies/groups/", triage.anomaly_groups, name="anomaly_groups"),
+    path("datasets/<uuid:dataset_id>/anomalies/accept/", triage.anomaly_accept_view, name="anomaly_accept"),
+    path("datasets/<uuid:dataset_id>/anomalies/undo/", triage.anomaly_undo_view, name="anomaly_undo"),
+    path("datasets/<uuid:dataset_id>/rejected/<str:file>.csv", downloads.rejected_download, name="rejected_csv"),
     path("datasets/<uuid:dataset_id>/files/<str:file>/lines/", anomalies.source_lines, name="source_lines"),
     path("datasets/<uuid:dataset_id>/records/<str:file>/", anomalies.record, name="record"),
     path(
