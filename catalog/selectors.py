@@ -234,6 +234,11 @@ def rejected_lines(*, version: str, file: str) -> list[int]:
     return sorted({int(document["line"]) for document in found if document.get("line") is not None})
 
 
+def anomaly_group_items(*, version: str, group: str) -> list[dict]:
+    """Every anomaly of one group (all its pages), for the fixes applied on request."""
+    return _all_pages(version, "anomaly_group_rows", [group])
+
+
 SEARCH_PAGE_SIZE = 25
 
 

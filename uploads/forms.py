@@ -1,6 +1,8 @@
 """Forms: a new dataset (a name and the three CSV files, each within the size limit), a new
 version (any of the three), and the GET parameters of the anomaly list and the source-line view."""
 
+import re
+
 from django import forms
 from django.conf import settings
 
@@ -186,6 +188,21 @@ class AnomalyAcceptForm(forms.Form):
         if cleaned.get("scope") == AcceptanceScope.ANOMALY and not cleaned.get("fingerprint"):
             raise forms.ValidationError("Say which anomaly to accept.")
         return cleaned
+
+
+class FixesForm(forms.Form):
+    """The groups whose fixes to apply, and whether to download the corrected files or make a new
+    version from them."""
+
+    group = forms.MultipleChoiceField(choices=[], required=False)
+    action = forms.ChoiceField(choices=[("download", "download"), ("version", "new version")])
+
+    def clean_group(self) -> list[str]:
+        return [value for value in self.data.getlist("group") if re.fullmatch(r"[0-9a-f]{40}", value)]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].valid_value = lambda value: True  # checked in clean_group
 
 
 class AnomalyUndoForm(forms.Form):

@@ -8,6 +8,7 @@ app_name = "uploads"
 version_patterns = [
     path("anomalies/", anomalies.anomaly_list, name="version_anomaly_list"),
     path("anomalies/groups/", triage.anomaly_groups, name="version_anomaly_groups"),
+    path("fixes/", triage.fixes_view, name="version_fixes"),
     path("rejected/<str:file>.csv", downloads.rejected_download, name="version_rejected_csv"),
     path("files/<str:file>/lines/", anomalies.source_lines, name="version_source_lines"),
     path("anomalies.csv", downloads.report_download, {"report": "anomalies_csv"}, name="version_anomalies_csv"),

@@ -1,21 +1,26 @@
-"""Anomalies grouped (one row per file, code, field and value) and triage: accept a group or one
-anomaly, undo it. Groups are read from the version's browse index, one page at a time
+"""Anomalies grouped (one row per file, code, field and value), their fixes applied on request, and
+triage: accept a group or one anomaly, undo it. Groups are read from the version's browse index, one page at a time
 (`catalog.read_model.anomaly_groups_frame`); decisions from `uploads.triage`."""
 
+import io
+import zipfile
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog import selectors
 from engine import FILES, Severity, anomaly_render
 from uploads.anomaly_status import items_status_shown
-from uploads.forms import AnomalyAcceptForm, AnomalyFilterForm, AnomalyUndoForm
+from uploads.fixes import fixes_files, group_fixable, version_from_fixes
+from uploads.forms import AnomalyAcceptForm, AnomalyFilterForm, AnomalyUndoForm, FixesForm
 from uploads.models import AcceptanceScope
+from uploads.services import DatasetBusy
 from uploads.triage import anomaly_accept, anomaly_accept_undo
 from uploads.views.access import dataset_for_change, dataset_for_view, may_change, version_shown
 from uploads.views.anomalies import _status_counts, anomaly_groups_url, anomaly_list_url, line_url
@@ -28,6 +33,7 @@ def _group_row(dataset, version, list_url: str, item: dict) -> dict:
         "message": rendered.message,
         "fix": rendered.fix,
         "help_url": reverse("uploads:help_anomalies") + f"#{item.get('code', '')}",
+        "fixable": group_fixable(item),
         "rows_url": list_url + "?" + urlencode({"group": item["group"], "status": "all"}),
         "line_urls": [
             (line, line_url(dataset, version, item["file"], line, item.get("field", ""), item["code"]))
@@ -60,6 +66,8 @@ def anomaly_groups(request: HttpRequest, dataset_id, number: int | None = None) 
         "items": [_group_row(dataset, version, list_url, item) for item in items],
         "may_change": may_change(request, dataset),
         "back": request.get_full_path(),
+        "fixes_url": reverse("uploads:version_fixes", args=[dataset.pk, version.number]) if version else "",
+        "may_make_version": version is not None and version.pk == dataset.versions.values_list("pk", flat=True).first(),
         "filters": filters,
         "filtered": any(filters.values()),
         "notes": form.unknown(),
@@ -114,3 +122,48 @@ def anomaly_undo_view(request: HttpRequest, dataset_id) -> HttpResponse:
     else:
         messages.info(request, "It was not accepted.")
     return _back(request, dataset)
+
+
+@require_POST
+def fixes_view(request: HttpRequest, dataset_id, number: int | None = None) -> HttpResponse:
+    """The picked groups' fixes: the corrected files to download (a CSV, or a ZIP of several), or a
+    new version made from them at once (owner or staff). The uploaded files are left as they were."""
+    dataset = dataset_for_view(request, dataset_id)
+    version = version_shown(dataset, number)
+    form = FixesForm(request.POST)
+    groups = form.cleaned_data["group"] if form.is_valid() else []
+    if version is None or not version.records_kept or not groups:
+        messages.error(request, "Pick at least one group whose fix can be applied.")
+        return _back(request, dataset)
+    if form.cleaned_data["action"] == "version":
+        dataset = dataset_for_change(request, dataset_id)
+        if version.pk != dataset.versions.order_by("-number").values_list("pk", flat=True).first():
+            messages.error(request, "A new version is made from the latest version only; download the files instead.")
+            return _back(request, dataset)
+        try:
+            created = version_from_fixes(version=version, created_by=request.user, groups=groups)
+        except DatasetBusy as exc:
+            messages.error(request, str(exc))
+            return _back(request, dataset)
+        if created is None:
+            messages.error(request, "The groups picked change nothing.")
+            return _back(request, dataset)
+        messages.success(request, f"Version {created.number} was made from the fixes and is queued for processing.")
+        return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
+    corrected = fixes_files(version=version, groups=groups)
+    if not corrected:
+        messages.error(request, "The groups picked change nothing.")
+        return _back(request, dataset)
+    stem = f"{slugify(dataset.name)[:80] or 'dataset'}-v{version.number}-fixed"
+    if len(corrected) == 1:
+        ((file, content),) = corrected.items()
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(True, f"{stem}-{file}.csv")
+        return response
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for file, content in corrected.items():
+            bundle.writestr(f"{file}.csv", content)
+    response = HttpResponse(archive.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, f"{stem}.zip")
+    return response
