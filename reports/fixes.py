@@ -32,9 +32,9 @@ def _encoding(data: bytes) -> str:
 
 
 def _written(cells: list[str], delimiter: str) -> str:
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator="").writerow(cells)
-    return out.getvalue()
+    out = io.StringIO()  # with a line terminator, so that a cell holding a line break is quoted
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerow(cells)
+    return out.getvalue()[:-2]
 
 
 def fixes_apply(data: bytes, edits: dict[int, RecordEdit]) -> bytes:
