@@ -1,6 +1,6 @@
 """Triage in Chromium: the anomalies grouped, a group accepted with a note, the same files uploaded
 again as version 2, where the group is accepted and out of "needs attention"; the rejected rows
-file downloaded with the upload's header."""
+file downloaded with the upload's header; fixes picked made into a version, "What changed" showing them."""
 
 import csv
 import io
@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.steps import open_tab, sample_files, upload_version, wait_finished
+from tests.browser.steps import DATASET_URL, log_in, open_tab, sample_files, upload, upload_version, wait_finished
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mongo")]
 
@@ -72,3 +72,30 @@ def test_the_rejected_rows_file_opens_with_the_uploads_header(page, sample_datas
     header = sample_files()["columns"].decode().splitlines()[0].split(",")
     assert rows[0] == [*header, "source_line"]
     assert [row[-1] for row in rows[1:]] == ["7", "9"]
+
+
+def test_fixes_picked_make_a_new_version_whose_what_changed_shows_them(page, page_events, worker):
+    files = sample_files()
+    files["datapoints"] = files["datapoints"].replace(b",percentage,", b",integr,")
+    files["columns"] += b"C12,N1,fund_master,returns,tr_10y,DP1,equity-research\n"
+    log_in(page)
+    dataset_id = upload(page, "Fixable", files)
+    assert wait_finished(page) == "done"
+
+    # when the steward picks the did-you-mean and the near-duplicate fixes and makes a version of them
+    page.goto(f"/datasets/{dataset_id}/anomalies/groups/")
+    expect(_group_row(page, "unknown-reference").get_by_label("apply this fix")).to_have_count(0)
+    for code in ("invalid-value", "near-duplicate"):
+        _group_row(page, code).filter(has_text="replace").get_by_label("apply this fix").check()
+    page.get_by_role("button", name="Make a new version from them").click()
+    page.wait_for_url(DATASET_URL)
+    expect(page.locator(".messages")).to_contain_text("Version 2 was made from the fixes")
+    assert wait_finished(page) == "done"
+
+    # then "What changed" shows exactly those fixes
+    open_tab(page, "What changed")
+    datapoints = [" ".join(t.split()) for t in page.locator("#diff-datapoints tbody tr").all_inner_texts()]
+    columns = [" ".join(t.split()) for t in page.locator("#diff-columns tbody tr").all_inner_texts()]
+    assert datapoints == ["changed DP1 data_type 2 integr integer"], datapoints
+    assert columns == ["changed C12 dataset_owner_name 13 equity-research Equity Research"], columns
+    assert not page_events.errors
