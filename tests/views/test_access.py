@@ -14,7 +14,10 @@ from uploads.services import dataset_create, version_create
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 
 # Every page, report, export and search of a dataset, with parameters that find something in the sample.
-_TRIAGE = re.compile(rb'<details class="triage">.*?</details>|<form [^>]*class="triage">.*?</form>', re.DOTALL)
+_TRIAGE = re.compile(
+    rb'<details class="triage">.*?</details>|<form [^>]*class="triage">.*?</form>|<form id="fixes-form".*?</form>',
+    re.DOTALL,
+)
 READ_PAGES = [
     "",
     "status.json",
@@ -76,7 +79,7 @@ def _answers(client, user, dataset: Dataset) -> dict[str, tuple[int, bytes]]:
         response = client.get(f"/datasets/{dataset.pk}/{page}")
         body = b"".join(response.streaming_content) if response.streaming else response.content
         # The top bar names the user; everything under it must be the same for both, but for the
-        # triage controls (accept, undo) only the owner gets.
+        # triage controls (accept, undo, a new version from fixes) only the owner gets.
         shown = _TRIAGE.sub(b"", body.split(b"</header>", 1)[-1])
         answers[page] = (response.status_code, re.sub(rb"\s+", b" ", shown))
     return answers
