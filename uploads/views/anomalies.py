@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog import selectors
+from catalog.read_model import STATUS_OPEN
 from engine import FILES, AnomalyStatus, Code, Severity, anomaly_render
 from reports.source import source_view
 from uploads.anomaly_status import items_status_shown
@@ -126,6 +127,15 @@ def _status_counts(version: DatasetVersion | None, filters: dict) -> list[tuple[
     return counts
 
 
+def status_asked(filters: dict, statuses: list[tuple[str, int]]) -> dict:
+    """The filters with the status a page reads: none asked means "needs attention", which is all
+    of them when none under the other filters is accepted (the counts say so: no read to find out)."""
+    if filters["status"]:
+        return filters
+    accepted = dict(statuses).get(str(AnomalyStatus.ACCEPTED), 0)
+    return {**filters, "status": STATUS_OPEN if accepted else "all"}
+
+
 @require_GET
 def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) -> HttpResponse:
     dataset = dataset_for_view(request, dataset_id)
@@ -133,14 +143,16 @@ def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) ->
     form = AnomalyFilterForm(request.GET)
     filters = form.filters()
     group = form.group_asked()
+    statuses = _status_counts(version, filters)
     if version is not None and version.records_kept and group:
         page = selectors.anomaly_group_rows(version=version.records_key, group=group, page=form.page_number())
     elif version is not None and version.records_kept:
-        page = selectors.anomalies_needing_attention(version=version.records_key, page=form.page_number(), **filters)
+        page = selectors.anomalies_needing_attention(
+            version=version.records_key, page=form.page_number(), **status_asked(filters, statuses)
+        )
     else:
         page = selectors.Page()
     counts = version.anomaly_counts() if version else []
-    statuses = _status_counts(version, filters)
     selected = urlencode({name: value for name, value in {**filters, "group": group}.items() if value})
     list_url = anomaly_list_url(dataset, version, number is not None)
     items = items_status_shown(dataset_id=dataset.pk, items=page.items)

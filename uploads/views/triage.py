@@ -23,7 +23,7 @@ from uploads.models import AcceptanceScope
 from uploads.services import DatasetBusy
 from uploads.triage import anomaly_accept, anomaly_accept_undo
 from uploads.views.access import dataset_for_change, dataset_for_view, may_change, version_shown
-from uploads.views.anomalies import _status_counts, anomaly_groups_url, anomaly_list_url, line_url
+from uploads.views.anomalies import _status_counts, anomaly_groups_url, anomaly_list_url, line_url, status_asked
 
 
 def _group_row(dataset, version, list_url: str, item: dict) -> dict:
@@ -48,8 +48,11 @@ def anomaly_groups(request: HttpRequest, dataset_id, number: int | None = None) 
     version = version_shown(dataset, number)
     form = AnomalyFilterForm(request.GET)
     filters = form.filters()
+    statuses = _status_counts(version, filters)
     if version is not None and version.records_kept:
-        page = selectors.anomaly_groups_list(version=version.records_key, page=form.page_number(), **filters)
+        page = selectors.anomaly_groups_list(
+            version=version.records_key, page=form.page_number(), **status_asked(filters, statuses)
+        )
     else:
         page = selectors.Page()
     list_url = anomaly_list_url(dataset, version, number is not None)
@@ -73,7 +76,7 @@ def anomaly_groups(request: HttpRequest, dataset_id, number: int | None = None) 
         "notes": form.unknown(),
         "files": FILES,
         "severities": [str(s) for s in Severity],
-        "statuses": _status_counts(version, filters),
+        "statuses": statuses,
         "counts": version.anomaly_counts() if version else [],
     }
     return render(request, "uploads/anomaly_groups.html", context)
