@@ -7,13 +7,18 @@ PY := .venv/bin/python
 # Extra arguments for pytest: `make test ARGS="tests/engine -k duplicate"`.
 ARGS ?=
 
-.PHONY: run test test-engine lint format services stop install browser check-deploy bench clean
+.PHONY: run test test-fast test-engine lint format services stop install browser check-deploy bench clean
 
 run: install .env
 	@devservices/run.sh
 
 test: install browser node_modules/.installed .env
 	@devservices/test.sh $(ARGS)
+
+# Everything but the end-to-end tests (a real worker, killed) and the browser tests: a few minutes,
+# on FerretDB and Redis still. The markers are given by folder in tests/conftest.py.
+test-fast: install .env
+	@devservices/test.sh -m "not e2e and not browser" $(ARGS)
 
 # The engine and the ground truth alone: no service, no Django database, a few seconds to a minute.
 test-engine: install
@@ -74,3 +79,10 @@ bench: install
 
 clean: stop
 	rm -rf var/test var/log
+
+# The production shape on this machine (docs/production.md): PostgreSQL, FerretDB, ElasticMQ (SQS),
+# s3proxy (S3), gunicorn, WORKERS heavy workers and one light one, one beat. `make cluster WORKERS=4`.
+WORKERS ?= 2
+.PHONY: cluster
+cluster: install .env
+	@WORKERS=$(WORKERS) devservices/cluster.sh

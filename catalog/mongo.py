@@ -23,17 +23,24 @@ def mongo_connect() -> None:
     global _connected
     if _connected:
         return
-    mongoengine.connect(
-        db=settings.MONGODB_NAME,
-        host=settings.MONGODB_URI,
-        connect=False,
-        # Short, so an unreachable server fails a page fast (see ServiceUnavailableMiddleware).
-        serverSelectionTimeoutMS=settings.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
-        connectTimeoutMS=settings.MONGODB_CONNECT_TIMEOUT_MS,
-        socketTimeoutMS=_socket_timeout_ms,
-        uuidRepresentation="standard",
-    )
+    mongoengine.connect(db=settings.MONGODB_NAME, host=settings.MONGODB_URI, connect=False, **mongo_client_options())
     _connected = True
+
+
+def mongo_client_options() -> dict:
+    """The client's timeouts: short, so an unreachable server fails a page fast (see
+    ServiceUnavailableMiddleware). In the web process each operation is also bounded, and a read
+    that timed out is not retried: a hung server answers the page's 503 after one socket timeout,
+    not two plus a server selection."""
+    options = {
+        "serverSelectionTimeoutMS": settings.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+        "connectTimeoutMS": settings.MONGODB_CONNECT_TIMEOUT_MS,
+        "socketTimeoutMS": _socket_timeout_ms,
+        "uuidRepresentation": "standard",
+    }
+    if _socket_timeout_ms is not None:
+        options["retryReads"] = False
+    return options
 
 
 def version_collection_name(*, version: str, kind: str) -> str:

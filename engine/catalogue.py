@@ -61,7 +61,10 @@ ENTRIES = (
         _E,
         "The file has no header line (it is empty or holds blank lines only).",
         "The whole dataset fails; nothing is saved.",
-        {"default": "has no header line"},
+        {
+            "default": "has no header line",
+            "no-sheet": 'the workbook has no sheet named "{wanted}" (its sheets: {sheets})',
+        },
         "Export the sheet again with its first line holding the column names; check that the right file was chosen.",
         "a 0-byte namespaces.csv",
     ),
@@ -74,10 +77,28 @@ ENTRIES = (
             "default": "not a CSV file",
             "nul": "holds NUL bytes: not a CSV file",
             "open-quote": "a quote is left open at the end of the file",
+            "utf16-no-mark": "looks like UTF-16 text without its byte-order mark: save it again as "
+            "“CSV UTF-8” (or as “Unicode Text”, which writes the mark)",
+            "utf16-damaged": "starts with a UTF-16 byte-order mark but does not decode as UTF-16: save it again "
+            "as “CSV UTF-8”",
+            "xls": "is an old Excel workbook (.xls), which is not read: save it as .xlsx or as “CSV UTF-8”",
+            "ods": "is an OpenDocument spreadsheet (.ods), which is not read: save it as .xlsx or as CSV",
+            "zip": "is a zip archive, not a CSV file or an .xlsx workbook: unpack it and upload the CSV files",
+            "image": "is an image ({kind}), not a CSV file: choose the exported CSV file",
+            "pdf": "is a PDF document, not a CSV file: export the table itself as CSV or .xlsx",
+            "workbook-damaged": "is an .xlsx workbook that cannot be opened (damaged or cut short; {detail}): "
+            "open it in Excel and save it again",
+            "workbook-encrypted": "is a password-protected workbook, which cannot be read: save a copy without "
+            "the password",
+            "workbook-too-large": "is an .xlsx workbook that unpacks to {size:,} bytes, more than the {limit:,} "
+            "bytes read: save the sheets as CSV, or remove what is not needed",
+            "sheet-too-large": 'sheet "{sheet}" spans {rows:,} rows by {columns:,} columns, more than the '
+            "{limit:,} cells read: delete the unused rows and columns (select them, Delete) and save again",
             "unreadable": "could not be read as CSV ({error})",
         },
-        "Save the sheet as CSV (not .xlsx or .numbers). A quote left open usually means a cell starts with "
-        '" but never closes it: close it, or double every quote inside a quoted cell ("").',
+        "Save the sheet as CSV UTF-8 or as an .xlsx workbook (not .xls, .ods or .numbers). A quote left open "
+        'usually means a cell starts with " but never closes it: close it, or double every quote inside a '
+        'quoted cell ("").',
         'an Excel workbook renamed to .csv; or a last line `C9,N1,"fund_master`',
     ),
     Entry(

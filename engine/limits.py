@@ -24,6 +24,8 @@ class Limits:
     line_cells: int = 10_000  # cells of a record parsed; later ones are extra cells, dropped unread
     field_chars: int = 65_536  # a longer value rejects its record
     anomalies_per_code: int = 10_000  # listed per file and code; the rest are only counted
+    workbook_bytes: int = 1 << 30  # an .xlsx unpacking to more (by its zip directory) is not opened
+    sheet_cells: int = 16_000_000  # a sheet whose used rows times columns pass this is not read
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:

@@ -1,81 +1,236 @@
-"""Source lines of an upload: a sampled index of line offsets (built once, at processing time) and
-the pieces a line view needs (cut a byte range into lines, cut a record into cells).
+"""Source lines of an upload: a sparse index of line offsets (built once, at processing time) and
+the pieces a line view needs (find a line's bytes through ranged reads, cut a record into cells).
 
-The index keeps the byte offset of every LINE_INDEX_STEP-th physical line, so a view of a few lines
-reads at most about two steps of lines, whatever the size of the file.
+The index keeps the byte offset of every LINE_INDEX_STEP-th physical line, and of every line that
+starts in a new LINE_INDEX_BLOCK of the file. So any line starts less than a block after an indexed
+line, and a line longer than a block is followed by an indexed line: its length is known without
+reading it. A view of a few lines reads a few blocks, whatever the size of the file or its lines.
 """
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from .read import BOM, delimiter_detect
+from .read import BOM, UTF16_BOMS, delimiter_detect, sep_line
 from .scan import line_breaks
 
 LINE_INDEX_STEP = 256
+LINE_INDEX_BLOCK = 16 * 1024
+READ_BLOCK = 8 * 1024  # one ranged read while looking for a line's end
+CENSUS_BLOCK = 1024 * 1024  # one ranged read while counting the cells of a long line
 _LINE_END = re.compile(rb"\r\n|\n|\r")
+# A UTF-16 file's lines are found among its 2-byte code units; its offsets stay in bytes.
+_UNIT_DTYPES = {"utf-16-le": "<u2", "utf-16-be": ">u2"}
+_ENCODINGS = ("", *_UNIT_DTYPES)  # as stored in the index: "" is UTF-8 (or cp1252)
+
+ReadRange = Callable[[int, int], bytes]  # bytes start..end-1 of the upload
 
 
 @dataclass(frozen=True)
 class LineIndex:
-    offsets: np.ndarray  # start of lines 1, 1 + step, 1 + 2·step, …, then the file size
-    step: int
+    offsets: np.ndarray  # start of each indexed line, then the file size
+    numbers: np.ndarray  # the number of each indexed line (1-based), then lines + 1
     lines: int  # physical lines in the file
     header: tuple[int, int]  # byte span of the header line (the first line that is not blank)
+    encoding: str = ""  # "utf-16-le" or "utf-16-be" for a file with that byte-order mark
 
-    def span(self, first: int, last: int) -> tuple[int, int, int]:
-        """A byte range holding lines first..last (clipped to the file) and the line it starts with."""
-        first, last = max(1, first), min(max(first, last), max(self.lines, 1))
-        low = (first - 1) // self.step
-        high = min((last - 1) // self.step + 1, self.offsets.size - 1)
-        return int(self.offsets[low]), int(self.offsets[high]), 1 + low * self.step
+    @property
+    def size(self) -> int:
+        return int(self.offsets[-1])
+
+    def nearest(self, line: int) -> tuple[int, int]:
+        """(number, offset) of the indexed line at or before `line`."""
+        position = max(int(np.searchsorted(self.numbers, max(line, 1), side="right")) - 1, 0)
+        return int(self.numbers[position]), int(self.offsets[position])
+
+    def start(self, line: int) -> int | None:
+        """Where `line` starts when it is indexed (the file size for the line after the last)."""
+        position = int(np.searchsorted(self.numbers, line))
+        if position < self.numbers.size and int(self.numbers[position]) == line:
+            return int(self.offsets[position])
+        return None
 
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
-        np.savez(out, offsets=self.offsets, meta=np.array([self.step, self.lines, *self.header], dtype=np.int64))
+        meta = np.array([LINE_INDEX_STEP, self.lines, *self.header, _ENCODINGS.index(self.encoding)], dtype=np.int64)
+        np.savez(out, offsets=self.offsets, numbers=self.numbers, meta=meta)
         return out.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "LineIndex":
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-            step, lines, start, end = (int(v) for v in stored["meta"])
-            return cls(offsets=stored["offsets"], step=step, lines=lines, header=(start, end))
+            step, lines, start, end, *encoding = (int(v) for v in stored["meta"])
+            offsets = stored["offsets"]
+            if "numbers" in stored:
+                numbers = stored["numbers"]
+            else:  # an index stored before the blocks: every step-th line, then the file size
+                numbers = np.append(1 + step * np.arange(offsets.size - 1, dtype=np.int64), lines + 1)
+            encoding = _ENCODINGS[encoding[0]] if encoding else ""
+            return cls(offsets=offsets, numbers=numbers, lines=lines, header=(start, end), encoding=encoding)
 
 
-def line_index_build(data: bytes, *, step: int = LINE_INDEX_STEP) -> LineIndex:
-    arr = np.frombuffer(data, dtype=np.uint8)
-    break_starts, break_ends = line_breaks(arr, cr_present=b"\r" in data)
+def line_index_build(data: bytes, *, step: int = LINE_INDEX_STEP, block: int = LINE_INDEX_BLOCK) -> LineIndex:
+    # UTF-16 with its mark: line ends are found among 2-byte code units, offsets stay in bytes
+    encoding = (UTF16_BOMS.get(bytes(data[:2])) or ("",))[0] if len(data) % 2 == 0 else ""
+    unit, skip = (2, 2) if encoding else (1, 0)
+    arr = np.frombuffer(data, dtype=_UNIT_DTYPES.get(encoding, np.uint8), offset=skip)
+    break_starts, break_ends = line_breaks(arr, cr_present=bool(encoding) or b"\r" in data)
+    break_starts, break_ends = break_starts * unit + skip, break_ends * unit + skip
     starts = np.concatenate([[0], break_ends]).astype(np.int64)
     if starts.size > 1 and starts[-1] == len(data):  # a line end closing the file opens no line
         starts = starts[:-1]
     ends = np.append(break_starts, len(data))[: starts.size]
     header = (0, 0)
-    for start, end in zip(starts[:1000], ends[:1000]):  # blank lines above the header are rare and few
-        if bytes(data[start:end]).replace(BOM, b"").strip():
+    for number, (start, end) in enumerate(zip(starts[:1000], ends[:1000])):  # blank lines above are few
+        text = text_decode(bytes(data[start:end]), encoding)
+        if text.strip() and not (number == 0 and sep_line(text[:16])):  # a `sep=` line is no header
             header = (int(start), int(end))
             break
-    offsets = np.append(starts[::step], len(data)).astype(np.int64)
-    return LineIndex(offsets=offsets, step=step, lines=int(starts.size) if len(data) else 0, header=header)
+    lines = int(starts.size) if len(data) else 0
+    kept = np.arange(starts.size) % step == 0
+    kept[1:] |= starts[1:] // block != starts[:-1] // block  # the first line starting in a new block
+    offsets = np.append(starts[kept], len(data)).astype(np.int64)
+    numbers = np.append(np.flatnonzero(kept) + 1, lines + 1).astype(np.int64)
+    return LineIndex(offsets=offsets, numbers=numbers, lines=lines, header=header, encoding=encoding)
 
 
-def text_decode(data: bytes) -> str:
-    """UTF-8 when it is, else cp1252 as the reader does; a BOM is dropped."""
+@dataclass(frozen=True)
+class LineRead:
+    number: int
+    start: int
+    end: int  # the line break excluded
+    head: bytes  # the line's first bytes, at most the `shown` asked for
+
+    @property
+    def cut(self) -> bool:
+        return self.end - self.start > len(self.head)
+
+
+class RangeReader:
+    """Ranged reads of one file through a small buffer: the lines a view walks through sit in a few blocks."""
+
+    def __init__(self, read_range: ReadRange, size: int, encoding: str = ""):
+        self._read_range, self.size, self.encoding = read_range, size, encoding
+        self.unit = 2 if encoding else 1  # bytes of one code unit
+        self._start, self._data = 0, b""
+
+    def read(self, start: int, end: int) -> bytes:
+        start, end = max(start, 0), min(end, self.size)
+        if end <= start:
+            return b""
+        if not (self._start <= start and end <= self._start + len(self._data)):
+            self._start, self._data = start, self._read_range(start, min(self.size, max(end, start + READ_BLOCK)))
+        return self._data[start - self._start : end - self._start]
+
+    def _buffered(self, position: int) -> bytes:
+        """The buffered bytes from `position` on, after reading a block there when none are."""
+        if not self._start <= position < self._start + len(self._data):
+            self._start, self._data = position, self._read_range(position, min(self.size, position + READ_BLOCK))
+        return self._data[position - self._start :]
+
+    def line_end(self, start: int) -> tuple[int, int]:
+        """(end, start of the next line) of the line starting at `start`, read block by block."""
+        position = start
+        while position < self.size:
+            chunk = self._buffered(position)
+            if self.unit == 2:
+                chunk = chunk[: len(chunk) // 2 * 2]
+                if not chunk:  # one odd byte left at the end of the file
+                    return self.size, self.size
+                units = np.frombuffer(chunk, dtype=_UNIT_DTYPES[self.encoding])
+                ends = np.flatnonzero((units == 10) | (units == 13))
+                if ends.size:
+                    end = position + 2 * int(ends[0])
+                    crlf = units[ends[0]] == 13 and self.read(end + 2, end + 4) == "\n".encode(self.encoding)
+                    return end, end + (4 if crlf else 2)
+                position += len(chunk)
+                continue
+            found = _LINE_END.search(chunk)
+            if found:
+                end = position + found.start()
+                if found.group() == b"\r" and found.end() == len(chunk) and self.read(end + 1, end + 2) == b"\n":
+                    return end, end + 2
+                return end, position + found.end()
+            position += len(chunk)
+        return self.size, self.size
+
+    def blocks(self, start: int, end: int):
+        """Bytes start..end-1 in unbuffered reads of CENSUS_BLOCK bytes (a long line, counted once)."""
+        for block_start in range(start, end, CENSUS_BLOCK):
+            yield self._read_range(block_start, min(end, block_start + CENSUS_BLOCK))
+
+    def break_before(self, offset: int) -> int:
+        """The length of the line break that ends right before `offset` (0 at the end of a file without one)."""
+        if self.unit == 2:
+            tail = self.read(offset - 4, offset)
+            return 4 if tail == "\r\n".encode(self.encoding) else 2 if tail[-2:] in _unit_breaks(self.encoding) else 0
+        tail = self.read(offset - 2, offset)
+        return 2 if tail.endswith(b"\r\n") else 1 if tail.endswith((b"\n", b"\r")) else 0
+
+
+def _unit_breaks(encoding: str) -> tuple[bytes, bytes]:
+    return "\n".encode(encoding), "\r".encode(encoding)
+
+
+def lines_read(index: LineIndex, reader: RangeReader, first: int, last: int, *, shown: int) -> list[LineRead]:
+    """Lines first..last (clipped to the file), each with at most its first `shown` bytes read."""
+    first, last = max(first, 1), min(last, index.lines)
+    shown -= shown % reader.unit  # whole code units
+    number, offset = index.nearest(first)
+    found = []
+    while number <= last:
+        following = index.start(number + 1)
+        if following is not None:  # a long line, or the last one of a step: its end is indexed
+            end = following - reader.break_before(following)
+        else:
+            end, following = reader.line_end(offset)
+        if number >= first:
+            head = reader.read(offset, min(end, offset + shown))
+            found.append(LineRead(number=number, start=offset, end=end, head=head))
+        number, offset = number + 1, following
+    return found
+
+
+def text_decode(data: bytes, encoding: str = "") -> str:
+    """UTF-8 when it is, else cp1252 as the reader does; a BOM is dropped. A UTF-8 character cut at
+    the end of `data` (a line read in part) is left out."""
+    if encoding:  # UTF-16: a code unit cut at the end of a line read in part is left out
+        text = data[: len(data) // 2 * 2].decode(encoding, errors="replace")
+        return text[1:] if text.startswith("\ufeff") else text
     data = data[len(BOM) :] if data.startswith(BOM) else data
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as error:
+        if error.start >= len(data) - 3 and error.reason == "unexpected end of data":
+            return data[: error.start].decode("utf-8")
         return data.decode("cp1252", errors="replace")
 
 
-def lines_split(chunk: bytes, *, first_line: int, wanted: tuple[int, int]) -> list[tuple[int, str]]:
-    """(line number, text) of the wanted lines in a chunk that starts at `first_line`."""
-    parts = _LINE_END.split(chunk)
-    if parts and parts[-1] == b"" and chunk.endswith((b"\n", b"\r")):
-        parts.pop()
-    low, high = wanted
-    return [(first_line + i, text_decode(part)) for i, part in enumerate(parts) if low <= first_line + i <= high]
+def line_census(reader: RangeReader, start: int, end: int, delimiter: str) -> tuple[int, int]:
+    """(characters, cells) of the record in bytes start..end-1, counted block by block: a line of
+    millions of cells is never cut into Python objects. Characters are UTF-8's (bytes that do not
+    continue a character); cells are cut at delimiters outside quotes, as `cell_spans` cuts them."""
+    if reader.unit == 2:
+        return _line_census_units(reader, start, end, delimiter)
+    separator = delimiter.encode()  # the delimiters detected are ASCII
+    characters, delimiters, inside = 0, 0, 0
+    for block in reader.blocks(start, end):
+        if block.isascii():
+            characters += len(block)
+        else:
+            characters += int(np.count_nonzero((np.frombuffer(block, dtype=np.uint8) & 0xC0) != 0x80))
+        if b'"' not in block:  # the usual block: every delimiter counts, or none inside a quote
+            delimiters += 0 if inside else block.count(separator)
+            continue
+        arr = np.frombuffer(block, dtype=np.uint8)
+        quotes = np.flatnonzero(arr == ord('"'))
+        quotes_before = np.searchsorted(quotes, np.flatnonzero(arr == separator[0])) + inside
+        delimiters += int(np.count_nonzero(quotes_before % 2 == 0))
+        inside = (inside + int(quotes.size)) % 2
+    return characters, delimiters + 1
 
 
 def header_cells(text: str) -> tuple[str, list[str]]:
@@ -86,7 +241,7 @@ def header_cells(text: str) -> tuple[str, list[str]]:
 
 def cell_spans(text: str, delimiter: str) -> list[tuple[int, int, bool]]:
     """(start, end, quoted) of every cell of one record's text, quotes included; line breaks inside
-    quotes stay inside their cell. A short Python walk: it runs on the one record a page shows."""
+    quotes stay inside their cell. A short Python walk: it runs on the part of one record a page shows."""
     spans, start, quoted, inside = [], 0, False, False
     for position, char in enumerate(text):
         if inside:
@@ -108,3 +263,18 @@ def record_lines(lines: list[tuple[int, str]], line: int, delimiter: str) -> int
         if "\n".join(texts[:count]).count('"') % 2 == 0:
             return count
     return max(len(texts), 1)
+
+
+def _line_census_units(reader: RangeReader, start: int, end: int, delimiter: str) -> tuple[int, int]:
+    """`line_census` of a UTF-16 file: characters are code units that are not a surrogate's second
+    half; cells are cut at delimiter units outside quotes."""
+    characters, delimiters, inside = 0, 0, 0
+    dtype = _UNIT_DTYPES[reader.encoding]
+    for block in reader.blocks(start, end):
+        units = np.frombuffer(block[: len(block) // 2 * 2], dtype=dtype)
+        characters += int(np.count_nonzero((units < 0xDC00) | (units > 0xDFFF)))
+        quotes = np.flatnonzero(units == ord('"'))
+        quotes_before = np.searchsorted(quotes, np.flatnonzero(units == ord(delimiter))) + inside
+        delimiters += int(np.count_nonzero(quotes_before % 2 == 0))
+        inside = (inside + int(quotes.size)) % 2
+    return characters, delimiters + 1

@@ -7,6 +7,7 @@ cells (`cells.py`).
 import csv
 import io
 import logging
+import re
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import pandas as pd
 from .catalogue import message
 from .cells import cells_factorize, cells_parse, column_join
 from .codes import VALUE_MAX, Code, anomaly_frame
+from .formats import not_csv_kind
 from .guidance import closest, header_owner, undecodable_line
 from .limits import Limits
 from .scan import (
@@ -36,6 +38,13 @@ from .schema import SCHEMAS, FileSchema
 
 logger = logging.getLogger(__name__)
 BOM = b"\xef\xbb\xbf"
+# Excel's "Unicode Text": UTF-16 with its byte-order mark, either byte order.
+UTF16_BOMS = {
+    b"\xff\xfe": ("utf-16-le", "UTF-16 LE with byte-order mark"),
+    b"\xfe\xff": ("utf-16-be", "UTF-16 BE with byte-order mark"),
+}
+# Excel's delimiter hint: a first line `sep=X`, possibly quoted.
+_SEP_LINE = re.compile(r'\A"?sep=([^"\r\n])"?\Z')
 _HEADER_BYTES_READ = 2**21
 _HEADER_CELL_KEPT = 1_000  # characters of a header cell kept (field names are short; reports quote 200)
 _BLANK_DROPPED_FROM = 1_000  # blank lines in a file from which they are left out of pandas' parse
@@ -174,14 +183,36 @@ def file_unreadable(state: FileState, error: Exception) -> FileState:
     return _fail(fresh, Code.FILE_NOT_CSV, "unreadable", error=f"{type(error).__name__}: {error}"[:270])
 
 
+def utf16_decode(data: bytes) -> tuple[bytes, str] | None:
+    """A UTF-16 file with its byte-order mark as UTF-8, and the encoding's name; None for any other file.
+    Raises UnicodeDecodeError for UTF-16 that does not decode."""
+    encoding = UTF16_BOMS.get(bytes(data[:2]))
+    if encoding is None or data[:4] == b"\xff\xfe\x00\x00":  # that mark opens UTF-32
+        return None
+    return bytes(data[2:]).decode(encoding[0]).encode("utf-8"), encoding[1]
+
+
+def sep_line(first_line: str) -> str | None:
+    """The delimiter an Excel `sep=X` line names, or None when the line is no such hint."""
+    found = _SEP_LINE.match(first_line)
+    return found.group(1) if found else None
+
+
 def _read(result: FileState, data: bytes) -> FileState:
     name = result.name
+    try:
+        utf16 = utf16_decode(data)
+    except UnicodeDecodeError:
+        return _fail(result, Code.FILE_NOT_CSV, "utf16-damaged")
+    if utf16 is not None:
+        data = utf16[0]
     if b"\x00" in data:
-        return _fail(result, Code.FILE_NOT_CSV, "nul")
+        variant, params = not_csv_kind(data)
+        return _fail(result, Code.FILE_NOT_CSV, variant, **params)
     # `data` keeps its BOM (pandas' parser skips it); `text` is a view past it: no copy of the file
     skip = len(BOM) if data.startswith(BOM) else 0
     text = memoryview(data)[skip:]
-    result.dialect["encoding"] = "UTF-8 with byte-order mark" if skip else "UTF-8"
+    result.dialect["encoding"] = utf16[1] if utf16 else "UTF-8 with byte-order mark" if skip else "UTF-8"
     if not utf8_valid(text if skip else data):
         bad_line = undecodable_line(text)
         result.dialect["encoding"] = "cp1252 (not UTF-8)"
@@ -206,13 +237,21 @@ def _read(result: FileState, data: bytes) -> FileState:
     # without quotes every line end ends a record
     lines = np.arange(1, starts.size + 1) if quotes.size == 0 else 1 + np.searchsorted(break_starts, starts)
     del break_starts, break_ends
-    header_at = _first_filled(text, starts, ends)
+    # a `sep=` line is no record and no header; it keeps its line number
+    hinted = sep_line(str(text[starts[0] : min(ends[0], starts[0] + 16)], "utf-8", "ignore")) if starts.size else None
+    above = 1 if hinted else 0
+    header_at = _first_filled(text, starts[above:], ends[above:])
     if header_at is None:
         return _fail(result, Code.FILE_EMPTY)
+    header_at += above
     header_start, header_end = int(starts[header_at]), int(ends[header_at])
     # on the header's first MiB: a longer header is hostile, and its start tells the delimiter as well
-    delimiter = delimiter_detect(str(text[header_start : min(header_end, header_start + 2**20)], "utf-8", "ignore"))
-    result.dialect["delimiter"] = DELIMITER_NAMES[delimiter]
+    delimiter = hinted or delimiter_detect(
+        str(text[header_start : min(header_end, header_start + 2**20)], "utf-8", "ignore")
+    )
+    result.dialect["delimiter"] = DELIMITER_NAMES.get(delimiter, delimiter)
+    if hinted:
+        result.dialect["delimiter"] += " (from the sep= line)"
     limit = result.limits.header_columns
     width, cut = delimiters_count(arr, header_start, header_end, quotes, ord(delimiter), limit)
     with _csv_unbounded():
@@ -233,7 +272,7 @@ def _read(result: FileState, data: bytes) -> FileState:
     if result.error:
         return result
     every_text = RecordTexts(data=text, starts=starts, ends=ends)
-    _blank_rows_add(result, np.flatnonzero(blank[:header_at]), lines=lines, texts=every_text)
+    _blank_rows_add(result, np.flatnonzero(blank[above:header_at]) + above, lines=lines, texts=every_text)
     if quotes_regular(arr, quotes, ord(delimiter)):
         if quotes.size % 2:
             return _fail(result, Code.FILE_NOT_CSV, "open-quote")
@@ -248,7 +287,7 @@ def _read(result: FileState, data: bytes) -> FileState:
             left_out = left_out[left_out > header_at] if kept.size < starts.size - header_at - 1 else []
             _blank_rows_add(result, left_out, lines=lines, texts=every_text)
             return result
-    return _read_slow(result, bytes(text), delimiter)
+    return _read_slow(result, bytes(text), delimiter, above=above)
 
 
 def _blank_rows_add(result: FileState, positions, *, lines, texts: "RecordTexts") -> None:
@@ -426,7 +465,7 @@ def _spans(starts, ends, cut, cut_at, dropped, size: int) -> tuple[np.ndarray, n
     return np.concatenate([cut_at, starts[dropped]]), np.concatenate([ends[cut], dropped_ends])
 
 
-def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:
+def _read_slow(result: FileState, data: bytes, delimiter: str, *, above: int = 0) -> FileState:
     """Python's csv module, for quotes placed where the fast path cannot follow them."""
     captured: list[str] = []
 
@@ -451,7 +490,7 @@ def _read_slow(result: FileState, data: bytes, delimiter: str) -> FileState:
             line = reader.line_num + 1
     if texts and _quote_open(texts[-1], delimiter):
         return _fail(result, Code.FILE_NOT_CSV, "open-quote")
-    header_at = next(i for i, t in enumerate(texts) if t.strip())
+    header_at = next(i for i, t in enumerate(texts) if t.strip() and i >= above)
     rows, texts, lines = rows[header_at + 1 :], texts[header_at + 1 :], lines[header_at + 1 :]
     frame = pd.DataFrame(
         {

@@ -12,12 +12,13 @@ from .keys import keys_check
 from .limits import Limits, field_size_check, limit_anomalies
 from .memory import memory_release
 from .persisted import near_duplicate_check, unused_check
-from .read import FileState, column_array, file_read, file_unreadable
+from .read import FileState, column_array, file_unreadable
 from .references import references_check, rejected_keys
 from .schema import FILES, SCHEMAS
 from .structure import structure_check
 from .values import records_clean, values_check
 from .vocabularies import Vocabularies
+from .workbook import one_workbook, upload_read
 
 Progress = Callable[[str, int], None]
 logger = logging.getLogger(__name__)
@@ -68,9 +69,10 @@ def pipeline_run(
     limits = limits or Limits()
     report = progress or (lambda stage, percent: None)
     states: dict[str, FileState] = {}
+    whole = one_workbook(files)
     for done, name in enumerate(FILES):
         report("reading", round(100 * done / len(FILES)))
-        states[name] = file_read(name=name, data=bytes(files.get(name) or b""), limits=limits)
+        states[name] = upload_read(name=name, data=bytes(files.get(name) or b""), limits=limits, whole_dataset=whole)
         memory_release()
     report("reading", 100)
 

@@ -15,6 +15,7 @@ from .expected import check_through_keys, expected_compute
 from .render import is_utf8, table_render
 from .spec import FILES, KEY, VARIANTS
 from .tables import Table, duplicate_columns_fill, table_prepare
+from .workbook import SHEET_TITLES, empty_records, sheet_rows, workbook_write
 
 # Named dialects of the spec, each the options of `sample_generate` that produce it.
 DIALECTS = {
@@ -35,7 +36,15 @@ DIALECTS = {
         "quote_all": True,
         "encoding": "cp1252",
     },
+    # as Excel saves them
+    "utf16_le": {"encoding": "utf-16-le", "delimiter": "\t", "line_ending": "\r\n"},
+    "utf16_be": {"encoding": "utf-16-be", "delimiter": "\t", "line_ending": "\r\n"},
+    "sep_line": {"sep_line": True, "delimiter": ";"},
+    "sep_line_utf16": {"sep_line": True, "encoding": "utf-16-le", "delimiter": "\t", "line_ending": "\r\n"},
+    "xlsx_per_file": {"workbook": "per-file"},
+    "xlsx_one_workbook": {"workbook": "one"},
 }
+UTF16_MARKS = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}
 
 
 @dataclass
@@ -68,9 +77,14 @@ def sample_generate(
     quote_all: bool = False,
     variant: str | None = None,
     anomaly_rate: float = 0.01,
+    sep_line: bool = False,
+    workbook: str | None = None,
 ) -> SampleDataset:
-    """Build three linked files and the anomalies, counts and status the pipeline must report."""
+    """Build three linked files and the anomalies, counts and status the pipeline must report.
+    `encoding` utf-16-le / utf-16-be writes UTF-16 with its byte-order mark; `sep_line` a first line
+    `sep=X`; `workbook` "per-file" writes each file as an .xlsx, "one" one .xlsx holding all three."""
     _options_check(delimiter, line_ending, encoding, bom, header_style, variant, scale)
+    _excel_options_check(encoding, sep_line, workbook, variant)
     options = {
         "scale": scale,
         "seed": seed,
@@ -82,6 +96,8 @@ def sample_generate(
         "quote_all": quote_all,
         "variant": variant,
         "anomaly_rate": anomaly_rate,
+        "sep_line": sep_line,
+        "workbook": workbook,
     }
     rng = np.random.default_rng(seed)
     sizes = {"namespaces": 20 * scale, "datapoints": 500 * scale, "columns": 10_000 * scale}
@@ -135,16 +151,27 @@ def sample_generate(
     if variant:
         variant_apply(rng, tables, variant)
     files, lines, blank_lines, encoding_failed = {}, {}, {}, {}
-    for name in FILES:
+    if workbook:
+        files, lines, blank_lines = _workbooks_render(tables, rng, one=workbook == "one")
+        encoding_failed = dict.fromkeys(FILES, False)
+    for name in FILES if not workbook else ():
         data, lines[name], blank_lines[name] = table_render(
             tables[name], rng, delimiter=delimiter, line_ending=line_ending, quote_all=quote_all
         )
-        raw = data.encode(encoding) if isinstance(data, str) else data
+        if sep_line and isinstance(data, str):  # Excel's hint: one more line above the header
+            data = f"sep={delimiter}{line_ending}{data}"
+            lines[name], blank_lines[name] = lines[name] + 1, [line + 1 for line in blank_lines[name]]
+        if encoding in UTF16_MARKS and isinstance(data, str):
+            raw = UTF16_MARKS[encoding] + data.encode(encoding)
+        else:
+            raw = data.encode(encoding) if isinstance(data, str) else data
         if bom and isinstance(data, str):
             raw = b"\xef\xbb\xbf" + raw
         files[name] = raw
-        encoding_failed[name] = isinstance(data, str) and not is_utf8(raw)
-    expected, counts, status, values = expected_compute(tables, lines, blank_lines, encoding_failed)
+        encoding_failed[name] = isinstance(data, str) and encoding not in UTF16_MARKS and not is_utf8(raw)
+    expected, counts, status, values = expected_compute(
+        tables, lines, blank_lines, encoding_failed, header_line=2 if sep_line else 1, sheet=bool(workbook)
+    )
     return SampleDataset(
         files=files,
         expected=expected,
@@ -156,13 +183,47 @@ def sample_generate(
     )
 
 
+def _workbooks_render(tables: dict[str, Table], rng, *, one: bool):
+    """Each table as a sheet: of its own workbook (its sheet named "Sheet1", so that the first sheet
+    is read), or of one workbook for the three (a file-empty table's sheet left out)."""
+    files, lines, blank_lines, sheets = {}, {}, {}, {}
+    for name in FILES:
+        table = tables[name]
+        # A record with every cell empty would be an empty row on a sheet, no record: its first cell
+        # gets a space, which changes no anomaly (a value of whitespace only is blank, no whitespace).
+        first = table.cells(0)
+        first[empty_records(table)] = " "
+        rows, lines[name], blank_lines[name] = sheet_rows(table)
+        if table.broken == "file-not-csv":  # a workbook cut short: it cannot be opened
+            data = workbook_write({"Sheet1": rows})
+            files[name] = data[: len(data) // 2]
+        elif one:
+            if table.broken != "file-empty":
+                sheets[SHEET_TITLES[name]] = rows
+        else:
+            files[name] = workbook_write({"Sheet1": rows})
+    if one:
+        data = workbook_write(sheets)
+        files = dict.fromkeys(FILES, data)
+    return files, lines, blank_lines
+
+
+def _excel_options_check(encoding, sep_line, workbook, variant) -> None:
+    if workbook not in (None, "per-file", "one"):
+        raise ValueError(f"workbook must be per-file or one, not {workbook!r}")
+    if workbook and (sep_line or encoding != "utf-8"):
+        raise ValueError("a workbook has no encoding and no sep= line")
+    if workbook == "one" and variant == "file-not-csv":
+        raise ValueError("one workbook cannot hold one file that is no workbook")
+
+
 def _options_check(delimiter, line_ending, encoding, bom, header_style, variant, scale) -> None:
     if delimiter not in (",", ";", "\t", "|"):
         raise ValueError(f"delimiter must be one of , ; tab |, not {delimiter!r}")
     if line_ending not in ("\n", "\r\n", "\r"):
         raise ValueError(f"line_ending must be LF, CRLF or CR, not {line_ending!r}")
-    if encoding not in ("utf-8", "cp1252"):
-        raise ValueError(f"encoding must be utf-8 or cp1252, not {encoding!r}")
+    if encoding not in ("utf-8", "cp1252", "utf-16-le", "utf-16-be"):
+        raise ValueError(f"encoding must be utf-8, cp1252, utf-16-le or utf-16-be, not {encoding!r}")
     if bom and encoding != "utf-8":
         raise ValueError("a byte-order mark belongs to utf-8 only")
     if header_style not in ("plain", "shuffled"):

@@ -10,6 +10,7 @@ import pandas as pd
 from .content import objects
 from .spec import CATEGORICAL, EXPECTED_COLUMNS, FIELDS, FILES, KEY, REQUIRED, VOCABULARIES, similar
 from .tables import Table
+from .workbook import has_extra_value
 
 
 @dataclass
@@ -23,10 +24,15 @@ class _Checked:
     earlier: dict[str, np.ndarray]
 
 
-def check_through_keys(table: Table) -> _Checked:
+def check_through_keys(table: Table, *, sheet: bool = False) -> _Checked:
+    """`sheet`: the table was written as a sheet, where a row has no length of its own: no missing
+    cell, and an extra cell only where a cell past the header holds a value."""
     n, width, positions = table.size, len(table.layout), table.positions()
     ncells = table.ncells
-    anomalies = [(ncells < width, "", "missing-cell"), (ncells > width, "", "extra-cell")]
+    if sheet:
+        anomalies = [(np.zeros(n, dtype=bool), "", "missing-cell"), (has_extra_value(table), "", "extra-cell")]
+    else:
+        anomalies = [(ncells < width, "", "missing-cell"), (ncells > width, "", "extra-cell")]
     trimmed: dict[str, np.ndarray] = {}
     rejected = np.zeros(n, dtype=bool)
     for f in FIELDS[table.name]:
@@ -76,35 +82,44 @@ def expected_compute(
     lines: dict[str, np.ndarray],
     blank_lines: dict[str, list[int]],
     encoding_failed: dict[str, bool],
+    *,
+    header_line: int = 1,
+    sheet: bool = False,
 ) -> tuple[pd.DataFrame, dict, str, dict]:
     """The anomalies, the counts, the status, and the values some anomalies must carry (keyed by
     file, line, field and code): the earlier line a duplicate repeats, the file a bad reference
-    names, the frequent value a near-duplicate is a variant of and its uses."""
+    names, the frequent value a near-duplicate is a variant of and its uses. `header_line`: 2 after
+    a `sep=` line; `sheet`: the files are sheets of workbooks."""
     failed = any(t.broken for t in tables.values())
     parts: list[pd.DataFrame] = []
     rows: list[tuple] = []
     checked: dict[str, _Checked] = {}
     for name in FILES:
         table = tables[name]
-        if table.broken == "file-empty" or table.broken_detail == "binary":
+        # a workbook that cannot be opened has no header to read either
+        if (
+            table.broken == "file-empty"
+            or table.broken_detail == "binary"
+            or (sheet and table.broken == "file-not-csv")
+        ):
             rows.append((name, None, "", table.broken))
             continue
         if encoding_failed[name]:
             rows.append((name, None, "", "file-encoding"))
         for column in table.layout:
             if column.role == "unknown":
-                rows.append((name, 1, column.header.strip(), "header-unknown-column"))
+                rows.append((name, header_line, column.header.strip(), "header-unknown-column"))
             elif column.role == "duplicate":
-                rows.append((name, 1, column.duplicate_of, "header-duplicate-column"))
+                rows.append((name, header_line, column.duplicate_of, "header-duplicate-column"))
         # A file that fails at file level reports only its file and header anomalies (docs/pipeline.md).
         if table.broken == "file-not-csv":  # the header read, then a quote left open at the end
             rows.append((name, None, "", table.broken))
             continue
         if table.broken == "header-missing-column":
-            rows.append((name, 1, table.broken_detail, "header-missing-column"))
+            rows.append((name, header_line, table.broken_detail, "header-missing-column"))
             continue
         rows += [(name, line, "", "blank-row") for line in blank_lines[name]]
-        checked[name] = check_through_keys(table)
+        checked[name] = check_through_keys(table, sheet=sheet)
         for mask, f, code in checked[name].anomalies:
             parts.append(_anomalies_at(name, lines[name], mask, f, code))
     persisted = {name: c.kept.copy() for name, c in checked.items()}

@@ -5,7 +5,11 @@ namespaces and data points); the bench runs them at 10 MB, the test suite at a f
 """
 
 import gzip
+import io
 import random
+import zipfile
+
+import openpyxl
 
 COLUMNS_HEADER = (
     "column_id,namespace_id,dataset_database_name,dataset_table_name,dataset_column_name,"
@@ -31,6 +35,7 @@ def hostile_shapes(size: int) -> dict[str, bytes]:
     key = "K" * 100_000
     return {
         "commas-one-line": b"," * size,
+        "header-then-commas": (COLUMNS_HEADER + "\n" + "," * size + "\n").encode(),
         "header-then-blank-lines": (COLUMNS_HEADER + "\n" * (size - len(COLUMNS_HEADER))).encode(),
         "rows-of-two-commas": (COLUMNS_HEADER + "\n" + ",,\n" * (size // 3)).encode(),
         "wide-header": ",".join(f"c{i}" for i in range(max(50_000, size // 8))).encode()[: max(size, 400_000)] + b"\n",
@@ -50,4 +55,48 @@ def hostile_shapes(size: int) -> dict[str, bytes]:
             : max(size, 200_000)
         ],
         "valid-reference": valid.encode(),
+        **workbook_shapes(size),
+    }
+
+
+def _xlsx(rows) -> bytes:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("columns")
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _rezipped(data: bytes, change) -> bytes:
+    """The workbook with its sheet's XML passed through `change`."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            part = source.read(info)
+            target.writestr(info.filename, change(part) if info.filename.startswith("xl/worksheets/") else part)
+    return out.getvalue()
+
+
+def workbook_shapes(size: int) -> dict[str, bytes]:
+    """Workbooks in hostile clothing (issue 17), as the `columns` file."""
+    rows = [line.split(",") for line in columns_valid(_rows_for(size, 200)).splitlines()]
+    valid = _xlsx(rows)
+    # the zip directory says the sheet unpacks to 4 GiB - 1 (a bomb is refused from its directory alone)
+    bomb = bytearray(valid)
+    at = bomb.rfind(b"xl/worksheets/sheet1.xml") - 46 + 24
+    bomb[at : at + 4] = (2**32 - 1).to_bytes(4, "little")
+    empty_rows = max(1_000, size // 30)
+    styled = b"".join(
+        b'<row r="%d"><c r="A%d" s="1"/></row>' % (n, n) for n in range(len(rows) + 1, len(rows) + empty_rows)
+    )
+    return {
+        "xlsx-valid": valid,
+        "xlsx-zip-bomb": bytes(bomb),
+        "xlsx-damaged": valid[: len(valid) * 2 // 3],
+        "xlsx-16384-columns": _xlsx([rows[0] + [f"c{i}" for i in range(16_384 - len(rows[0]))], *rows[1:3]]),
+        "xlsx-empty-rows-to-the-bottom": _rezipped(
+            valid, lambda xml: xml.replace(b"</sheetData>", styled + b"</sheetData>")
+        ),
     }

@@ -9,6 +9,7 @@
   finished jobs whose object is gone (`jobs_purge`).
 """
 
+import contextlib
 import contextvars
 import logging
 import os
@@ -252,6 +253,13 @@ def _retry_delay(attempt: int) -> int:
     return settings.JOB_RETRY_BACKOFF_SECONDS * 2 ** max(0, attempt - 1)
 
 
+def retry_wait_seconds(attempt: int) -> tuple[int, int]:
+    """The shortest and longest wait before the run after `attempt` starts: the message is due after
+    the backoff, and the outbox is emptied by the sweep, every JOB_SWEEP_SECONDS."""
+    delay = _retry_delay(attempt)
+    return delay, delay + settings.JOB_SWEEP_SECONDS
+
+
 def job_release(*, claim: Claim, outcome: str, note: str | None = None) -> bool:
     """Ends the run: the job is finished, or (outcome `retrying`) queued again after a backoff.
     False if the run had already lost its lease."""
@@ -289,10 +297,9 @@ def job_run(*, kind: str, object_id: str, work: Callable[[], None]) -> str:
     try:
         work()
     except TransientJobError as exc:
-        delay = _retry_delay(claim.attempt)
-        note = (
-            f"{exc} Retrying automatically in {delay} s (attempt {claim.attempt + 1} of {settings.JOB_MAX_ATTEMPTS})."
-        )
+        soonest, latest = retry_wait_seconds(claim.attempt)
+        attempt = f"attempt {claim.attempt + 1} of {settings.JOB_MAX_ATTEMPTS}"
+        note = f"{exc} Retrying automatically in {soonest}–{latest} s ({attempt})."
         job_release(claim=claim, outcome=RunOutcome.RETRYING, note=note)
         return "retrying"
     except LeaseLost:
@@ -369,11 +376,16 @@ def _lease_recover(lease: JobLease, now: datetime) -> str:
 
 
 def _broker_queue_empty() -> bool:
+    """True when no message waits in the jobs' queues (settings: JOB_QUEUE_HEAVY, JOB_QUEUE_LIGHT).
+    On SQS the count is approximate and leaves out messages a worker holds: a job sent again while
+    its message is held runs once all the same (its lease)."""
+    count = 0
     try:
         with current_app.connection_for_write() as broker:
-            _, count, _ = broker.default_channel.queue_declare(queue=current_app.conf.task_default_queue, passive=True)
-    except ChannelError:
-        return True  # Redis keeps no key for an empty queue: "not found" means empty
+            for queue in (settings.JOB_QUEUE_HEAVY, settings.JOB_QUEUE_LIGHT):
+                # Redis keeps no key for an empty queue: "not found" means empty.
+                with contextlib.suppress(ChannelError):
+                    count += broker.default_channel.queue_declare(queue=queue, passive=True)[1]
     except Exception:
         return False  # the broker is unreachable: nothing can be sent anyway
     return count == 0

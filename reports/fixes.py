@@ -11,7 +11,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from engine.lines import header_cells, line_index_build, lines_split, record_lines, text_decode
+from engine.lines import header_cells, line_index_build, record_lines, text_decode
 
 RECORD_LINES_MAX = 40  # as the source view: a record's quoted text spans at most this many lines
 TRIM = object()  # a cell edit that trims the cell's own value
@@ -23,7 +23,9 @@ class RecordEdit:
     cells: dict[str, object] = field(default_factory=dict)  # field -> new value, or TRIM
 
 
-def _encoding(data: bytes) -> str:
+def _encoding(data: bytes, indexed: str) -> str:
+    if indexed:  # UTF-16 with its mark
+        return indexed
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -42,38 +44,35 @@ def fixes_apply(data: bytes, edits: dict[int, RecordEdit]) -> bytes:
     past the end of the file, and fields the header does not have, are left alone."""
     if not edits:
         return data
-    index = line_index_build(data, step=1)  # the start of every line: offsets[n - 1] is line n's
+    index = line_index_build(data, step=1)  # every line indexed: offsets[n - 1] is where line n starts
     offsets, lines = index.offsets, index.lines
-    encoding = _encoding(data)
-    delimiter, header = header_cells(text_decode(data[index.header[0] : index.header[1]]))
+    encoding = _encoding(data, index.encoding)
+    delimiter, header = header_cells(text_decode(data[index.header[0] : index.header[1]], index.encoding))
     positions = {cell.strip().strip('"').strip().lower(): position for position, cell in enumerate(header)}
     header_line = int((offsets[:-1] <= index.header[0]).sum())
+
+    def text(number: int) -> str:  # line `number` without its line break
+        return data[int(offsets[number - 1]) : int(offsets[number])].decode(encoding, errors="replace").rstrip("\r\n")
+
     pieces, at = [], 0
     for line in sorted(edits):
-        if not header_line < line <= lines:
+        if not header_line < line <= lines or int(offsets[line - 1]) < at:  # the header, or inside an edited record
             continue
-        start = int(offsets[line - 1])
-        ahead = lines_split(
-            data[start : int(offsets[min(line - 1 + RECORD_LINES_MAX, lines)])],
-            first_line=line,
-            wanted=(line, line + RECORD_LINES_MAX),
-        )
-        end = int(offsets[min(line - 1 + record_lines(ahead, line, delimiter), lines)])
-        if start < at:  # inside a record already edited
-            continue
+        ahead = [(number, text(number)) for number in range(line, min(line + RECORD_LINES_MAX, lines + 1))]
+        start, end = int(offsets[line - 1]), int(offsets[min(line - 1 + record_lines(ahead, line, delimiter), lines)])
         edit = edits[line]
         pieces.append(data[at:start])
         at = end
         if edit.drop:
             continue
-        raw = data[start:end]
-        body = raw.rstrip(b"\r\n")
-        rows = list(csv.reader(io.StringIO(body.decode(encoding, errors="replace"), newline=""), delimiter=delimiter))
+        raw = data[start:end].decode(encoding, errors="replace")
+        body = raw.rstrip("\r\n")
+        rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=delimiter))
         cells = rows[0] if rows else []
         for name, value in edit.cells.items():
             position = positions.get(name.lower())
             if position is not None and position < len(cells):
                 cells[position] = cells[position].strip(" \t") if value is TRIM else str(value)
-        pieces.append(_written(cells, delimiter).encode(encoding, errors="replace") + raw[len(body) :])
+        pieces.append((_written(cells, delimiter) + raw[len(body) :]).encode(encoding, errors="replace"))
     pieces.append(data[at:])
     return b"".join(pieces)

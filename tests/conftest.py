@@ -2,6 +2,14 @@
 
 `make test` starts FerretDB and Redis on test ports and exports their URLs; the worker and the
 S3 server are started here, as separate processes, by the tests that need them.
+
+Two tiers: `make test-fast` deselects the `e2e` and `browser` tests (`-m "not e2e and not browser"`),
+`make test` runs everything. The markers are given here, by folder and by fixture, so a new test
+file lands in the right tier without a `pytestmark` of its own.
+
+The cluster shape (`TEST_SHAPE=cluster devservices/test.sh tests/e2e`, docs/production.md) runs
+the same tests on ElasticMQ (SQS), s3proxy and PostgreSQL instead: devservices/test.sh starts them
+and exports CELERY_BROKER_URL=sqs://..., TEST_DATABASE_URL and TEST_S3_SERVER_URL.
 """
 
 import os
@@ -17,11 +25,37 @@ from pathlib import Path
 import boto3
 import pytest
 from django.conf import settings
+from django.db import transaction
+
+from catalog.persistence import version_documents_drop
+from tests.factories import UserFactory, processed_dataset
+from uploads.models import Dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "tests" / "data" / "sample"
 OUTPUT_DIR = ROOT / os.environ.get("TEST_OUTPUT_DIR", "var/test/output")
-S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+# moto accepts any keys; a real server (TEST_S3_SERVER_URL) is given its keys by devservices/test.sh.
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": os.environ.get("TEST_S3_ACCESS_KEY_ID", "testing"),
+    "AWS_SECRET_ACCESS_KEY": os.environ.get("TEST_S3_SECRET_ACCESS_KEY", "testing"),
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+TESTS = ROOT / "tests"
+
+
+# A test under one of these folders gets its marker.
+FOLDER_MARKERS = {"e2e": "e2e", "browser": "browser"}
+# A test that uses one of these fixtures starts a real Celery worker process (and may kill it): e2e.
+WORKER_FIXTURES = {"start_worker", "worker", "celery_processes"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+        if WORKER_FIXTURES.intersection(item.fixturenames):
+            item.add_marker("e2e")
 
 
 @pytest.fixture(scope="session")
@@ -34,9 +68,50 @@ def mongo():
     yield
 
 
+def sample_read() -> dict[str, bytes]:
+    """The spec's sample (tests/data/sample), file by file."""
+    return {name: (SAMPLE_DIR / f"{name}.csv").read_bytes() for name in ("namespaces", "datapoints", "columns")}
+
+
 @pytest.fixture
 def sample_files() -> dict[str, bytes]:
-    return {name: (SAMPLE_DIR / f"{name}.csv").read_bytes() for name in ("namespaces", "datapoints", "columns")}
+    return sample_read()
+
+
+@pytest.fixture
+def steward(db):
+    """A user without staff rights, named "steward", not logged in (its password: `factories.PASSWORD`)."""
+    return UserFactory(username="steward")
+
+
+@pytest.fixture
+def steward_client(client, steward):
+    """Django's test client, logged in as `steward`."""
+    client.force_login(steward)
+    return client
+
+
+@pytest.fixture(scope="module")
+def module_rows(django_db_setup, django_db_blocker):
+    """A transaction around a whole module, for rows its module-scoped fixtures write once and its
+    tests only read: each test runs in a savepoint inside it, and it is rolled back after the last.
+
+    Only for modules without `transaction=True` tests (those flush the tables)."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic._from_testcase = True  # as Django's TestCase does, so `atomic(durable=True)` still works inside
+        with atomic:
+            yield
+            transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def processed_sample(module_rows, mongo) -> Dataset:
+    """The spec's sample, uploaded and processed once for the module (its version 1), for tests that
+    only read it; a test that changes it processes its own. Its collections are dropped afterwards."""
+    dataset = processed_dataset(sample_read())
+    yield dataset
+    version_documents_drop(version=dataset.current_version.records_key)
 
 
 @pytest.fixture
@@ -73,9 +148,63 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def worker_queues() -> str:
+    """The queues a test's worker takes jobs from: both of this test run's (`-Q`)."""
+    return f"{settings.JOB_QUEUE_HEAVY},{settings.JOB_QUEUE_LIGHT}"
+
+
+def worker_database_url() -> str:
+    """The database of this test run (pytest-django's test database), for a worker process."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{database['NAME']}"
+    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
+    return f"postgres://{database['USER']}{password}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sqs_queues():
+    """On SQS (the cluster shape), this test run's two queues, created in ElasticMQ for the run with
+    the production visibility timeout, and deleted after it."""
+    if settings.BROKER_TRANSPORT != "sqs":
+        yield None
+        return
+    from zemoga_datasets.broker import sqs_client, sqs_queue_urls
+
+    client = sqs_client(timeout_seconds=10)
+    attributes = {"VisibilityTimeout": str(settings.BROKER_VISIBILITY_TIMEOUT_SECONDS)}
+    urls = {name: client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"] for name in sqs_queue_urls()}
+    assert urls == sqs_queue_urls(), "the settings' queue URLs must be those ElasticMQ gives"
+    yield urls
+    for url in urls.values():
+        client.delete_queue(QueueUrl=url)
+
+
+def _s3_client(endpoint: str):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
 @pytest.fixture(scope="session")
 def s3_server():
-    """moto's standalone S3 server over HTTP, in its own process, with one bucket."""
+    """An S3 server with one bucket of this test run: the real one named by TEST_S3_SERVER_URL
+    (s3proxy in the cluster shape), else moto's standalone server over HTTP, in its own process."""
+    real = os.environ.get("TEST_S3_SERVER_URL")
+    if real:
+        bucket = f"zemoga-test-{uuid.uuid4().hex[:8]}"
+        client = _s3_client(real)
+        client.create_bucket(Bucket=bucket)
+        yield {"endpoint": real, "bucket": bucket}
+        keys = [{"Key": item["Key"]} for item in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+        for start in range(0, len(keys), 1000):
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys[start : start + 1000]})
+        client.delete_bucket(Bucket=bucket)
+        return
     port = _free_port()
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     log = (OUTPUT_DIR / "moto.log").open("ab")
@@ -88,13 +217,7 @@ def s3_server():
         _wait_for_port(port, process, "moto_server")
         endpoint = f"http://127.0.0.1:{port}"
         bucket = f"zemoga-test-{uuid.uuid4().hex[:8]}"
-        boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        ).create_bucket(Bucket=bucket)
+        _s3_client(endpoint).create_bucket(Bucket=bucket)
         yield {"endpoint": endpoint, "bucket": bucket}
     finally:
         _stop(process)
@@ -130,10 +253,8 @@ class WorkerProcess:
     """A real `celery worker` process, sharing the test database file, FerretDB and Redis."""
 
     def __init__(self, extra_env: dict[str, str]):
-        database = settings.DATABASES["default"]
         env = {**os.environ, **extra_env, "DJANGO_SETTINGS_MODULE": "zemoga_datasets.settings.test"}
-        if database["ENGINE"].endswith("sqlite3"):
-            env["TEST_DATABASE_URL"] = f"sqlite:///{database['NAME']}"
+        env["TEST_DATABASE_URL"] = worker_database_url()
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = OUTPUT_DIR / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.log = self.log_path.open("wb")
@@ -146,7 +267,7 @@ class WorkerProcess:
                 "--pool=solo",
                 "--concurrency=1",
                 "-Q",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
+                worker_queues(),
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
@@ -175,12 +296,13 @@ class WorkerProcess:
 
 @pytest.fixture
 def start_worker():
+    """Starts a worker, or TEST_WORKERS of them on the same queues (the cluster shape: 2); returns the first."""
     workers: list[WorkerProcess] = []
 
     def start(extra_env: dict[str, str]) -> WorkerProcess:
-        worker = WorkerProcess(extra_env)
-        workers.append(worker)
-        return worker
+        started = [WorkerProcess(extra_env) for _ in range(int(os.environ.get("TEST_WORKERS", "1")))]
+        workers.extend(started)
+        return started[0]
 
     yield start
     for worker in workers:

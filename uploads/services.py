@@ -11,6 +11,7 @@ import os
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 from django.db.models import Q
 
@@ -146,6 +147,57 @@ def _version_add(
     return version
 
 
+def dataset_create_from_workbook(*, name: str, owner, workbook: File, enqueue: bool = True) -> DatasetVersion:
+    """Creates the dataset and its version 1 from one workbook holding the three files' sheets."""
+    dataset = Dataset(name=name, owner=owner)  # saved with its version, in one transaction
+    return _workbook_version_add(
+        dataset=dataset, created_by=owner, workbook=workbook, enqueue=enqueue, new_dataset=True
+    )
+
+
+def version_create_from_workbook(
+    *, dataset: Dataset, created_by, workbook: File, enqueue: bool = True
+) -> DatasetVersion:
+    """Adds a version whose three files are the sheets of one workbook. Raises `DatasetBusy` (a
+    version in progress, a delete) before the workbook is stored."""
+    _dataset_may_change(dataset=Dataset.objects.get(pk=dataset.pk))
+    return _workbook_version_add(dataset=dataset, created_by=created_by, workbook=workbook, enqueue=enqueue)
+
+
+def _workbook_version_add(
+    *, dataset: Dataset, created_by, workbook: File, enqueue: bool, new_dataset: bool = False
+) -> DatasetVersion:
+    """As `_version_add`, for one workbook: stored once, under the namespaces upload's key, before
+    the short transaction; the other two files name the same stored file, as carried-over files do
+    (the engine reads each file's sheet by name, spec "Workbooks")."""
+    version = DatasetVersion(dataset=dataset, created_by=created_by)  # its id names the storage keys
+    first, *others = FILES
+    stored: list[str] = []
+    try:
+        getattr(version, first).save(f"{first}.xlsx", workbook, save=False)
+        stored.append(getattr(version, first).name)
+        with transaction.atomic():
+            if new_dataset:
+                dataset.save(force_insert=True)
+            else:
+                dataset = _dataset_locked(dataset.pk)
+                _dataset_may_change(dataset=dataset)
+            latest = dataset.versions.order_by("-number").first()
+            version.dataset = dataset
+            version.number = (latest.number + 1) if latest else 1
+            version.replaced_files = list(FILES)
+            version.sources = {file: {"name": workbook.name, "size": workbook.size, "workbook": True} for file in FILES}
+            for file in others:
+                setattr(version, file, stored[0])
+            version.save(force_insert=True)
+            if enqueue:
+                _enqueue(version)
+    except BaseException:
+        _stored_remove(stored)
+        raise
+    return version
+
+
 def _stored_remove(names: list[str]) -> None:
     storage = DatasetVersion._meta.get_field(FILES[0]).storage
     for name in names:
@@ -244,8 +296,17 @@ def _files_delete(version: DatasetVersion) -> None:
     others = DatasetVersion.objects.exclude(pk=version.pk)
     for file in FILES:
         field = getattr(version, file)
-        if field and not others.filter(**{file: field.name}).exists():
+        if field and not upload_referenced(versions=others, name=field.name):
             field.delete(save=False)
+
+
+def upload_referenced(*, versions, name: str) -> bool:
+    """Whether any of `versions` names the stored upload in any of its file fields (a workbook is
+    stored once for the three files, and a later version may carry any of them over)."""
+    query = Q()
+    for file in FILES:
+        query |= Q(**{file: name})
+    return versions.filter(query).exists()
 
 
 def version_delete(*, version: DatasetVersion) -> None:
@@ -314,10 +375,10 @@ def storage_ping() -> None:
     """Raises unless the versions' file storage answers: a HEAD of a fixed key on S3; on local
     disk, a writable folder."""
     storage = DatasetVersion._meta.get_field(FILES[0]).storage
-    location = getattr(storage, "location", None)
-    if location is None:
+    if not isinstance(storage, FileSystemStorage):  # S3Storage has a `location` too: a key prefix
         storage.exists("health/ping")
         return
+    location = storage.location
     os.makedirs(location, exist_ok=True)
     if not os.access(location, os.W_OK):
         raise PermissionError(f"the storage folder {location} is not writable")

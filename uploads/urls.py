@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from uploads.views import anomalies, catalog, changes, datasets, downloads, help, triage
+from uploads.views import anomalies, catalog, changes, datasets, downloads, help, source, triage
 
 app_name = "uploads"
 
@@ -9,8 +9,10 @@ version_patterns = [
     path("anomalies/", anomalies.anomaly_list, name="version_anomaly_list"),
     path("anomalies/groups/", triage.anomaly_groups, name="version_anomaly_groups"),
     path("fixes/", triage.fixes_view, name="version_fixes"),
+    path("fixes.csv", triage.fixes_download, name="version_fixes_download"),
     path("rejected/<str:file>.csv", downloads.rejected_download, name="version_rejected_csv"),
     path("files/<str:file>/lines/", anomalies.source_lines, name="version_source_lines"),
+    path("files/<str:file>/lines/raw/", source.source_line_raw_download, name="version_source_line_raw"),
     path("anomalies.csv", downloads.report_download, {"report": "anomalies_csv"}, name="version_anomalies_csv"),
     path("summary.json", downloads.report_download, {"report": "summary_json"}, name="version_summary_json"),
     path("changes/", changes.version_changes, name="version_changes"),
@@ -56,6 +58,7 @@ urlpatterns = [
         name="search_export_json",
     ),
     path("help/anomalies/", help.help_anomalies, name="help_anomalies"),
+    path("help/templates/catalog-template.xlsx", help.template_workbook_download, name="template_workbook_download"),
     path("help/templates/<str:file>.csv", help.template_download, name="template_download"),
     path("help/sample-dataset.zip", help.sample_download, name="sample_download"),
 ]

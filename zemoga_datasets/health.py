@@ -7,7 +7,6 @@ short timeout, and the checks run side by side so /readyz answers within the lon
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from catalog.mongo import mongo_ping
 from uploads.services import storage_ping
+from zemoga_datasets.broker import broker_ping, broker_transport
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -33,23 +33,26 @@ def _mongodb() -> None:
     mongo_ping(timeout_seconds=CHECK_TIMEOUT_SECONDS)
 
 
-def _redis() -> None:
-    client = redis.Redis.from_url(
-        settings.CELERY_BROKER_URL,
-        socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
-        socket_timeout=CHECK_TIMEOUT_SECONDS,
-    )
-    try:
-        client.ping()
-    finally:
-        client.close()
+def _broker() -> None:
+    broker_ping(timeout_seconds=CHECK_TIMEOUT_SECONDS)
 
 
 def _storage() -> None:
     storage_ping()
 
 
-CHECKS = {"database": _database, "mongodb": _mongodb, "redis": _redis, "storage": _storage}
+CHECKS = {"database": _database, "mongodb": _mongodb, "broker": _broker, "storage": _storage}
+
+
+def _services() -> dict[str, str]:
+    """What each check talks to in this deployment, named in the report."""
+    storage = settings.STORAGES["default"]["BACKEND"]
+    return {
+        "database": connection.vendor,  # "postgresql" or "sqlite"
+        "mongodb": "mongodb",
+        "broker": broker_transport(),  # "sqs" or "redis"
+        "storage": "s3" if storage.endswith("S3Storage") else "filesystem",
+    }
 
 
 def _run(check) -> dict:
@@ -66,6 +69,8 @@ def _run(check) -> dict:
 def readiness_report() -> dict:
     with ThreadPoolExecutor(max_workers=len(CHECKS)) as pool:
         results = dict(zip(CHECKS, pool.map(_run, CHECKS.values()), strict=True))
+    for name, service in _services().items():
+        results[name] = {"service": service, **results[name]}
     return {"ready": all(result["ok"] for result in results.values()), "checks": results}
 
 

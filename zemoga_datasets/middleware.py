@@ -1,7 +1,9 @@
-"""Two guards around every page: nothing is read before it is allowed, and outages answer 503.
+"""Guards around every page: nothing is read before it is allowed, no page is sent past a size,
+and outages answer 503.
 
 `RequestBodyGuardMiddleware` decides from the headers alone, in `__call__`, so before any
 `process_view` (CSRF's reads `request.POST`, which spools uploads to temporary files).
+`ResponseSizeGuardMiddleware` refuses to send a page that grew past RESPONSE_MAX_BYTES.
 `ServiceUnavailableMiddleware` turns the errors of an unreachable MongoDB, Redis, storage or
 database into a short "temporarily unavailable" page, whatever DEBUG says.
 """
@@ -10,7 +12,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
@@ -35,9 +37,23 @@ def _anonymous_allowed(request: HttpRequest) -> bool:
 
 def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
     response = render(request, "uploads/too_large.html", {"limit": settings.UPLOAD_MAX_BYTES}, status=413)
-    response["Connection"] = "close"  # the rest of the body is not wanted
     logger.warning("refused a %s-byte body on %s (limit %s)", request.META.get("CONTENT_LENGTH"), request.path, limit)
     return response
+
+
+def _closing(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """`response`, with the connection closed after it: the rest of the body is not wanted, and a
+    chunked one could not be told from the next request. gunicorn honours `Connection: close`;
+    runserver (wsgiref) refuses that hop-by-hop header from an application (an AssertionError, so a
+    500) but closes the connection itself after a response without a Content-Length."""
+    if not request.META.get("SERVER_SOFTWARE", "").startswith("WSGIServer/"):
+        response["Connection"] = "close"
+        return response
+    streamed = StreamingHttpResponse([response.content], status=response.status_code)
+    for header, value in response.items():
+        if header.lower() != "content-length":
+            streamed[header] = value
+    return streamed
 
 
 class RequestBodyGuardMiddleware:
@@ -48,13 +64,13 @@ class RequestBodyGuardMiddleware:
         if request.method not in SAFE_METHODS:
             refused = self._refusal(request)
             if refused is not None:
-                return refused
+                return _closing(request, refused)
         return self.get_response(request)
 
     def _refusal(self, request: HttpRequest) -> HttpResponse | None:
         # Under WSGI a body without Content-Length (chunked) is never read by Django, so it would
-        # be silently dropped: refuse it instead of guessing.
-        if "CONTENT_LENGTH" not in request.META and "HTTP_TRANSFER_ENCODING" in request.META:
+        # be silently dropped: refuse it instead of guessing. (runserver passes an empty one.)
+        if not request.META.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" in request.META:
             return HttpResponse("A Content-Length is required.", status=411, content_type="text/plain")
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -68,6 +84,30 @@ class RequestBodyGuardMiddleware:
         elif length > settings.UPLOAD_REQUEST_MAX_BYTES:
             return _too_large(request, settings.UPLOAD_REQUEST_MAX_BYTES)
         return None
+
+
+class ResponseSizeGuardMiddleware:
+    """Every page is bounded by its view (paged lists, the line view's window of a line), so a page
+    past RESPONSE_MAX_BYTES is a bug that some upload found: it answers a short 500 page and one log
+    line rather than megabytes to a browser. Streamed responses (report downloads, a raw source line)
+    are sent as they are read and pass. A download built whole (the JSON exports) passes too, with a
+    warning: refusing it would lose the export, and the memory is spent by then anyway."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.streaming or len(response.content) <= settings.RESPONSE_MAX_BYTES:
+            return response
+        size = len(response.content)
+        if response.get("Content-Disposition", "").startswith("attachment"):
+            logger.warning("sent a %s-byte download built whole on %s: it should be streamed", size, request.path)
+            return response
+        logger.error("refused to send a %s-byte page on %s (limit %s)", size, request.path, settings.RESPONSE_MAX_BYTES)
+        refused = HttpResponse(render_to_string("500.html"), status=500)
+        refused._has_been_logged = True  # logged above, once
+        return refused
 
 
 def service_unavailable_response(service: str) -> HttpResponse:

@@ -37,7 +37,7 @@ def _upload_form_states(page) -> dict[str, list]:
     page.goto("/")
     page.get_by_label("Name", exact=True).fill("   ")  # only the server refuses a name of spaces
     for file, content in sample_files().items():
-        name = "columns.xlsx" if file == "columns" else f"{file}.csv"
+        name = "columns.xls" if file == "columns" else f"{file}.csv"
         page.locator(f"#id_{file}_file").set_input_files({"name": name, "mimeType": "text/csv", "buffer": content})
     page.locator("#id_columns_file_error").wait_for()
     found["upload form with a wrong file"] = _violations(page, None)

@@ -60,7 +60,7 @@ def test_a_wrong_file_is_reported_before_sending_and_the_other_files_stay_chosen
         "empty": ("columns.csv", b""),
         "name too long": ("c" * 201 + ".csv", sample["columns"]),
         "too large": ("columns.csv", b"x" * (2 * MIB)),
-        "not a CSV name": ("columns.xlsx", sample["columns"]),
+        "not a CSV name": ("columns.xls", sample["columns"]),
     }
     for name, content in wrong.values():
         _choose(page, LABELS["columns"], name, content)
@@ -69,11 +69,11 @@ def test_a_wrong_file_is_reported_before_sending_and_the_other_files_stay_chosen
         expect(columns).to_have_attribute("aria-invalid", "true")
         assert "id_columns_file_error" in columns.get_attribute("aria-describedby").split()
 
-    # when the form is submitted with the .xlsx still chosen, then nothing is sent, the wrong field has
+    # when the form is submitted with the .xls still chosen, then nothing is sent, the wrong field has
     # the focus and its message, and the two other files are still chosen
     _submit_is_stopped(page, "Upload", posts)
     expect(columns).to_be_focused()
-    expect(message).to_contain_text("“columns.xlsx” is not a CSV file")
+    expect(message).to_contain_text("“columns.xls” is not a CSV file")
     assert _chosen(page, LABELS["namespaces"]) == ["namespaces.csv"]
     assert _chosen(page, LABELS["datapoints"]) == ["datapoints.csv"]
 

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 
-from tests.conftest import OUTPUT_DIR, ROOT, _free_port, _stop, _wait_for_port, storage_environment
+from tests.conftest import OUTPUT_DIR, ROOT, _free_port, _stop, _wait_for_port, storage_environment, worker_database_url
 from tests.e2e import test_faults
-from tests.e2e.test_faults import _uploads
+from tests.factories import upload_files
 from uploads.models import STORAGE_ROOT, DatasetVersion
 from uploads.orphans import FILE_FIELDS
 from uploads.services import dataset_create
@@ -36,12 +35,7 @@ def web_server():
     port = _free_port()
     env = {**os.environ, **storage_environment("local", None)}
     env["DJANGO_SETTINGS_MODULE"] = "zemoga_datasets.settings.test"
-    database = settings.DATABASES["default"]  # its NAME is the test database's now
-    if database["ENGINE"].endswith("sqlite3"):
-        env["TEST_DATABASE_URL"] = f"sqlite:///{database['NAME']}"
-    else:  # PostgreSQL: the row lock of `select_for_update`
-        login = f"{database['USER']}:{database['PASSWORD']}" if database["PASSWORD"] else database["USER"]
-        env["TEST_DATABASE_URL"] = f"postgres://{login}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    env["TEST_DATABASE_URL"] = worker_database_url()  # the test database, SQLite or PostgreSQL
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     log = (OUTPUT_DIR / f"gunicorn-{uuid.uuid4().hex[:6]}.log").open("wb")
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
@@ -107,7 +101,7 @@ def test_three_new_versions_at_once_one_is_taken_two_are_refused_clearly_and_no_
     outcomes = []
     for trial in range(TRIALS):
         # given a dataset whose version 1 is done
-        v1 = dataset_create(name=f"Race {trial}", owner=user, files=_uploads(larger_sample), enqueue=False)
+        v1 = dataset_create(name=f"Race {trial}", owner=user, files=upload_files(larger_sample), enqueue=False)
         DatasetVersion.objects.filter(pk=v1.pk).update(status="done")
 
         # when three new versions are posted at the same moment

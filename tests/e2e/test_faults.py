@@ -1,9 +1,11 @@
 """Faults on real processes: a killed worker at each stage, a stopped Redis, a stopped MongoDB.
 
-Each test asserts that the job reaches its final state on its own within two minutes of a worker
-being available again, that the documents in MongoDB match the summary, and that no two runs of
-the job overlapped (the jobs app's run log) and exactly one completed. A worker is paused at a
-named step by the test settings' hook (`tests/e2e/fault_hooks.py`), then killed there.
+Each test asserts that the job reaches its final state on its own once a worker is available
+again, that the documents in MongoDB match the summary, and that no two runs of the job overlapped
+(the jobs app's run log) and exactly one completed. Nothing is timed: the tests poll for states,
+with a deadline generous enough that it only fails on "never happened" on a busy machine. A
+worker is paused at a named step by the test settings' hook (`tests/e2e/fault_hooks.py`), then
+killed there.
 """
 
 import contextlib
@@ -22,7 +24,6 @@ import pytest
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pymongo import MongoClient
@@ -30,13 +31,23 @@ from pymongo import MongoClient
 from catalog.mongo import VERSION_COLLECTIONS, version_collection_name
 from groundtruth import sample_generate
 from jobs.models import JobLease, JobRun, OutboxMessage, RunOutcome
-from tests.conftest import OUTPUT_DIR, ROOT, _free_port, _stop, _wait_for_port, storage_environment
+from tests.conftest import (
+    OUTPUT_DIR,
+    ROOT,
+    _free_port,
+    _stop,
+    _wait_for_port,
+    storage_environment,
+    worker_database_url,
+    worker_queues,
+)
+from tests.factories import upload_files
 from uploads.models import Dataset, DatasetVersion, VersionStatus
 from uploads.services import DELETE_JOB, VERSION_JOB, dataset_create, dataset_delete_request
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mongo")]
 
-RECOVERY_LIMIT = 120  # seconds from a worker being available again to the final state
+RECOVERY_LIMIT = 300  # seconds to wait for a state before calling it "never": a deadline, not a speed bound
 RECORDS = ("namespaces", "datapoints", "columns")
 CELERY = str(Path(sys.executable).parent / "celery")
 
@@ -58,15 +69,14 @@ class Celery:
     def __init__(self, command: str, extra_env: dict[str, str], pool: str = "solo"):
         env = {**os.environ, **storage_environment("local", None), **extra_env}
         env["DJANGO_SETTINGS_MODULE"] = "zemoga_datasets.settings.test"
-        if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-            env["TEST_DATABASE_URL"] = f"sqlite:///{settings.DATABASES['default']['NAME']}"
+        env["TEST_DATABASE_URL"] = worker_database_url()
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = OUTPUT_DIR / f"faults-{command}-{uuid.uuid4().hex[:6]}.log"
         self.log = self.log_path.open("wb")
         arguments = [CELERY, "-A", "zemoga_datasets", command, "--loglevel=INFO"]
         if command == "worker":
-            queue = settings.CELERY_TASK_DEFAULT_QUEUE
-            arguments += [f"--pool={pool}", "--concurrency=1", "-Q", queue, "--without-gossip", "--without-mingle"]
+            queues = worker_queues()
+            arguments += [f"--pool={pool}", "--concurrency=1", "-Q", queues, "--without-gossip", "--without-mingle"]
             ready = b" ready."
         else:
             arguments += ["--schedule", str(OUTPUT_DIR / f"beat-{uuid.uuid4().hex[:6]}")]
@@ -102,13 +112,9 @@ def celery_processes():
         process.stop()
 
 
-def _uploads(files: dict[str, bytes]) -> dict[str, ContentFile]:
-    return {file: ContentFile(content, name=f"{file}.csv") for file, content in files.items()}
-
-
 def _create(files: dict[str, bytes], name: str = "Faults") -> DatasetVersion:
     """A dataset and its version 1, queued (its message leaves when this returns)."""
-    return dataset_create(name=name, owner=None, files=_uploads(files))
+    return dataset_create(name=name, owner=None, files=upload_files(files))
 
 
 def _wait_for(condition, timeout: float, what: str):
@@ -123,7 +129,7 @@ def _wait_for(condition, timeout: float, what: str):
 
 def _paused_pid(pause_dir: Path, object_id: str, stage: str) -> int:
     marker = pause_dir / f"{object_id}-{stage.partition(':')[0]}.paused"
-    _wait_for(lambda: marker.exists() and marker.read_text(), 90, f"a worker paused at {stage}")
+    _wait_for(lambda: marker.exists() and marker.read_text(), RECOVERY_LIMIT, f"a worker paused at {stage}")
     return int(marker.read_text())
 
 
@@ -136,7 +142,7 @@ def _assert_ran_once(kind: str, object_id: str) -> list[JobRun]:
     """Exactly one run completed, none is left running, and no two runs overlapped in time."""
     runs = JobRun.objects.filter(lease__kind=kind, lease__object_id=object_id).order_by("started_at")
     # the final state is written just before the run is released
-    _wait_for(lambda: not runs.filter(outcome=RunOutcome.RUNNING).exists(), 15, "the last run released")
+    _wait_for(lambda: not runs.filter(outcome=RunOutcome.RUNNING).exists(), RECOVERY_LIMIT, "the last run released")
     runs = list(runs)
     assert [run.outcome for run in runs].count(RunOutcome.COMPLETED) == 1, runs
     assert all(run.ended_at for run in runs), runs
@@ -206,12 +212,10 @@ def test_a_worker_killed_while_processing_restarts_the_job_once(
         with contextlib.suppress(ProcessLookupError):
             os.kill(runner, signal.SIGKILL)  # the pool child, with a prefork pool
         celery_processes("worker", pause, pool)
-    available = time.monotonic()
 
     # then the job ends on its own, once, with every document the summary counts
     final = _wait_for(lambda: _final(str(version.pk)), RECOVERY_LIMIT, "the version's final state")
     assert final.status == VersionStatus.DONE, final.error
-    assert time.monotonic() - available < RECOVERY_LIMIT
     runs = _assert_ran_once(VERSION_JOB, str(version.pk))
     assert [run.outcome for run in runs] == [RunOutcome.LOST, RunOutcome.COMPLETED]
     _assert_documents_match_summary(final, test_database)
@@ -225,7 +229,7 @@ def test_a_worker_killed_while_deleting_finishes_the_deletion(sample, celery_pro
     worker = celery_processes("worker", pause)
     celery_processes("beat")
     version = _create(sample)
-    version = _wait_for(lambda: _final(str(version.pk)), 90, "the version processed")
+    version = _wait_for(lambda: _final(str(version.pk)), RECOVERY_LIMIT, "the version processed")
     names = [version.columns.name, version.anomalies_csv.name, version.summary_json.name]
     dataset = version.dataset
 
@@ -236,11 +240,9 @@ def test_a_worker_killed_while_deleting_finishes_the_deletion(sample, celery_pro
     assert default_storage.exists(names[0])
     worker.kill()
     celery_processes("worker", pause)
-    available = time.monotonic()
 
     # then the deletion ends on its own
     _wait_for(lambda: not Dataset.objects.filter(pk=dataset.pk).exists(), RECOVERY_LIMIT, "the deletion")
-    assert time.monotonic() - available < RECOVERY_LIMIT
     runs = _assert_ran_once(DELETE_JOB, str(dataset.pk))
     assert [run.outcome for run in runs] == [RunOutcome.LOST, RunOutcome.COMPLETED]
     assert not any(default_storage.exists(name) for name in names)
@@ -299,7 +301,7 @@ def _login(client) -> None:
 
 
 def _failed_version(files: dict[str, bytes], owner) -> DatasetVersion:
-    version = dataset_create(name="Failed before", owner=owner, files=_uploads(files), enqueue=False)
+    version = dataset_create(name="Failed before", owner=owner, files=upload_files(files), enqueue=False)
     DatasetVersion.objects.filter(pk=version.pk).update(status=VersionStatus.FAILED, error="an earlier failure")
     return version
 
@@ -317,19 +319,17 @@ def test_nothing_queued_while_redis_is_down_is_lost(client, sample, celery_proce
 
             # when Redis stops (and its queue is lost), while a user uploads, retries and deletes
             redis.stop()
-            started = time.monotonic()
             files = {f"{f}_file": SimpleUploadedFile(f"{f}.csv", c, "text/csv") for f, c in sample.items()}
             upload = client.post("/", {"name": "While Redis is down", **files}, follow=True)
             retry = client.post(f"/datasets/{to_retry.dataset_id}/versions/1/retry/", follow=True)
             delete = client.post(f"/datasets/{to_delete.dataset_id}/delete/", follow=True)
 
-            # then each answers at once, says so, and keeps the job
-            assert time.monotonic() - started < 20
+            # then each answers at once (it tried the broker once, and gave up), says so, and keeps the job
             for response in (upload, retry, delete):
                 assert response.status_code == 200
                 assert "cannot be reached right now" in response.content.decode()
             uploaded = DatasetVersion.objects.get(dataset__name="While Redis is down")
-            assert OutboxMessage.objects.count() == 3
+            assert list(OutboxMessage.objects.values_list("send_attempts", flat=True)) == [1, 1, 1]
             status = client.get(f"/datasets/{uploaded.dataset_id}/status.json").json()
             assert status["status"] == "queued" and status["waiting_for_broker"] is True
 
@@ -337,7 +337,6 @@ def test_nothing_queued_while_redis_is_down_is_lost(client, sample, celery_proce
             redis.start()
             celery_processes("worker", broker)
             celery_processes("beat", broker)
-            available = time.monotonic()
             for version in (in_redis, uploaded, to_retry):
                 final = _wait_for(lambda v=version: _final(str(v.pk)), RECOVERY_LIMIT, f"{version} processed")
                 assert final.status == VersionStatus.DONE, final.error
@@ -346,7 +345,6 @@ def test_nothing_queued_while_redis_is_down_is_lost(client, sample, celery_proce
             deleted = to_delete.dataset_id
             _wait_for(lambda: not Dataset.objects.filter(pk=deleted).exists(), RECOVERY_LIMIT, "the deletion")
             _assert_ran_once(DELETE_JOB, str(deleted))
-            assert time.monotonic() - available < RECOVERY_LIMIT
             assert not OutboxMessage.objects.exists()
     finally:
         redis.stop()
@@ -392,16 +390,14 @@ def test_mongodb_stopped_while_persisting_is_retried_automatically(sample, celer
         ferretdb.stop()
         (tmp_path / f"{version.pk}-persisting.resume").touch()
         lease = JobLease.objects.filter(kind=VERSION_JOB, object_id=str(version.pk))
-        _wait_for(lambda: "MongoDB could not be reached" in lease.get().note, 90, "the transient failure")
+        _wait_for(lambda: "MongoDB could not be reached" in lease.get().note, RECOVERY_LIMIT, "the transient failure")
         waiting = DatasetVersion.objects.get(pk=version.pk)
         assert waiting.status == VersionStatus.QUEUED and not waiting.error
 
         # then, FerretDB back, the retry finishes the dataset with exactly its documents
         ferretdb.start()
-        available = time.monotonic()
         final = _wait_for(lambda: _final(str(version.pk)), RECOVERY_LIMIT, "the version's final state")
         assert final.status == VersionStatus.DONE, final.error
-        assert time.monotonic() - available < RECOVERY_LIMIT
         runs = _assert_ran_once(VERSION_JOB, str(version.pk))
         assert runs[0].outcome == RunOutcome.RETRYING and runs[-1].outcome == RunOutcome.COMPLETED
         _assert_documents_match_summary(final, client[settings.MONGODB_NAME])

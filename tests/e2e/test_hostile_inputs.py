@@ -2,11 +2,14 @@
 
 Every dataset is uploaded first, so the worker processes them back to back; then each must have
 finished, with both reports, no 5xx on its pages, no traceback in the worker's log, and no
-record in its version's collections when it failed. The 10 MB variants of the shapes are timed in bench/hostile.py.
+record in its version's collections when it failed, and line views of a bounded size. The 10 MB
+variants of the shapes are timed in bench/hostile.py (with `--pages`, their worst line view).
 """
 
 import codecs
+import html
 import json
+import re
 import time
 
 import pytest
@@ -24,6 +27,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.m
 FILES = ("namespaces", "datapoints", "columns")
 PASSWORD = "correct-horse-battery-staple"
 SHAPE_SIZE = 20_000
+LINE_VIEWS_PER_CASE = 5  # line views opened from each dataset's anomaly list
+PAGE_MAX_BYTES = 1_000_000
 FINISHED_WITHIN_SECONDS = 900  # generous: every dataset together, on a shared machine
 # Refused by the form, with this in the error shown: nothing is stored or queued.
 REFUSED = {
@@ -149,6 +154,12 @@ def test_hostile_inputs_end_in_reports_without_tracebacks(client, start_worker):
         for url in ("", "status.json", "anomalies/", "browse/", "versions/1/anomalies/"):
             status = client.get(f"/datasets/{dataset_id}/{url}").status_code
             assert status < 500, (case, url, status)
+        # and the line views its anomalies link to answer small pages, whatever the lines hold
+        anomalies = client.get(f"/datasets/{dataset_id}/versions/1/anomalies/").content.decode()
+        links = dict.fromkeys(re.findall(r'href="(/datasets/[^"]*/lines/\?[^"]*)"', anomalies))
+        for link in list(links)[:LINE_VIEWS_PER_CASE]:
+            view = client.get(html.unescape(link))
+            assert view.status_code < 500 and len(view.content) < PAGE_MAX_BYTES, (case, link, len(view.content))
         if version.status == "failed":
             # and a failed version keeps no record in its collections, only its anomalies and their index
             stored = version_document_counts(version=version.records_key)

@@ -22,7 +22,8 @@ from catalog.mongo import version_collection
 from catalog.persistence import version_collections_stored, version_document_counts
 from jobs.models import JobLease, JobRun, RunOutcome
 from tests.e2e import test_faults
-from tests.e2e.test_faults import RECOVERY_LIMIT, _final, _paused_pid, _uploads, _wait_for
+from tests.e2e.test_faults import RECOVERY_LIMIT, _final, _paused_pid, _wait_for
+from tests.factories import upload_files
 from uploads.models import STORAGE_ROOT, Dataset, DatasetVersion, VersionStatus
 from uploads.orphans import ORPHANS_JOB, ORPHANS_OBJECT, orphans_sweep_request
 from uploads.processing import version_process
@@ -39,7 +40,7 @@ CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
 
 def _processed(files: dict[str, bytes], name: str) -> DatasetVersion:
     """Version 1, processed in this process (a paused worker would pause on it too) and current."""
-    version = dataset_create(name=name, owner=None, files=_uploads(files), enqueue=False)
+    version = dataset_create(name=name, owner=None, files=upload_files(files), enqueue=False)
     return version_process(version_id=str(version.pk))
 
 

@@ -2,11 +2,9 @@
 
 from string import Formatter
 
-import numpy as np
-
 from engine import CATALOGUE, SEVERITY, Code, Severity, anomaly_render, message, pipeline_run
 from engine.guidance import closest, header_owner, undecodable_line
-from engine.lines import LineIndex, cell_spans, line_index_build, lines_split
+from engine.lines import cell_spans
 
 NAMESPACES = b"namespace_id,namespace_option_name\nN1,One\nN2,Two\n"
 DATAPOINTS = b"data_point_id,data_point_name,data_type\nDP1,One,string\n"
@@ -189,18 +187,6 @@ def test_duplicates_keep_the_earlier_line():
     assert _fixes(result, Code.DUPLICATE_KEY) == [
         "give this record its own namespace_id, or merge it with the record on line 3"
     ]
-
-
-def test_the_line_index_finds_any_line_through_a_small_range():
-    data = b"h1,h2\r\n" + b"".join(b"v%d,x\r\n" % i for i in range(1, 2000))
-    index = LineIndex.from_bytes(line_index_build(data, step=64).to_bytes())
-
-    start, end, first = index.span(1500, 1502)
-    lines = lines_split(data[start:end], first_line=first, wanted=(1500, 1502))
-
-    assert lines == [(1500, "v1499,x"), (1501, "v1500,x"), (1502, "v1501,x")]
-    assert end - start < 2 * 64 * 10 and index.lines == 2000 and index.header == (0, 5)
-    assert np.all(np.diff(index.offsets) > 0)
 
 
 def test_cells_are_cut_with_quotes_and_line_breaks_inside_them():

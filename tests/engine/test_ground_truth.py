@@ -58,6 +58,26 @@ def test_pipeline_fails_a_dataset_with_a_broken_file(variant, seed):
     assert all(result.files[name].records.empty for name in FILES)
 
 
+EXCEL_SHAPES = ("utf16_le", "utf16_be", "sep_line", "sep_line_utf16", "xlsx_per_file", "xlsx_one_workbook")
+
+
+@pytest.mark.parametrize(
+    ("shape", "variant"),
+    [
+        (shape, variant)
+        for shape in EXCEL_SHAPES
+        for variant in VARIANTS
+        # one workbook holds all three files: one of them cannot be something else than a workbook
+        if (shape, variant) != ("xlsx_one_workbook", "file-not-csv")
+    ],
+)
+def test_excel_shapes_fail_a_dataset_with_a_broken_file(shape, variant):
+    ds = sample_generate(seed=4, variant=variant, **SAMPLE_DIALECTS[shape])
+    result = pipeline_run(files=ds.files)
+    _assert_matches(ds, result)
+    assert result.error
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_anomalies_carry_the_values_the_ground_truth_expects(seed):
     # given a generated dataset with duplicates, bad references and near-duplicates

@@ -27,6 +27,7 @@ from jobs.services import (
     jobs_sweep,
 )
 from tests.conftest import Broker
+from tests.jobs import stage_hooks
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +182,7 @@ def test_a_transient_error_queues_the_job_again_after_a_backoff(broker, kind):
     lease = JobLease.objects.get()
     assert lease.state == LeaseState.QUEUED and lease.available_at > timezone.now()
     assert lease.note == (
-        "Processing stopped: MongoDB could not be reached. Retrying automatically in 2 s (attempt 2 of 4)."
+        "Processing stopped: MongoDB could not be reached. Retrying automatically in 2–4 s (attempt 2 of 4)."
     )
     # not before the backoff: an early duplicate message is dropped, the outbox sends it when due
     assert job_claim(kind=KIND, object_id="job-1") is None
@@ -206,8 +207,22 @@ def test_a_run_that_lost_its_lease_stops_at_its_next_heartbeat(broker, kind):
     assert steps == ["started"]
 
 
-def test_heartbeat_outside_a_job_does_nothing():
-    job_heartbeat(stage="reading", fraction=0)
+def test_heartbeat_outside_a_job_does_nothing(broker, kind, settings):
+    # given a queued job, and a stage hook that records its calls
+    _enqueue(broker)
+    lease = JobLease.objects.values().get()
+    settings.JOB_STAGE_HOOK = "tests.jobs.stage_hooks.stage_record"
+    stage_hooks.calls.clear()
+
+    # when a heartbeat comes from outside any job
+    job_heartbeat(stage="reading", fraction=0.5)
+
+    # then no lease is renewed and the hook is not told
+    assert JobLease.objects.values().get() == lease
+    assert stage_hooks.calls == []
+    # while the same heartbeat from inside a job reaches the hook
+    job_run(kind=KIND, object_id="job-1", work=lambda: job_heartbeat(stage="reading", fraction=0.5))
+    assert stage_hooks.calls == [{"kind": KIND, "object_id": "job-1", "stage": "reading", "fraction": 0.5}]
 
 
 def test_lease_lost_is_not_caught_by_a_jobs_own_error_handling():
@@ -274,3 +289,36 @@ def test_the_purge_looks_at_a_bounded_batch_per_sweep_and_walks_the_whole_table(
     checked = dict(JobLease.objects.values_list("object_id", "checked_at"))
     assert jobs_purge(now=timezone.now() + timedelta(days=1), limit=3) == 0
     assert dict(JobLease.objects.values_list("object_id", "checked_at")) == checked
+
+
+def test_a_retry_is_announced_for_when_it_really_comes(broker, kind, settings):
+    settings.JOB_RETRY_BACKOFF_SECONDS, settings.JOB_SWEEP_SECONDS, settings.JOB_MAX_ATTEMPTS = 30, 10, 4
+    _enqueue(broker)
+
+    def work():
+        raise TransientJobError("Processing stopped: MongoDB could not be reached.")
+
+    job_run(kind=KIND, object_id="job-1", work=work)
+
+    # the message is due after the backoff, and the sweep that sends it comes within one period
+    lease, message = JobLease.objects.get(), OutboxMessage.objects.get()
+    assert message.available_at == lease.available_at
+    assert services.retry_wait_seconds(1) == (30, 40) and services.retry_wait_seconds(2) == (60, 70)
+    assert lease.note.endswith("Retrying automatically in 30–40 s (attempt 2 of 4).")
+
+
+def test_a_retry_s_note_is_no_longer_shown_once_a_later_run_completed_the_job(broker, kind):
+    _enqueue(broker)
+
+    def fails():
+        raise TransientJobError("Processing stopped: MongoDB could not be reached.")
+
+    job_run(kind=KIND, object_id="job-1", work=fails)
+    JobLease.objects.update(available_at=timezone.now())
+    waiting = job_notice(kind=KIND, object_id="job-1")
+
+    assert job_run(kind=KIND, object_id="job-1", work=lambda: None) == "completed"
+
+    assert "Retrying automatically" in waiting.note
+    assert job_notice(kind=KIND, object_id="job-1").note == ""
+    assert "Retrying automatically" in JobLease.objects.get().note  # the run log keeps it

@@ -4,10 +4,10 @@ refused or failed upload leaves on storage (nothing), in this process against Fe
 import json
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from catalog.persistence import version_document_counts
+from tests.factories import upload_files
 from uploads import processing, services
 from uploads.models import STORAGE_ROOT, Dataset, DatasetVersion, VersionStatus
 from uploads.processing import version_process
@@ -25,12 +25,8 @@ from uploads.services import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 
 
-def _uploads(files: dict[str, bytes]) -> dict[str, ContentFile]:
-    return {file: ContentFile(content, name=f"{file}.csv") for file, content in files.items()}
-
-
 def _processed(files: dict[str, bytes]) -> DatasetVersion:
-    version = dataset_create(name="Sample", owner=None, files=_uploads(files), enqueue=False)
+    version = dataset_create(name="Sample", owner=None, files=upload_files(files), enqueue=False)
     return version_process(version_id=str(version.pk))
 
 
@@ -110,11 +106,11 @@ def test_the_current_version_is_never_processed_again_in_place(sample_files):
 
 def test_every_change_is_refused_with_the_reason_while_a_version_is_in_progress(sample_files):
     v1 = _processed(sample_files)
-    v2 = version_create(dataset=v1.dataset, created_by=None, files=_uploads(sample_files), enqueue=False)
+    v2 = version_create(dataset=v1.dataset, created_by=None, files=upload_files(sample_files), enqueue=False)
     stored = _stored(v1.dataset_id)
 
     for change in (
-        lambda: version_create(dataset=v1.dataset, created_by=None, files=_uploads(sample_files)),
+        lambda: version_create(dataset=v1.dataset, created_by=None, files=upload_files(sample_files)),
         lambda: version_process_again(version=v1, requested_by=None),
         lambda: dataset_delete_request(dataset=v1.dataset),
     ):
@@ -134,7 +130,7 @@ def test_nothing_starts_on_a_dataset_being_deleted(sample_files, broker):
     stored = _stored(v1.dataset_id)
 
     with pytest.raises(DatasetBeingDeleted):
-        version_create(dataset=v1.dataset, created_by=None, files=_uploads(sample_files))
+        version_create(dataset=v1.dataset, created_by=None, files=upload_files(sample_files))
     with pytest.raises(DatasetBeingDeleted):
         version_process_again(version=v1, requested_by=None)
     assert not dataset_delete_request(dataset=v1.dataset)  # asked twice: the delete goes on, once
@@ -152,9 +148,9 @@ def test_an_upload_that_fails_after_its_files_were_stored_removes_them(sample_fi
 
     monkeypatch.setattr(services, "job_enqueue", broker_refuses)
     with pytest.raises(RuntimeError):
-        version_create(dataset=v1.dataset, created_by=None, files=_uploads(sample_files))
+        version_create(dataset=v1.dataset, created_by=None, files=upload_files(sample_files))
     with pytest.raises(RuntimeError):
-        dataset_create(name="Never saved", owner=None, files=_uploads(sample_files))
+        dataset_create(name="Never saved", owner=None, files=upload_files(sample_files))
 
     assert _stored(v1.dataset_id) == stored
     assert DatasetVersion.objects.count() == 1 and Dataset.objects.count() == 1

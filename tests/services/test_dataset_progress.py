@@ -1,8 +1,8 @@
 """What the pages say about a version's processing: stages, counts of work, queue, files."""
 
 import pytest
-from django.core.files.base import ContentFile
 
+from tests.factories import upload_files
 from uploads import processing
 from uploads.models import DatasetVersion, VersionStage, VersionStatus
 from uploads.processing import version_process
@@ -13,8 +13,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 
 
 def _create(files: dict[str, bytes], name: str = "Sample") -> DatasetVersion:
-    uploads = {file: ContentFile(content, name=f"my {file}.csv") for file, content in files.items()}
-    return dataset_create(name=name, owner=None, files=uploads, enqueue=False)
+    return dataset_create(name=name, owner=None, files=upload_files(files, prefix="my "), enqueue=False)
 
 
 def _processed(version: DatasetVersion) -> DatasetVersion:

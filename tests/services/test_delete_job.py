@@ -3,32 +3,23 @@ and offered again, and its jobs forgotten by the sweep once the dataset is gone.
 recorder here; a worker killed while deleting is in `tests/e2e/test_faults.py`."""
 
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from jobs.models import JobLease, JobRun, OutboxMessage
 from jobs.services import job_claim, jobs_sweep
+from tests.factories import processed_dataset, processed_version, upload_files
 from uploads import tasks
 from uploads.models import Dataset, DatasetVersion
-from uploads.processing import version_process
-from uploads.services import DELETE_JOB, VERSION_JOB, dataset_create, dataset_delete_request, version_create
+from uploads.services import DELETE_JOB, VERSION_JOB, dataset_create, dataset_delete_request
 from uploads.tasks import dataset_delete_task, version_process_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 
 
-def _uploads(files: dict[str, bytes]) -> dict[str, ContentFile]:
-    return {file: ContentFile(content, name=f"{file}.csv") for file, content in files.items()}
-
-
 def _two_versions(files: dict[str, bytes]) -> Dataset:
-    v1 = dataset_create(name="To delete", owner=None, files=_uploads(files), enqueue=False)
-    version_process(version_id=str(v1.pk))
-    v2 = version_create(
-        dataset=v1.dataset, created_by=None, files=_uploads({"columns": files["columns"]}), enqueue=False
-    )
-    version_process(version_id=str(v2.pk))
-    return Dataset.objects.get(pk=v1.dataset_id)
+    dataset = processed_dataset(files, name="To delete")
+    processed_version(dataset, {"columns": files["columns"]})
+    return Dataset.objects.get(pk=dataset.pk)
 
 
 def _delete_requested(dataset: Dataset, capture) -> None:
@@ -104,8 +95,8 @@ def test_the_sweep_forgets_the_jobs_of_a_deleted_dataset_once_their_history_is_p
 ):
     # given a dataset processed and deleted through their jobs, and another one kept
     with django_capture_on_commit_callbacks(execute=True):
-        deleted = dataset_create(name="Deleted", owner=None, files=_uploads(sample_files))
-        kept = dataset_create(name="Kept", owner=None, files=_uploads(sample_files))
+        deleted = dataset_create(name="Deleted", owner=None, files=upload_files(sample_files))
+        kept = dataset_create(name="Kept", owner=None, files=upload_files(sample_files))
     for version in (deleted, kept):
         assert version_process_task.apply(args=[str(version.pk)]).get() == "completed"
     _delete_requested(deleted.dataset, django_capture_on_commit_callbacks)

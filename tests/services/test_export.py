@@ -1,22 +1,17 @@
 """A namespace's JSON export reads a few pages of the browse index, not one document per data point."""
 
 import pytest
-from django.core.files.base import ContentFile
 
 from catalog import selectors
 from reports import exports
-from uploads.processing import version_process
-from uploads.services import dataset_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 
 
 @pytest.fixture
-def version(sample_files) -> str:
-    """The records key of a processed version of the sample."""
-    files = {file: ContentFile(content, name=f"{file}.csv") for file, content in sample_files.items()}
-    created = dataset_create(name="Sample", owner=None, files=files, enqueue=False)
-    return version_process(version_id=str(created.pk)).records_key
+def version(processed_sample) -> str:
+    """The records key of the sample, processed once for the module (read only)."""
+    return processed_sample.current_version.records_key
 
 
 def _one_lookup_per_data_point(version: str, namespace_id: str, **selection) -> dict:

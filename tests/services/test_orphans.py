@@ -12,6 +12,7 @@ from django.core.management import call_command
 from catalog.mongo import version_collection
 from catalog.persistence import version_collections_stored, version_document_counts
 from jobs.models import JobRun
+from tests.factories import upload_files
 from uploads.models import STORAGE_ROOT
 from uploads.orphans import orphans_sweep, orphans_sweep_request
 from uploads.processing import version_process
@@ -19,10 +20,6 @@ from uploads.services import dataset_create, version_create, version_delete
 from uploads.tasks import orphans_sweep_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
-
-
-def _uploads(files: dict[str, bytes]) -> dict[str, ContentFile]:
-    return {file: ContentFile(content, name=f"{file}.csv") for file, content in files.items()}
 
 
 def _plant_collections(count: int) -> list[str]:
@@ -47,10 +44,10 @@ def _plant_files(count: int) -> list[str]:
 def two_versions(sample_files):
     """Version 1 deleted after version 2 took over two of its uploads (still referenced)."""
     v1 = version_process(
-        version_id=str(dataset_create(name="Kept", owner=None, files=_uploads(sample_files), enqueue=False).pk)
+        version_id=str(dataset_create(name="Kept", owner=None, files=upload_files(sample_files), enqueue=False).pk)
     )
     v2 = version_create(
-        dataset=v1.dataset, created_by=None, files=_uploads({"columns": sample_files["columns"]}), enqueue=False
+        dataset=v1.dataset, created_by=None, files=upload_files({"columns": sample_files["columns"]}), enqueue=False
     )
     v2 = version_process(version_id=str(v2.pk))
     version_delete(version=v1)

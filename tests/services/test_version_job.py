@@ -73,7 +73,7 @@ def test_mongodb_unreachable_queues_the_version_again_and_the_retry_finishes_it(
     assert version.status == VersionStatus.QUEUED and not version.error
     lease = JobLease.objects.get(kind=VERSION_JOB, object_id=str(version.pk))
     assert lease.note == (
-        "Processing stopped: MongoDB could not be reached. Retrying automatically in 2 s (attempt 2 of 4)."
+        "Processing stopped: MongoDB could not be reached. Retrying automatically in 2–4 s (attempt 2 of 4)."
     )
 
     monkeypatch.undo()

@@ -5,10 +5,10 @@ import io
 import json
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from catalog.persistence import version_document_counts
+from tests.factories import upload_files
 from uploads import processing
 from uploads.models import Dataset, DatasetVersion, VersionStatus
 from uploads.processing import version_process
@@ -27,16 +27,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 NOTHING = dict.fromkeys(("namespaces", "datapoints", "columns", "anomalies", "browse_nodes"), 0)
 
 
-def _uploads(files: dict[str, bytes]) -> dict[str, ContentFile]:
-    return {file: ContentFile(content, name=f"{file}.csv") for file, content in files.items()}
-
-
 def _create(files: dict[str, bytes], name: str = "Sample") -> DatasetVersion:
-    return dataset_create(name=name, owner=None, files=_uploads(files), enqueue=False)
+    return dataset_create(name=name, owner=None, files=upload_files(files), enqueue=False)
 
 
 def _add(previous: DatasetVersion, files: dict[str, bytes]) -> DatasetVersion:
-    return version_create(dataset=previous.dataset, created_by=None, files=_uploads(files), enqueue=False)
+    return version_create(dataset=previous.dataset, created_by=None, files=upload_files(files), enqueue=False)
 
 
 def _process(version: DatasetVersion) -> DatasetVersion:
@@ -239,7 +235,7 @@ def test_the_task_runs_the_job_once_under_its_lease(sample_files, broker, django
     from uploads.tasks import version_process_task
 
     with django_capture_on_commit_callbacks(execute=True):
-        version = dataset_create(name="Queued", owner=None, files=_uploads(sample_files))
+        version = dataset_create(name="Queued", owner=None, files=upload_files(sample_files))
     [(_, args)] = broker.sent
 
     first = version_process_task.apply(args=args).get()

@@ -3,11 +3,10 @@ while a version is being processed, otherwise queued for the worker, which drops
 and removes the files."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from catalog.persistence import version_document_counts
+from tests.factories import UserFactory, upload_files
 from uploads.models import Dataset
 from uploads.processing import version_process
 from uploads.services import dataset_create, version_create
@@ -16,13 +15,9 @@ from uploads.tasks import dataset_delete_task
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 
 
-def _uploads(files: dict[str, bytes]) -> dict[str, ContentFile]:
-    return {file: ContentFile(content, name=f"{file}.csv") for file, content in files.items()}
-
-
 @pytest.fixture
 def admin_client(client):
-    admin = get_user_model().objects.create_superuser(username="admin", password="pw-for-tests-only")
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
     client.force_login(admin)
     return client
 
@@ -30,7 +25,7 @@ def admin_client(client):
 def test_the_admin_delete_is_queued_then_drops_the_collections_and_removes_the_files(
     admin_client, sample_files, broker, django_capture_on_commit_callbacks
 ):
-    version = dataset_create(name="Sample", owner=None, files=_uploads(sample_files), enqueue=False)
+    version = dataset_create(name="Sample", owner=None, files=upload_files(sample_files), enqueue=False)
     version = version_process(version_id=str(version.pk))
     key, names = version.records_key, [version.columns.name, version.summary_json.name]
     assert version_document_counts(version=key)["columns"] == 7
@@ -50,9 +45,9 @@ def test_the_admin_delete_is_queued_then_drops_the_collections_and_removes_the_f
 
 
 def test_the_admin_delete_is_refused_with_the_reason_while_a_version_is_processed(admin_client, sample_files, broker):
-    v1 = dataset_create(name="Sample", owner=None, files=_uploads(sample_files), enqueue=False)
+    v1 = dataset_create(name="Sample", owner=None, files=upload_files(sample_files), enqueue=False)
     v1 = version_process(version_id=str(v1.pk))
-    v2 = version_create(dataset=v1.dataset, created_by=None, files=_uploads(sample_files), enqueue=False)
+    v2 = version_create(dataset=v1.dataset, created_by=None, files=upload_files(sample_files), enqueue=False)
 
     response = admin_client.post(f"/admin/uploads/dataset/{v1.dataset_id}/delete/", {"post": "yes"}, follow=True)
 

@@ -1,5 +1,6 @@
 """From an anomaly to its fix: the anomaly list's links and filters, the source-line view, the record
-link, the help page and the upload guide, on the sample processed in this process."""
+link, the help page and the upload guide, on the sample processed in this process (once for the
+module: `processed_sample`)."""
 
 import csv
 import io
@@ -7,7 +8,6 @@ import re
 import zipfile
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db.models.fields.files import FieldFile
 
@@ -15,33 +15,19 @@ from catalog.mongo import version_collection
 from catalog.read_model import node_id, node_pack
 from engine import CATALOGUE, SCHEMAS
 from reports import source
+from tests.factories import processed_dataset
 from uploads.models import Dataset
 from uploads.processing import version_process
-from uploads.services import dataset_create, version_create
+from uploads.services import version_create
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
-
-
-@pytest.fixture
-def steward(client):
-    user = get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
-    client.force_login(user)
-    return user
-
-
-def _uploads(files: dict[str, bytes]) -> dict[str, ContentFile]:
-    return {file: ContentFile(content, name=f"{file}.csv") for file, content in files.items()}
-
-
-def _processed(files: dict[str, bytes], name: str = "Sample") -> Dataset:
-    version = dataset_create(name=name, owner=None, files=_uploads(files), enqueue=False)
-    version_process(version_id=str(version.pk))
-    return Dataset.objects.get(pk=version.dataset_id)
+# `client` is logged in as `steward` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo", "steward_client")]
 
 
 @pytest.fixture
-def sample(sample_files) -> Dataset:
-    return _processed(sample_files)
+def sample(processed_sample) -> Dataset:
+    """The sample processed once for the module; read only."""
+    return Dataset.objects.get(pk=processed_sample.pk)
 
 
 def _rows(html: str) -> list[str]:
@@ -125,7 +111,7 @@ def test_a_record_spanning_two_lines_is_shown_whole(client, steward, sample):
 
 def test_the_source_view_reads_a_byte_range_not_the_whole_upload(client, steward, monkeypatch):
     lines = ["namespace_id,namespace_option_name"] + [f"N{i},Name {i}" for i in range(1, 3_001)]
-    dataset = _processed(
+    dataset = processed_dataset(
         {
             "namespaces": ("\n".join(lines) + "\n").encode(),
             "datapoints": b"data_point_id,data_point_name,data_type\n",
@@ -201,7 +187,8 @@ def test_the_upload_form_says_what_each_file_holds(client, steward, settings):
     assert "synonyms" in html and "true = 1, t, true, y, yes" in html
 
 
-def test_the_line_view_of_an_older_version_reads_that_version_s_upload(client, steward, sample, sample_files):
+def test_the_line_view_of_an_older_version_reads_that_version_s_upload(client, steward, sample_files):
+    sample = processed_dataset(sample_files)  # its own: a new version is published on it
     first = sample.current_version
     renamed = sample_files["columns"].replace(b"tr_3y", b"tr_9z")
     second = version_create(

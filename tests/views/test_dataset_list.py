@@ -1,19 +1,17 @@
 """The datasets list: newest first, 25 a page, with status, counts, anomalies and owner."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from tests.factories import published_dataset
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_list_is_paged_newest_first_and_shows_each_dataset_s_figures(client):
-    owner = get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
+def test_the_list_is_paged_newest_first_and_shows_each_dataset_s_figures(client, steward):
     for number in range(30):
         published_dataset(
             dataset__name=f"dataset {number:02d}",
-            dataset__owner=owner,
+            dataset__owner=steward,
             anomalies_total=number,
             counts={
                 "namespaces": {"rows_persisted": 3},
@@ -21,7 +19,7 @@ def test_the_list_is_paged_newest_first_and_shows_each_dataset_s_figures(client)
                 "columns": {"rows_persisted": 7},
             },
         )
-    client.force_login(owner)
+    client.force_login(steward)
 
     first = client.get("/").content.decode()
     second = client.get("/", {"page": 2}).content.decode()

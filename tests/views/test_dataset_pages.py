@@ -1,11 +1,11 @@
 """The overview of a failed version: retry only where it can help, and counts that say what happened."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from uploads.models import Dataset, DatasetVersion, VersionStatus
 
-pytestmark = pytest.mark.django_db
+# `client` is logged in as `steward` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("steward_client")]
 
 
 def _failed(owner, *, anomalies: dict, error: str) -> DatasetVersion:
@@ -31,15 +31,8 @@ def _failed(owner, *, anomalies: dict, error: str) -> DatasetVersion:
     )
 
 
-@pytest.fixture
-def owner(client):
-    user = get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
-    client.force_login(user)
-    return user
-
-
-def test_an_error_in_the_files_offers_the_way_forward_not_a_retry(client, owner):
-    version = _failed(owner, anomalies={"header-missing-column": 1}, error="datapoints: required column(s) missing")
+def test_an_error_in_the_files_offers_the_way_forward_not_a_retry(client, steward):
+    version = _failed(steward, anomalies={"header-missing-column": 1}, error="datapoints: required column(s) missing")
 
     page = client.get(f"/datasets/{version.dataset_id}/").content.decode()
 
@@ -53,8 +46,8 @@ def test_an_error_in_the_files_offers_the_way_forward_not_a_retry(client, owner)
     assert DatasetVersion.objects.get(pk=version.pk).status == VersionStatus.FAILED
 
 
-def test_a_failure_on_the_server_side_can_be_processed_again(client, owner, django_capture_on_commit_callbacks):
-    version = _failed(owner, anomalies={}, error="Processing stopped unexpectedly (MongoDB could not be reached).")
+def test_a_failure_on_the_server_side_can_be_processed_again(client, steward, django_capture_on_commit_callbacks):
+    version = _failed(steward, anomalies={}, error="Processing stopped unexpectedly (MongoDB could not be reached).")
 
     page = client.get(f"/datasets/{version.dataset_id}/").content.decode()
     assert "Process again" in page and "problem on the server side" in page
@@ -64,10 +57,10 @@ def test_a_failure_on_the_server_side_can_be_processed_again(client, owner, djan
     assert DatasetVersion.objects.get(pk=version.pk).status == VersionStatus.QUEUED
 
 
-def test_the_status_of_a_queued_version_says_where_it_waits(client, owner):
-    first = _failed(owner, anomalies={}, error="")
+def test_the_status_of_a_queued_version_says_where_it_waits(client, steward):
+    first = _failed(steward, anomalies={}, error="")
     DatasetVersion.objects.filter(pk=first.pk).update(status=VersionStatus.QUEUED, stage="queued", counts={})
-    second = Dataset.objects.create(name="Next", owner=owner)
+    second = Dataset.objects.create(name="Next", owner=steward)
     DatasetVersion.objects.create(dataset=second, number=1, namespaces="k", datapoints="k", columns="k")
 
     status = client.get(f"/datasets/{second.pk}/status.json").json()

@@ -65,8 +65,8 @@ def test_only_groups_with_an_unambiguous_fix_can_be_picked(client, owner, files)
 
 def test_the_corrected_file_downloads_with_the_fixes_only_and_the_upload_is_unchanged(client, owner, files):
     dataset = _first(files, owner)
-    url = f"/datasets/{dataset.pk}/versions/1/fixes/"
-    response = client.post(url, {"action": "download", "group": [_group("whitespace"), _group("near")]})
+    url = f"/datasets/{dataset.pk}/versions/1/fixes.csv"
+    response = client.post(url, {"group": [_group("whitespace"), _group("near")]})
     assert response.status_code == 200
     assert 'filename="sample-v1-fixed-columns.csv"' in response["Content-Disposition"]
     expected = (
@@ -79,7 +79,7 @@ def test_the_corrected_file_downloads_with_the_fixes_only_and_the_upload_is_unch
         assert handle.read() == files["columns"]
 
     # groups of two files: a ZIP of both
-    both = client.post(url, {"action": "download", "group": [_group("duplicate"), _group("closest"), "not-hex"]})
+    both = client.get(url, {"group": [_group("duplicate"), _group("closest"), "not-hex"]})
     bundle = zipfile.ZipFile(io.BytesIO(both.content))
     assert sorted(bundle.namelist()) == ["columns.csv", "datapoints.csv"]
     assert b"C1,N1,fund_master,returns,tr_1y" in bundle.read("columns.csv")
@@ -87,14 +87,14 @@ def test_the_corrected_file_downloads_with_the_fixes_only_and_the_upload_is_unch
     assert b",integer," in bundle.read("datapoints.csv")
 
     # nothing picked, or only groups without a sure fix: nothing to download
-    nothing = client.post(url, {"action": "download", "group": [_group("maybe")]})
+    nothing = client.post(url, {"group": [_group("maybe")]})
     assert nothing.status_code == 302
 
 
 def test_a_new_version_from_the_fixes_shows_them_in_what_changed(client, owner, files):
     dataset = _first(files, owner)
     groups = [_group(name) for name in ("whitespace", "near", "duplicate", "closest")]
-    response = client.post(f"/datasets/{dataset.pk}/versions/1/fixes/", {"action": "version", "group": groups})
+    response = client.post(f"/datasets/{dataset.pk}/versions/1/fixes/", {"group": groups})
     assert response.status_code == 302 and response["Location"] == f"/datasets/{dataset.pk}/"
     second = DatasetVersion.objects.get(dataset=dataset, number=2)
     assert sorted(second.replaced_files) == ["columns", "datapoints"]
@@ -117,7 +117,7 @@ def test_only_the_owner_makes_a_version_any_reader_downloads(client, owner, file
     dataset = _first(files, owner)
     client.force_login(get_user_model().objects.create_user(username="other", password="pw-for-tests-only"))
     url = f"/datasets/{dataset.pk}/versions/1/fixes/"
-    assert client.post(url, {"action": "version", "group": [_group("whitespace")]}).status_code == 403
-    assert client.post(url, {"action": "download", "group": [_group("whitespace")]}).status_code == 200
+    assert client.post(url, {"group": [_group("whitespace")]}).status_code == 403
     assert client.get(url).status_code == 405
+    assert client.get(f"{url[:-1]}.csv", {"group": [_group("whitespace")]}).status_code == 200
     assert not DatasetVersion.objects.filter(number=2).exists()

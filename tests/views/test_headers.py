@@ -3,16 +3,14 @@
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.usefixtures("steward_client")
 def test_pages_carry_a_strict_content_security_policy(client):
-    client.force_login(get_user_model().objects.create_user(username="steward", password="pw-for-tests-only"))
-
     for url in ("/", "/accounts/login/", "/healthz"):
         response = client.get(url)
         policy = response["Content-Security-Policy"]

@@ -14,14 +14,18 @@ def test_healthz_answers_without_login(client):
     assert response.status_code == 200 and response.json() == {"ok": True}
 
 
-def test_readyz_checks_every_service_without_login(client):
+def test_readyz_checks_every_service_without_login(client, settings):
     response = client.get("/readyz")
 
     report = response.json()
     assert response.status_code == 200, report
     assert report["ready"] is True
-    assert set(report["checks"]) == {"database", "mongodb", "redis", "storage"}
+    assert set(report["checks"]) == {"database", "mongodb", "broker", "storage"}
     assert all(check["ok"] for check in report["checks"].values())
+    # each check names what it talked to, the broker's transport included
+    assert report["checks"]["broker"]["service"] == settings.BROKER_TRANSPORT
+    assert report["checks"]["database"]["service"] in {"sqlite", "postgresql"}
+    assert report["checks"]["storage"]["service"] in {"filesystem", "s3"}
 
 
 @pytest.fixture
@@ -38,14 +42,16 @@ def test_readyz_fails_with_mongodb_down(client, mongodb_down):
     report = response.json()
     assert response.status_code == 503 and report["ready"] is False
     assert report["checks"]["mongodb"]["ok"] is False and report["checks"]["mongodb"]["error"]
-    assert report["checks"]["redis"]["ok"] and report["checks"]["database"]["ok"]
+    assert report["checks"]["broker"]["ok"] and report["checks"]["database"]["ok"]
 
 
 def test_readyz_fails_with_redis_down(client, settings):
+    settings.BROKER_TRANSPORT = "redis"
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{_free_port()}/0"
 
     response = client.get("/readyz")
 
     assert response.status_code == 503
-    assert response.json()["checks"]["redis"]["ok"] is False
+    broker = response.json()["checks"]["broker"]
+    assert broker["service"] == "redis" and broker["ok"] is False
     assert response.json()["checks"]["mongodb"]["ok"] is True

@@ -1,24 +1,17 @@
 """The dataset page and status.json say what the jobs app did that the user did not ask for."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from jobs.models import JobLease, LeaseState, OutboxMessage
-from tests.factories import VersionFactory, published_dataset
+from jobs.models import JobLease, JobRun, LeaseState, OutboxMessage, RunOutcome
+from tests.factories import UserFactory, VersionFactory, published_dataset
 from uploads.models import Dataset
 from uploads.services import DELETE_JOB, VERSION_JOB
 
-pytestmark = pytest.mark.django_db
+# `client` is logged in as `steward` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("steward_client")]
 
 RESTARTED = "The worker stopped during processing; processing restarted automatically (attempt 2 of 4)."
-
-
-@pytest.fixture
-def steward(client):
-    user = get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
-    client.force_login(user)
-    return user
 
 
 def _lease(kind: str, object_id, note: str = "", state: str = LeaseState.QUEUED) -> JobLease:
@@ -97,10 +90,33 @@ def test_the_delete_is_offered_again_when_no_version_is_left(client, steward):
 
 
 def test_only_those_who_may_change_the_dataset_are_offered_the_delete_again(client, steward):
-    owner = get_user_model().objects.create_user(username="owner", password="pw-for-tests-only")
+    owner = UserFactory(username="owner")
     dataset = published_dataset(dataset__owner=owner, created_by=owner)
     Dataset.objects.filter(pk=dataset.pk).update(delete_error=STOPPED)
 
     page = client.get(f"/datasets/{dataset.pk}/").content.decode()
 
     assert STOPPED in page and "Delete again…" not in page
+
+
+def test_a_done_version_shows_no_note_of_a_retry_that_came_and_completed(client, steward):
+    dataset = published_dataset(dataset__owner=steward, created_by=steward)
+    retry = "Processing stopped: MongoDB could not be reached. Retrying automatically in 30–40 s (attempt 2 of 4)."
+    lease = _lease(VERSION_JOB, dataset.current_version_id, retry, LeaseState.FINISHED)
+    for attempt, outcome in ((1, RunOutcome.RETRYING), (2, RunOutcome.COMPLETED)):
+        JobRun.objects.create(lease=lease, attempt=attempt, owner="w:1", started_at=timezone.now(), outcome=outcome)
+
+    page = client.get(f"/datasets/{dataset.pk}/").content.decode()
+    status = client.get(f"/datasets/{dataset.pk}/status.json").json()
+
+    assert "Retrying automatically" not in page and status["note"] is None
+    assert '<p id="job-note" class="muted" aria-live="polite" hidden></p>' in page
+
+
+def test_a_version_whose_last_run_failed_keeps_its_note(client, steward):
+    dataset = published_dataset(dataset__owner=steward, created_by=steward, status="failed")
+    failed = "Processing failed: KeyError: x"
+    lease = _lease(VERSION_JOB, dataset.current_version_id, failed, LeaseState.FINISHED)
+    JobRun.objects.create(lease=lease, attempt=1, owner="w:1", started_at=timezone.now(), outcome=RunOutcome.FAILED)
+
+    assert failed in client.get(f"/datasets/{dataset.pk}/").content.decode()

@@ -1,17 +1,11 @@
 """Repeated failed logins are throttled (django-axes): per user name and address, for a cool-off period."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
+from tests.factories import PASSWORD
+
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "correct-horse-battery-staple"
-
-
-@pytest.fixture
-def steward():
-    return get_user_model().objects.create_user(username="steward", password=PASSWORD)
 
 
 def _log_in(client: Client, password: str, address: str = "10.0.0.1"):

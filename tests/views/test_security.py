@@ -3,11 +3,10 @@
 import uuid
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.factories import published_dataset
+from tests.factories import UserFactory, published_dataset
 from uploads.models import Dataset
 
 pytestmark = pytest.mark.django_db
@@ -28,11 +27,6 @@ DATASET_PAGES = [
     "versions/1/changes/",
     "versions/1/changes.json",
 ]
-
-
-@pytest.fixture
-def steward():
-    return get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
 
 
 def _files(**overrides) -> dict:
@@ -76,7 +70,7 @@ def test_a_file_over_the_size_limit_is_refused_with_a_message(client, steward, s
 def test_a_file_that_is_not_csv_is_refused(client, steward):
     client.force_login(steward)
 
-    response = client.post("/", {"name": "x", **_files(columns_file=SimpleUploadedFile("columns.xlsx", b"PK\x03\x04"))})
+    response = client.post("/", {"name": "x", **_files(columns_file=SimpleUploadedFile("columns.xls", b"PK\x03\x04"))})
 
     assert "is not a CSV file" in response.content.decode()
     assert not Dataset.objects.exists()
@@ -106,7 +100,7 @@ def test_unknown_ids_and_bad_parameters_answer_404_or_400_not_500(client, stewar
 
 
 def test_only_the_owner_or_staff_may_delete(client, steward):
-    other = get_user_model().objects.create_user(username="other", password="pw-for-tests-only")
+    other = UserFactory(username="other")
     dataset = published_dataset(dataset__owner=other)
     client.force_login(steward)
 
@@ -125,8 +119,10 @@ def test_the_file_inputs_carry_the_server_s_rules_for_the_browser_s_check(client
 
     page = client.get("/").content.decode()
 
-    assert page.count('data-max-bytes="3145728"') == 3
-    assert page.count('data-name-max="200" data-suffixes=".csv .txt .tsv"') == 3
+    # the three files and the one workbook
+    assert page.count('data-max-bytes="3145728"') == 4
+    assert page.count('data-name-max="200" data-suffixes=".csv .txt .tsv .xlsx"') == 3
+    assert page.count('data-name-max="200" data-suffixes=".xlsx"') == 1
     assert 'data-message-size="“{name}” is {size} MiB; the limit is 3 MiB."' in page
     assert 'data-message-empty="The submitted file is empty."' in page
     assert '<script src="/static/js/upload-check.js" defer></script>' in page

@@ -1,19 +1,12 @@
 """The dataset page lists its versions and takes a new one; rows only (no worker, nothing processed)."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import VersionFactory, published_dataset
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def steward(client):
-    user = get_user_model().objects.create_user(username="steward", password="pw-for-tests-only")
-    client.force_login(user)
-    return user
+# `client` is logged in as `steward` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("steward_client")]
 
 
 def test_the_dataset_page_lists_every_version_with_who_files_counts_and_status(client, steward):
@@ -73,7 +66,7 @@ def test_a_version_form_sent_back_names_the_files_to_choose_again(client, stewar
     dataset = published_dataset(dataset__owner=steward)
     files = {
         "namespaces_file": SimpleUploadedFile("ns-v2.csv", b"a,b\n1,2\n", "text/csv"),
-        "columns_file": SimpleUploadedFile("columns.xlsx", b"PK\x03\x04"),
+        "columns_file": SimpleUploadedFile("columns.xls", b"\xd0\xcf\x11\xe0"),
     }
 
     response = client.post(f"/datasets/{dataset.pk}/versions/", files)
@@ -85,5 +78,5 @@ def test_a_version_form_sent_back_names_the_files_to_choose_again(client, stewar
     assert 'aria-describedby="id_namespaces_file_again"' in page
     # the wrong file has its error instead, in the element upload-check.js also writes into
     assert 'aria-invalid="true" aria-describedby="id_columns_file_error"' in page
-    assert '<p class="error" id="id_columns_file_error" role="alert">“columns.xlsx” is not a CSV file' in page
+    assert '<p class="error" id="id_columns_file_error" role="alert">“columns.xls” is not a CSV file' in page
     assert "id_columns_file_again" not in page

@@ -17,13 +17,15 @@ from catalog import selectors
 from catalog.read_model import STATUS_OPEN
 from engine import FILES, AnomalyStatus, Code, Severity, anomaly_render
 from reports.source import source_view
+from reports.workbook_source import workbook_row_view
 from uploads.anomaly_status import items_status_shown
 from uploads.forms import AnomalyFilterForm, SourceLineForm
 from uploads.models import Dataset, DatasetVersion, VersionStatus
 from uploads.views.access import dataset_for_view, may_change, version_shown
 
-# Anomalies whose record is not saved: rejected by an error, or dropped as a copy.
-_NOT_SAVED = {Code.DUPLICATE_ROW}
+# Anomalies whose record is not saved: rejected by an error, dropped as a copy, or a blank line
+# (whose "key" is its whitespace).
+_NOT_SAVED = {Code.DUPLICATE_ROW, Code.BLANK_ROW}
 
 
 def _is_current(dataset: Dataset, version: DatasetVersion | None) -> bool:
@@ -200,18 +202,27 @@ def source_lines(request: HttpRequest, dataset_id, file: str, number: int | None
         "field": field_name,
         "code": code,
     }
+    sheet = (version.sources or {}).get(file, {}).get("sheet")  # a workbook's: rows, not text lines
     index_file = getattr(version, DatasetVersion.line_index_field(file))
-    if not index_file:
+    if not index_file and not sheet:
         context["missing_index"] = True
         return render(request, "uploads/source_lines.html", context)
-    view = source_view(
-        index_file=index_file, upload_file=getattr(version, file), line=line, field_name=field_name, code=code
-    )
+    if sheet:
+        view = workbook_row_view(
+            upload_file=getattr(version, file), sheet=sheet, line=line, field_name=field_name, code=code
+        )
+    else:
+        view = source_view(
+            index_file=index_file, upload_file=getattr(version, file), line=line, field_name=field_name, code=code
+        )
     context.update(
         view=view,
         help_url=reverse("uploads:help_anomalies") + f"#{code}" if code else "",
-        previous_url=line_url(dataset, version, file, max(1, line - 7)) if line > 1 else "",
-        next_url=line_url(dataset, version, file, line + 7) if line + 7 <= view.lines_total else "",
+        previous_url=line_url(dataset, version, file, view.previous_line) if view.previous_line else "",
+        next_url=line_url(dataset, version, file, view.next_line) if view.next_line else "",
+        raw_url=reverse("uploads:version_source_line_raw", args=[dataset.pk, version.number, file])
+        + "?"
+        + urlencode({"line": line}),
     )
     return render(request, "uploads/source_lines.html", context)
 

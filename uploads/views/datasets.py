@@ -17,8 +17,10 @@ from uploads.services import (
     VERSION_JOB,
     DatasetBusy,
     dataset_create,
+    dataset_create_from_workbook,
     dataset_delete_request,
     version_create,
+    version_create_from_workbook,
     version_delete,
     version_in_progress,
     version_process_again,
@@ -52,7 +54,12 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         # Oversized and anonymous bodies never get here (RequestBodyGuardMiddleware).
         form = DatasetUploadForm(request.POST, request.FILES)
         if form.is_valid():
-            version = dataset_create(name=form.cleaned_data["name"], owner=request.user, files=form.files_by_name())
+            if form.workbook():
+                version = dataset_create_from_workbook(
+                    name=form.cleaned_data["name"], owner=request.user, workbook=form.workbook()
+                )
+            else:
+                version = dataset_create(name=form.cleaned_data["name"], owner=request.user, files=form.files_by_name())
             messages.success(request, f"“{version.dataset.name}” was uploaded and is queued for processing.")
             _tell_if_waiting(request, version.dataset, version)
             return redirect("uploads:dataset_detail", dataset_id=version.dataset_id)
@@ -130,7 +137,12 @@ def version_create_view(request: HttpRequest, dataset_id) -> HttpResponse:
     form = VersionUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            version = version_create(dataset=dataset, created_by=request.user, files=form.files_by_name())
+            if form.workbook():
+                version = version_create_from_workbook(
+                    dataset=dataset, created_by=request.user, workbook=form.workbook()
+                )
+            else:
+                version = version_create(dataset=dataset, created_by=request.user, files=form.files_by_name())
         except DatasetBusy as exc:
             form.add_error(None, str(exc))
         else:

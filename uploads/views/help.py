@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from engine import CATALOGUE, FILES, SCHEMAS, Vocabularies
 from engine.guidance import vocabulary_allowed
 from groundtruth import sample_generate
+from uploads.workbook_template import workbook_template
 
 
 def _vocabularies() -> Vocabularies:
@@ -58,6 +59,16 @@ def template_download(request: HttpRequest, file: str) -> HttpResponse:
         raise Http404("No such file in a dataset.")
     response = HttpResponse((",".join(SCHEMAS[file].fields) + "\r\n").encode(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{file}.csv"'
+    return response
+
+
+@require_GET
+def template_workbook_download(request: HttpRequest) -> HttpResponse:
+    """One .xlsx with a sheet per file, each holding its header row: the workbook to start from."""
+    response = HttpResponse(
+        workbook_template(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="catalog-template.xlsx"'
     return response
 
 

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog import selectors
 from engine import FILES, Severity, anomaly_render
@@ -70,6 +70,9 @@ def anomaly_groups(request: HttpRequest, dataset_id, number: int | None = None) 
         "may_change": may_change(request, dataset),
         "back": request.get_full_path(),
         "fixes_url": reverse("uploads:version_fixes", args=[dataset.pk, version.number]) if version else "",
+        "fixes_download_url": reverse("uploads:version_fixes_download", args=[dataset.pk, version.number])
+        if version
+        else "",
         "may_make_version": version is not None and version.pk == dataset.versions.values_list("pk", flat=True).first(),
         "filters": filters,
         "filtered": any(filters.values()),
@@ -127,36 +130,7 @@ def anomaly_undo_view(request: HttpRequest, dataset_id) -> HttpResponse:
     return _back(request, dataset)
 
 
-@require_POST
-def fixes_view(request: HttpRequest, dataset_id, number: int | None = None) -> HttpResponse:
-    """The picked groups' fixes: the corrected files to download (a CSV, or a ZIP of several), or a
-    new version made from them at once (owner or staff). The uploaded files are left as they were."""
-    dataset = dataset_for_view(request, dataset_id)
-    version = version_shown(dataset, number)
-    form = FixesForm(request.POST)
-    groups = form.cleaned_data["group"] if form.is_valid() else []
-    if version is None or not version.records_kept or not groups:
-        messages.error(request, "Pick at least one group whose fix can be applied.")
-        return _back(request, dataset)
-    if form.cleaned_data["action"] == "version":
-        dataset = dataset_for_change(request, dataset_id)
-        if version.pk != dataset.versions.order_by("-number").values_list("pk", flat=True).first():
-            messages.error(request, "A new version is made from the latest version only; download the files instead.")
-            return _back(request, dataset)
-        try:
-            created = version_from_fixes(version=version, created_by=request.user, groups=groups)
-        except DatasetBusy as exc:
-            messages.error(request, str(exc))
-            return _back(request, dataset)
-        if created is None:
-            messages.error(request, "The groups picked change nothing.")
-            return _back(request, dataset)
-        messages.success(request, f"Version {created.number} was made from the fixes and is queued for processing.")
-        return redirect("uploads:dataset_detail", dataset_id=dataset.pk)
-    corrected = fixes_files(version=version, groups=groups)
-    if not corrected:
-        messages.error(request, "The groups picked change nothing.")
-        return _back(request, dataset)
+def _corrected_response(dataset, version, corrected: dict[str, bytes]) -> HttpResponse:
     stem = f"{slugify(dataset.name)[:80] or 'dataset'}-v{version.number}-fixed"
     if len(corrected) == 1:
         ((file, content),) = corrected.items()
@@ -170,3 +144,46 @@ def fixes_view(request: HttpRequest, dataset_id, number: int | None = None) -> H
     response = HttpResponse(archive.getvalue(), content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(True, f"{stem}.zip")
     return response
+
+
+def _groups_asked(request: HttpRequest) -> list[str]:
+    form = FixesForm(request.POST if request.method == "POST" else request.GET)
+    form.is_valid()
+    return form.cleaned_data.get("group") or []
+
+
+@require_http_methods(["GET", "POST"])
+def fixes_download(request: HttpRequest, dataset_id, number: int) -> HttpResponse:
+    """The picked groups' corrected files (a CSV, or a ZIP of several), for any reader: GET with the
+    groups in the query, or POST from the groups page's form (its token stays out of the URL). The
+    uploaded files are left as they were."""
+    dataset = dataset_for_view(request, dataset_id)
+    version = version_shown(dataset, number)
+    groups = _groups_asked(request)
+    corrected = fixes_files(version=version, groups=groups) if version.records_kept and groups else {}
+    if not corrected:
+        messages.error(request, "Pick at least one group whose fix can be applied.")
+        return _back(request, dataset)
+    return _corrected_response(dataset, version, corrected)
+
+
+@require_POST
+def fixes_view(request: HttpRequest, dataset_id, number: int) -> HttpResponse:
+    """A new version made at once from the picked groups' fixes (owner or staff), from the latest
+    version only; the other files are carried over."""
+    dataset = dataset_for_change(request, dataset_id)
+    version = version_shown(dataset, number)
+    groups = _groups_asked(request)
+    if version.pk != dataset.versions.values_list("pk", flat=True).first():
+        messages.error(request, "A new version is made from the latest version only; download the files instead.")
+        return _back(request, dataset)
+    try:
+        created = version_from_fixes(version=version, created_by=request.user, groups=groups) if groups else None
+    except DatasetBusy as exc:
+        messages.error(request, str(exc))
+        return _back(request, dataset)
+    if created is None:
+        messages.error(request, "Pick at least one group whose fix can be applied.")
+        return _back(request, dataset)
+    messages.success(request, f"Version {created.number} was made from the fixes and is queued for processing.")
+    return redirect("uploads:dataset_detail", dataset_id=dataset.pk)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import botocore.config
 import environ
+from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -53,6 +55,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A page past RESPONSE_MAX_BYTES is refused (a 500 and one log line), not sent.
+    "zemoga_datasets.middleware.ResponseSizeGuardMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before CSRF (whose process_view reads request.POST, spooling uploads to temporary files):
     # refuses anonymous and oversized bodies from the headers alone. It needs request.user, hence
@@ -128,13 +132,20 @@ MONGODB_NAME = env.str("MONGODB_NAME", default="zemoga_datasets")
 # How long the web process and the worker wait to find or connect to MongoDB before giving up.
 MONGODB_SERVER_SELECTION_TIMEOUT_MS = env.int("MONGODB_SERVER_SELECTION_TIMEOUT_MS", default=2_000)
 MONGODB_CONNECT_TIMEOUT_MS = env.int("MONGODB_CONNECT_TIMEOUT_MS", default=2_000)
-# Each MongoDB operation of the web process (not the worker's): past it the page answers 503.
-MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=10_000)
+# Each MongoDB operation of the web process (not the worker's): past it the page answers 503, so a
+# hung server costs a page this long (its reads are not retried). Pages read in well under 1 s.
+MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=3_000)
 
-# --- Celery -----------------------------------------------------------------------------
-# Empty: the local Redis that `make services` starts on REDIS_PORT.
+# --- Celery ---------------------------------------------------------------------------
+# Redis (the default: the local Redis that `make services` starts on REDIS_PORT) or Amazon SQS:
+# `sqs://` on AWS (credentials from the task's role), `sqs://KEY:SECRET@HOST:PORT` for ElasticMQ
+# (`make cluster`). The transport is the URL's scheme: "redis" or "sqs" (/readyz names it).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"redis://127.0.0.1:{env.int('REDIS_PORT', default=6379)}/0")
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+BROKER_TRANSPORT = CELERY_BROKER_URL.split("://", 1)[0]
+# No result backend on SQS (it cannot hold results); nothing reads them anyway (see below).
+CELERY_RESULT_BACKEND = env.str(
+    "CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL if BROKER_TRANSPORT == "redis" else None
+)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Nothing reads task results (the jobs' state lives in the database); storing none also spares each
@@ -156,12 +167,63 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 JOB_SOFT_TIME_LIMIT_SECONDS = env.int("JOB_SOFT_TIME_LIMIT_SECONDS", default=2 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = JOB_SOFT_TIME_LIMIT_SECONDS
 CELERY_TASK_TIME_LIMIT = JOB_SOFT_TIME_LIMIT_SECONDS + 300
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Redis gives an unacknowledged message to another worker after this long: longer than the
-    # longest job can run, so a healthy job is never delivered twice.
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 600,
-    "socket_connect_timeout": 5,
-}
+# The broker gives an unacknowledged message to another worker after this long: longer than the
+# longest job can run, so a healthy job is never delivered twice. (A job of a worker that died is
+# taken back sooner, by the sweep, through its lease.) On SQS it is the queues' own attribute,
+# set where they are created: deploy/sqs-queues.json, devservices/elasticmq.conf.
+BROKER_VISIBILITY_TIMEOUT_SECONDS = CELERY_TASK_TIME_LIMIT + 600
+
+# --- The two queues: the one place that says which task goes where --------------------------
+# Processing (minutes) goes to the heavy queue; everything short (deleting a dataset, the sweep,
+# the outbox's messages other than processing) to the light one. Workers of the light queue never
+# take a processing job, so a delete never waits behind one (docs/production.md).
+JOB_QUEUE_HEAVY = env.str("JOB_QUEUE_HEAVY", default="datasets-heavy")
+JOB_QUEUE_LIGHT = env.str("JOB_QUEUE_LIGHT", default="datasets-light")
+JOB_HEAVY_TASKS = ("uploads.tasks.version_process_task",)
+CELERY_TASK_DEFAULT_QUEUE = JOB_QUEUE_LIGHT
+CELERY_TASK_ROUTES = {task: {"queue": JOB_QUEUE_HEAVY} for task in JOB_HEAVY_TASKS}
+# Both queues: a worker started without -Q (`make run`, the Procfile) takes from both.
+CELERY_TASK_QUEUES = [Queue(JOB_QUEUE_HEAVY), Queue(JOB_QUEUE_LIGHT)]
+
+SQS_REGION = env.str("SQS_REGION", default="us-east-1")
+# Long polling: a receive waits up to this long on the server for a message (20 at most).
+SQS_WAIT_TIME_SECONDS = env.int("SQS_WAIT_TIME_SECONDS", default=20)
+# The queues' URLs are this prefix and their names; empty: ElasticMQ's form on the broker URL's host.
+SQS_QUEUE_URL_PREFIX = env.str("SQS_QUEUE_URL_PREFIX", default="")
+
+
+def sqs_transport_options(*, broker_url: str, queue_url_prefix: str, queues: tuple[str, ...]) -> dict:
+    """kombu's SQS transport on `queues` only, which exist already (no CreateQueue, no ListQueues:
+    the task role needs neither)."""
+    if not queue_url_prefix:
+        host = broker_url.split("://", 1)[1].rsplit("@", 1)[-1].strip("/")
+        if not host:
+            raise ImproperlyConfigured("Set SQS_QUEUE_URL_PREFIX (https://sqs.REGION.amazonaws.com/ACCOUNT/).")
+        queue_url_prefix = f"http://{host}/000000000000/"
+    return {
+        "region": SQS_REGION,
+        "is_secure": not queue_url_prefix.startswith("http://"),
+        "predefined_queues": {queue: {"url": f"{queue_url_prefix.rstrip('/')}/{queue}"} for queue in queues},
+        "wait_time_seconds": SQS_WAIT_TIME_SECONDS,
+        "polling_interval": 0,
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_SECONDS,
+        # A page queueing a job gives up promptly when SQS cannot be reached (the outbox keeps it).
+        "client-config": {"connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT, "retries": {"max_attempts": 2}},
+    }
+
+
+if BROKER_TRANSPORT == "sqs":
+    CELERY_BROKER_TRANSPORT_OPTIONS = sqs_transport_options(
+        broker_url=CELERY_BROKER_URL, queue_url_prefix=SQS_QUEUE_URL_PREFIX, queues=(JOB_QUEUE_HEAVY, JOB_QUEUE_LIGHT)
+    )
+    # SQS has no broadcast: no remote control, no events (the jobs' run log says what ran where).
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+    CELERY_WORKER_SEND_TASK_EVENTS = False
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_SECONDS,
+        "socket_connect_timeout": 5,
+    }
 
 # --- Jobs that cannot be lost (the `jobs` app) ---------------------------------------------
 # A running job renews its lease every quarter of this; a job whose lease expired is re-queued.
@@ -219,6 +281,8 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 UPLOAD_REQUEST_MAX_BYTES = 3 * UPLOAD_MAX_BYTES + 1024 * 1024
 # The largest body accepted from an anonymous visitor (only the login forms accept one).
 ANONYMOUS_REQUEST_MAX_BYTES = 64 * 1024
+# The largest page (not download) sent: every page is bounded by its view, so a larger one is a bug.
+RESPONSE_MAX_BYTES = env.int("RESPONSE_MAX_BYTES", default=8 * 1024 * 1024)
 # Files above this go to a temporary file instead of memory while the request is read.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -238,6 +302,8 @@ DATASET_LIMITS: dict = {
     "line_cells": env.int("DATASET_MAX_LINE_CELLS", default=None),
     "field_chars": env.int("DATASET_MAX_FIELD_CHARS", default=None),
     "anomalies_per_code": env.int("DATASET_MAX_ANOMALIES_PER_CODE", default=None),
+    "workbook_bytes": env.int("DATASET_MAX_WORKBOOK_BYTES", default=None),
+    "sheet_cells": env.int("DATASET_MAX_SHEET_CELLS", default=None),
 }
 
 # --- Security (production.py adds HTTPS) ------------------------------------------------

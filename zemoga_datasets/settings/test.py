@@ -3,12 +3,19 @@ so that a test run never touches the data of `make run`, nor another test run's.
 
 import os
 
-from .base import *  # noqa: F403
-from .base import BASE_DIR, env
-
-SECRET_KEY = "test-secret-key-not-for-production"
 # One id per test run, inherited by the worker processes the tests start.
 TEST_RUN_ID = os.environ.setdefault("TEST_RUN_ID", str(os.getpid()))
+# The queues of this test run only (read by base.py, which routes the tasks to them; inherited by
+# the workers). On SQS the suite creates them (tests/conftest.py).
+os.environ["JOB_QUEUE_HEAVY"] = f"test-{TEST_RUN_ID}-heavy"
+os.environ["JOB_QUEUE_LIGHT"] = f"test-{TEST_RUN_ID}-light"
+# SQS: short long polls, so that a worker stops within seconds when a test ends.
+os.environ.setdefault("SQS_WAIT_TIME_SECONDS", "2")
+
+from .base import *  # noqa: E402, F403
+from .base import BASE_DIR, env  # noqa: E402
+
+SECRET_KEY = "test-secret-key-not-for-production"
 
 MONGODB_NAME = env.str("TEST_MONGODB_NAME", default="zemoga_datasets_test")
 DATABASES = {"default": env.db("TEST_DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'test' / 'db.sqlite3'}")}
@@ -25,7 +32,6 @@ _storage = (
     "storages.backends.s3.S3Storage" if AWS_STORAGE_BUCKET_NAME else "django.core.files.storage.FileSystemStorage"
 )
 STORAGES = {**STORAGES, "default": {"BACKEND": _storage}}  # noqa: F405
-CELERY_TASK_DEFAULT_QUEUE = f"test-{TEST_RUN_ID}"
 WHITENOISE_USE_FINDERS = True
 
 # Jobs: short leases and sweeps, so the fault-injection tests see a recovery within seconds.

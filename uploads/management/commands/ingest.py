@@ -1,5 +1,6 @@
 """Processes a version synchronously from local files (no worker needed): a new dataset, or with
-`--dataset <id>` a new version of an existing one (file options left out are carried over)."""
+`--dataset <id>` a new version of an existing one (file options left out are carried over). The
+files may be CSV or .xlsx; `--workbook F` gives one workbook holding the three files' sheets."""
 
 import json
 from contextlib import ExitStack
@@ -12,7 +13,13 @@ from django.core.management.base import BaseCommand, CommandError
 from engine import FILES
 from uploads.models import Dataset, VersionStatus
 from uploads.processing import version_process
-from uploads.services import DatasetBusy, dataset_create, version_create
+from uploads.services import (
+    DatasetBusy,
+    dataset_create,
+    dataset_create_from_workbook,
+    version_create,
+    version_create_from_workbook,
+)
 
 
 def _read(field) -> bytes:
@@ -21,13 +28,14 @@ def _read(field) -> bytes:
 
 
 class Command(BaseCommand):
-    help = "Process a dataset version from CSV files; print its summary.json as the last line."
+    help = "Process a dataset version from CSV or .xlsx files (or one workbook); print its summary.json last."
 
     def add_arguments(self, parser):
         parser.add_argument("--dataset", help="id of an existing dataset: add a version to it")
         parser.add_argument("--name", help="name of a new dataset (without --dataset)")
         for file in FILES:
             parser.add_argument(f"--{file}", type=Path)
+        parser.add_argument("--workbook", type=Path, help="one .xlsx with a sheet per file, instead of the three files")
         parser.add_argument("--report-dir", type=Path, help="also write anomalies.csv and summary.json here")
 
     def handle(self, *args, **options):
@@ -35,17 +43,32 @@ class Command(BaseCommand):
         for file, path in paths.items():
             if not path.is_file():
                 raise CommandError(f"--{file}: no such file: {path}")
+        workbook: Path | None = options["workbook"]
+        if workbook is not None and paths:
+            raise CommandError("give either the three files or --workbook, not both")
+        if workbook is not None and not workbook.is_file():
+            raise CommandError(f"--workbook: no such file: {workbook}")
         dataset = self._dataset(options)
-        if dataset is None and (not options["name"] or len(paths) < len(FILES)):
-            raise CommandError("a new dataset needs --name and all three files (or --dataset <id> for a new version)")
-        if dataset is not None and not paths:
-            raise CommandError("give at least one file to replace")
+        if dataset is None and (not options["name"] or (len(paths) < len(FILES) and workbook is None)):
+            raise CommandError(
+                "a new dataset needs --name and all three files or --workbook (or --dataset <id> for a new version)"
+            )
+        if dataset is not None and not paths and workbook is None:
+            raise CommandError("give at least one file to replace, or --workbook")
         with ExitStack() as stack:
-            files = {
-                file: File(stack.enter_context(path.open("rb")), name=f"{file}.csv") for file, path in paths.items()
-            }
+            files = {file: File(stack.enter_context(path.open("rb")), name=path.name) for file, path in paths.items()}
             try:
-                if dataset is None:
+                if workbook is not None:
+                    book = File(stack.enter_context(workbook.open("rb")), name=workbook.name)
+                    if dataset is None:
+                        version = dataset_create_from_workbook(
+                            name=options["name"], owner=None, workbook=book, enqueue=False
+                        )
+                    else:
+                        version = version_create_from_workbook(
+                            dataset=dataset, created_by=None, workbook=book, enqueue=False
+                        )
+                elif dataset is None:
                     version = dataset_create(name=options["name"], owner=None, files=files, enqueue=False)
                 else:
                     version = version_create(dataset=dataset, created_by=None, files=files, enqueue=False)
