@@ -184,10 +184,10 @@ def browse_index_persist(
 
     `progress(written, expected)` follows the entries written against an estimate: each column row
     appears about three times (its table's page, its data point's page, the search index), each
-    data point once, each anomaly under sixteen filter combinations."""
+    data point once, each anomaly under sixteen filter combinations and more (see `_anomaly_nodes`)."""
     nodes = browse_nodes_build(records=records, anomalies=anomalies)
     expected = len(records["namespaces"]) + 3 * len(records["columns"]) + len(records["datapoints"])
-    expected += 16 * len(anomalies) + 1
+    expected += 26 * len(anomalies) + 1  # and the "needs attention" pages, the groups and their rows
     written = 0
 
     def batches() -> Iterator[list[dict]]:

@@ -21,7 +21,7 @@ import zstandard
 
 from catalog.search_facets import search_facet_nodes_build
 from catalog.search_index import search_nodes_build
-from engine import SCHEMAS
+from engine import FILES, SCHEMAS, AnomalyStatus, Code, Severity, anomaly_group_fingerprints
 from engine.codes import ANOMALY_FRAME_COLUMNS
 
 PAGE_SIZE = 50
@@ -36,6 +36,9 @@ _VALUE_OVERHEAD = 16  # BSON type, name and length of one value, about
 # A page's path holds the first three always and the status only when it filters by status, so
 # the pages of versions written before statuses existed keep their ids.
 ANOMALY_FILTERS = ("file", "code", "severity", "status")
+# The status filter's value for every anomaly nobody accepted: "needs attention".
+STATUS_OPEN = "open"
+GROUP_LINES = 5  # first lines kept with each group of anomalies
 
 
 NODE_HEADER = ("_id", "kind", "path", "page", "pages", "total")
@@ -317,6 +320,8 @@ def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
     """Anomaly pages for every combination of the file / code / severity filters (blank = all)."""
     if anomalies.empty:
         yield from _nodes("anomalies", ["", "", ""], [])
+        for file in FILES:
+            yield _search_node("rejected_lines", [file])
         return
     frame = anomalies.reindex(columns=[*ANOMALY_FRAME_COLUMNS, "status"], fill_value="")
     frame["line"] = frame["line"].astype(object).where(frame["line"].notna(), None)
@@ -327,11 +332,89 @@ def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
         for name in ANOMALY_FILTERS:
             keyed[f"by_{name}"] = keyed[name] if name in used else ""
         keys = [f"by_{name}" for name in ANOMALY_FILTERS if name != "status" or name in used]
+        if "status" in used:  # and the pages of the anomalies nobody accepted
+            open_rows = keyed[keyed["status"] != str(AnomalyStatus.ACCEPTED)].assign(by_status=STATUS_OPEN)
+            keyed = pd.concat([keyed, open_rows])
         keyed = keyed.sort_values([*keys, "position"], kind="stable").drop(columns="position")
         yield from _grouped_nodes("anomalies", keyed, keys)
+    grouped = frame.assign(group=anomaly_group_fingerprints(frame)).sort_values(["group", "position"], kind="stable")
+    yield from _grouped_nodes("anomaly_group_rows", grouped.drop(columns="position"), ["group"])
+    yield from _anomaly_group_nodes(frame)
+    yield from _rejected_line_nodes(frame)
     per_line = frame[frame["file"] == "datapoints"].dropna(subset=["line"]).sort_values(["line", "position"])
     per_line = per_line.drop(columns="position").assign(line_key=lambda f: f["line"].astype(int))
     yield from _grouped_nodes("record_anomalies", per_line.drop(columns=["file"]), ["line_key"])
+
+
+_SEVERITY_RANK = {str(severity): rank for rank, severity in enumerate(Severity)}
+_CODE_RANK = {str(code): rank for rank, code in enumerate(Code)}
+_FILE_RANK = {file: rank for rank, file in enumerate(FILES)}
+
+
+def anomaly_groups_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per file, code, field and value: the group's `count` and its counts per status, its
+    first lines, the variant and params of its first anomaly (what its message and fix are rendered
+    from) and its `group` fingerprint; errors first, then warnings, then info, larger groups first."""
+    frame = frame.assign(group=anomaly_group_fingerprints(frame))
+    keys = ["file", "code", "field", "value"]
+    groups = frame.groupby(keys, sort=False, dropna=False).agg(
+        severity=("severity", "first"),
+        variant=("variant", "first"),
+        params=("params", "first"),
+        group=("group", "first"),
+        count=("group", "size"),
+    )
+    statuses = pd.crosstab([frame[k] for k in keys], frame["status"].fillna(""))
+    for status in (str(s) for s in AnomalyStatus):
+        counted = statuses[status] if status in statuses.columns else pd.Series(dtype=int)
+        groups[status] = counted.reindex(groups.index).fillna(0).astype(int)
+    lined = frame.dropna(subset=["line"]).sort_values("line", kind="stable")
+    first = lined.groupby(keys, sort=False).head(GROUP_LINES).groupby(keys, sort=False)["line"].agg(list)
+    groups["lines"] = [
+        [int(line) for line in lines] if isinstance(lines, list) else [] for lines in first.reindex(groups.index)
+    ]
+    groups = groups.reset_index()
+    order = pd.DataFrame(
+        {
+            "severity": groups["severity"].map(_SEVERITY_RANK).fillna(len(_SEVERITY_RANK)),
+            "count": -groups["count"],
+            "file": groups["file"].map(_FILE_RANK).fillna(len(_FILE_RANK)),
+            "code": groups["code"].map(_CODE_RANK).fillna(len(_CODE_RANK)),
+        }
+    )
+    text = [groups["value"].astype(str), groups["field"].astype(str)]
+    ranked = np.lexsort([*text, *(order[name] for name in reversed(order.columns))])
+    return groups.iloc[ranked].reset_index(drop=True)
+
+
+def _anomaly_group_nodes(frame: pd.DataFrame) -> Iterator[dict]:
+    """Pages of anomaly groups (`anomaly_groups_frame`) for every combination of the anomaly list's
+    filters: a status filter keeps the groups holding that status and counts only those."""
+    groups = anomaly_groups_frame(frame)
+    statuses = [*(str(s) for s in AnomalyStatus), STATUS_OPEN]
+    groups[STATUS_OPEN] = groups[str(AnomalyStatus.NEW)] + groups[str(AnomalyStatus.KNOWN)]
+    for mask in range(2 ** len(ANOMALY_FILTERS)):
+        used = [name for bit, name in enumerate(ANOMALY_FILTERS) if mask >> bit & 1]
+        parts = []
+        for status in statuses if "status" in used else [""]:
+            part = groups if not status else groups[groups[status] > 0].assign(count=lambda g, s=status: g[s])
+            part = part.assign(**{f"by_{n}": part[n] if n in used and n != "status" else "" for n in ANOMALY_FILTERS})
+            parts.append(part.assign(by_status=status))
+        keyed = pd.concat(parts, ignore_index=True)
+        keyed["position"] = np.arange(len(keyed))
+        keys = [f"by_{name}" for name in ANOMALY_FILTERS if name != "status" or name in used]
+        keyed = keyed.drop(columns=[c for c in ("by_status",) if c not in keys])
+        keyed = keyed.sort_values([*keys, "position"], kind="stable").drop(columns=["position", *statuses])
+        yield from _grouped_nodes("anomaly_groups", keyed, keys)
+
+
+def _rejected_line_nodes(frame: pd.DataFrame) -> Iterator[dict]:
+    """Per file, the lines of the records an error rejected (`rejected_lines`: one node, lines
+    sorted and distinct; a few bytes per line), for the rejected rows download."""
+    rejected = frame[(frame["severity"] == str(Severity.ERROR)) & frame["line"].notna()]
+    for file in FILES:  # every file, none rejected included: no page reads the anomalies by field
+        lines = rejected.loc[rejected["file"] == file, "line"].astype(np.int64).to_numpy()
+        yield _search_node("rejected_lines", [file], items=np.unique(lines).tolist())
 
 
 def _search_node(kind: str, path: list, *, items=(), words=None, data=None) -> dict:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from catalog.mongo import version_collection
 from catalog.pages import ElidedPage, IndexPages, Matches, PageNumber, Pages
-from catalog.read_model import PAGE_SIZE, node_id, node_unpack
+from catalog.read_model import PAGE_SIZE, STATUS_OPEN, node_id, node_unpack
 from catalog.search_facets import FACET_VALUES_SHOWN, FACETS, FacetValue, search_facets
 from catalog.search_index import search_match, search_rows
 from engine import FILES, anomaly_fingerprints
@@ -180,6 +180,55 @@ def anomalies_list(
 ) -> ElidedPage:
     """A page of a version's anomalies, filtered (see `read_model.ANOMALY_FILTERS`)."""
     return _page(version, "anomalies", [file, code, severity, *([status] if status else [])], page)
+
+
+def _status_part(version: str, status: str) -> list[str]:
+    """The status part of an anomaly page's path. `all` is none; no status ("needs attention")
+    is `open` when the version holds accepted anomalies, else none as well (the same anomalies,
+    and the only pages a version processed before statuses existed has)."""
+    if status == "all":
+        return []
+    if status:
+        return [status]
+    accepted = _node(version, "anomalies", ["", "", "", "accepted"])
+    return [STATUS_OPEN] if accepted is not None and accepted["total"] else []
+
+
+def anomalies_needing_attention(
+    *, version: str, file: str = "", code: str = "", severity: str = "", status: str = "", page: PageNumber = 1
+) -> ElidedPage:
+    """Like `anomalies_list`, but no status means the anomalies nobody accepted, `all` all of them."""
+    return _page(version, "anomalies", [file, code, severity, *_status_part(version, status)], page)
+
+
+def anomaly_groups_list(
+    *, version: str, file: str = "", code: str = "", severity: str = "", status: str = "", page: PageNumber = 1
+) -> ElidedPage:
+    """A page of a version's anomaly groups (`read_model.anomaly_groups_frame`), filtered as the
+    anomaly list is; empty for a version processed before groups existed."""
+    return _page(version, "anomaly_groups", [file, code, severity, *_status_part(version, status)], page)
+
+
+def anomaly_group_rows(*, version: str, group: str, page: PageNumber = 1) -> ElidedPage:
+    """A page of the anomalies of one group, by its fingerprint."""
+    return _page(version, "anomaly_group_rows", [group], page)
+
+
+def rejected_lines(*, version: str, file: str) -> list[int]:
+    """The lines of a file's records an error rejected, sorted. A version processed before these
+    were kept in the browse index reads them from its anomalies (one query, by field)."""
+    node = _node(version, "rejected_lines", [file])
+    if node is not None:
+        return node["items"]
+    found = version_collection(version=version, kind="anomalies").find(
+        {"file": file, "severity": "error"}, {"_id": 0, "line": 1}
+    )
+    return sorted({int(document["line"]) for document in found if document.get("line") is not None})
+
+
+def anomaly_group_items(*, version: str, group: str) -> list[dict]:
+    """Every anomaly of one group (all its pages), for the fixes applied on request."""
+    return _all_pages(version, "anomaly_group_rows", [group])
 
 
 SEARCH_PAGE_SIZE = 25

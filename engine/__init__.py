@@ -1,7 +1,7 @@
 """The processing pipeline: three CSV files in, records to persist and anomalies out (no Django here)."""
 
 from .catalogue import CATALOGUE, SEVERITY, Code, Rendered, Severity, anomaly_render, message
-from .codes import AnomalyStatus, anomaly_fingerprints
+from .codes import AnomalyStatus, anomaly_fingerprints, anomaly_group_fingerprint, anomaly_group_fingerprints
 from .limits import Limits
 from .run import FileResult, PipelineResult, pipeline_run
 from .schema import FILES, SCHEMAS
@@ -23,6 +23,8 @@ __all__ = [
     "Rendered",
     "AnomalyStatus",
     "anomaly_fingerprints",
+    "anomaly_group_fingerprint",
+    "anomaly_group_fingerprints",
     "FILES",
     "SCHEMAS",
     "Stage",

@@ -117,6 +117,19 @@ def anomaly_fingerprints(anomalies: pd.DataFrame) -> np.ndarray:
     return np.fromiter((sha1(t.encode("utf-8")).hexdigest() for t in text), dtype=object, count=len(text))
 
 
+def anomaly_group_fingerprints(anomalies: pd.DataFrame) -> np.ndarray:
+    """One id per group of anomalies (file, code, field and value, whichever record): the
+    fingerprint of the same parts with no record identity, so that triage can accept a group and
+    every later version's anomalies of it (see docs/anomalies.md, "Groups")."""
+    return anomaly_fingerprints(anomalies.assign(key="", line=pd.array([None] * len(anomalies), dtype="Int64")))
+
+
+def anomaly_group_fingerprint(*, file: str, code: str, field: str, value: str) -> str:
+    """`anomaly_group_fingerprints` of one group, without a frame (for a page's few items)."""
+    text = "".join(f"{len(part)}:{part}" for part in (file, code, field, "", value))
+    return sha1(text.encode("utf-8")).hexdigest()
+
+
 def anomalies_empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "line" else object) for c in ANOMALY_FRAME_COLUMNS})
 

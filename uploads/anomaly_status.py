@@ -1,13 +1,16 @@
-"""The status of each anomaly of a version: `new` or `known` against the previous done version
-(the spec's "Reports"). One function decides it, so that triage can add `accepted` in one place:
-a decision table keyed by dataset and fingerprint, read here after `known`."""
+"""The status of each anomaly of a version: `new` or `known` against the previous done version,
+`accepted` when a person accepted it or its group (the spec's "Reports"). One module decides it:
+`anomalies_status` at processing time, `items_status_shown` for the few items a page shows (so an
+acceptance made on the current version shows at once, and its undo too)."""
 
 import numpy as np
 import pandas as pd
+from django.db.models import Q
+from django.utils import timezone
 
 from catalog import selectors
-from engine import AnomalyStatus
-from uploads.models import DatasetVersion, VersionStatus
+from engine import AnomalyStatus, anomaly_group_fingerprint, anomaly_group_fingerprints
+from uploads.models import AnomalyAcceptance, DatasetVersion, VersionStatus
 
 
 def version_previous_done(*, version: DatasetVersion) -> DatasetVersion | None:
@@ -17,14 +20,69 @@ def version_previous_done(*, version: DatasetVersion) -> DatasetVersion | None:
     return earlier.filter(status=VersionStatus.DONE).order_by("-number").first()
 
 
+def acceptances_active(*, dataset_id, fingerprints=None) -> set[str]:
+    """The fingerprints (of anomalies and of groups) a person accepted for the dataset and whose
+    `until` day has not passed; only those among `fingerprints` when given (a page's few)."""
+    query = AnomalyAcceptance.objects.filter(dataset_id=dataset_id).filter(
+        Q(until__isnull=True) | Q(until__gte=timezone.localdate())
+    )
+    if fingerprints is not None:
+        query = query.filter(fingerprint__in=list(fingerprints))
+    return set(query.values_list("fingerprint", flat=True))
+
+
 def anomalies_status(*, version: DatasetVersion, anomalies: pd.DataFrame) -> np.ndarray:
-    """`known` for each anomaly whose fingerprint the previous done version's anomalies hold, `new`
-    for the others (all of them for a first version). When the previous version's anomalies are no
-    longer kept (retention dropped its collections), none can be matched: all are `new`."""
+    """`accepted` for each anomaly whose fingerprint, or whose group's, a person accepted (and not
+    past its `until` day); else `known` when the previous done version's anomalies hold its
+    fingerprint, `new` for the others (all of them for a first version). When the previous
+    version's anomalies are no longer kept (retention dropped its collections), none can be
+    matched as known."""
     statuses = np.full(len(anomalies), str(AnomalyStatus.NEW), dtype=object)
-    previous = version_previous_done(version=version)
-    if previous is None or not previous.records_kept or anomalies.empty:
+    if anomalies.empty:
         return statuses
-    seen = selectors.anomaly_fingerprints_of(version=previous.records_key)
-    statuses[anomalies["fingerprint"].isin(seen).to_numpy()] = str(AnomalyStatus.KNOWN)
+    previous = version_previous_done(version=version)
+    if previous is not None and previous.records_kept:
+        seen = selectors.anomaly_fingerprints_of(version=previous.records_key)
+        statuses[anomalies["fingerprint"].isin(seen).to_numpy()] = str(AnomalyStatus.KNOWN)
+    accepted = acceptances_active(dataset_id=version.dataset_id)
+    if accepted:
+        groups = pd.Series(anomaly_group_fingerprints(anomalies), index=anomalies.index)
+        matched = anomalies["fingerprint"].isin(accepted) | groups.isin(accepted)
+        statuses[matched.to_numpy()] = str(AnomalyStatus.ACCEPTED)
     return statuses
+
+
+def item_group(item: dict) -> str:
+    """The group fingerprint of one anomaly or group item as a page holds it."""
+    return anomaly_group_fingerprint(
+        file=str(item.get("file") or ""),
+        code=str(item.get("code") or ""),
+        field=str(item.get("field") or ""),
+        value=str(item.get("value") or ""),
+    )
+
+
+def items_status_shown(*, dataset_id, items: list[dict]) -> list[dict]:
+    """The items of a page with the status they have now: `accepted` when an acceptance holds their
+    fingerprint or their group's (one query for the page), with `accepted_fingerprint` (what undo
+    removes) and the `acceptance` itself (note, who, when, until). An item stored as accepted whose
+    acceptance was undone since shows as `known` (the team saw it in an earlier version)."""
+    wanted = {item_group(item) for item in items} | {item.get("fingerprint") or "" for item in items}
+    active = AnomalyAcceptance.objects.filter(dataset_id=dataset_id, fingerprint__in=list(wanted - {""})).filter(
+        Q(until__isnull=True) | Q(until__gte=timezone.localdate())
+    )
+    accepted = {acceptance.fingerprint: acceptance for acceptance in active.select_related("accepted_by")}
+    shown = []
+    for item in items:
+        group = item_group(item)
+        own = item.get("fingerprint") or ""
+        match = own if own in accepted else group if group in accepted else ""
+        status = item.get("status") or ""
+        if match:
+            status = str(AnomalyStatus.ACCEPTED)
+        elif status == AnomalyStatus.ACCEPTED:
+            status = str(AnomalyStatus.KNOWN)
+        shown.append(
+            {**item, "status": status, "group": group, "accepted_fingerprint": match, "acceptance": accepted.get(match)}
+        )
+    return shown

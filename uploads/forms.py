@@ -2,10 +2,13 @@
 the size limit), a new version (any of the three files, or a workbook), and the GET parameters of the
 anomaly list and the source-line view."""
 
+import re
+
 from django import forms
 from django.conf import settings
 
 from engine import CATALOGUE, FILES, AnomalyStatus, Severity
+from uploads.models import AcceptanceScope
 
 # A file of the dataset may be CSV text or an .xlsx workbook (the engine tells them apart by content).
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -192,7 +195,9 @@ class AnomalyFilterForm(forms.Form):
     file = forms.ChoiceField(choices=_choices(FILES), required=False)
     code = forms.ChoiceField(choices=_choices(CATALOGUE), required=False)
     severity = forms.ChoiceField(choices=_choices(Severity), required=False)
-    status = forms.ChoiceField(choices=_choices(AnomalyStatus), required=False)
+    # none: "needs attention" (every anomaly nobody accepted); `open` says the same; `all`: all
+    status = forms.ChoiceField(choices=_choices([*AnomalyStatus, "open", "all"]), required=False)
+    group = forms.RegexField(regex=r"^[0-9a-f]{40}$", required=False)
 
     FILTERS = ("file", "code", "severity", "status")
 
@@ -200,6 +205,11 @@ class AnomalyFilterForm(forms.Form):
         """The valid filters ("" for none or an unknown value)."""
         self.is_valid()
         return {name: self.cleaned_data.get(name) or "" for name in self.FILTERS}
+
+    def group_asked(self) -> str:
+        """The fingerprint of the one group whose anomalies to list ("" for none)."""
+        self.is_valid()
+        return self.cleaned_data.get("group") or ""
 
     def unknown(self) -> list[str]:
         """Notes for the filter values that were ignored."""
@@ -209,6 +219,36 @@ class AnomalyFilterForm(forms.Form):
             for name in self.FILTERS
             if name in self.errors
         ]
+
+
+class AnomalyAcceptForm(forms.Form):
+    """Accept one anomaly (its fingerprint) or a group (file, code, field and value)."""
+
+    scope = forms.ChoiceField(choices=AcceptanceScope.choices)
+    fingerprint = forms.RegexField(regex=r"^[0-9a-f]{40}$", required=False)
+    file = forms.ChoiceField(choices=[(f, f) for f in FILES])
+    code = forms.ChoiceField(choices=[(str(c), str(c)) for c in CATALOGUE])
+    field = forms.CharField(max_length=200, required=False, strip=False)
+    value = forms.CharField(max_length=200, required=False, strip=False)
+    note = forms.CharField(max_length=2000, required=False)
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("scope") == AcceptanceScope.ANOMALY and not cleaned.get("fingerprint"):
+            raise forms.ValidationError("Say which anomaly to accept.")
+        return cleaned
+
+
+class FixesForm(forms.Form):
+    """The groups (their fingerprints) whose fixes to apply; anything else given is left out."""
+
+    def clean(self):
+        return {"group": [value for value in self.data.getlist("group") if re.fullmatch(r"[0-9a-f]{40}", value)]}
+
+
+class AnomalyUndoForm(forms.Form):
+    fingerprint = forms.RegexField(regex=r"^[0-9a-f]{40}$")
 
 
 class SourceLineForm(forms.Form):

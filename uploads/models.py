@@ -196,3 +196,34 @@ class DatasetVersion(models.Model):
             for code in Code
             if totals.get(code.value)
         ]
+
+
+class AcceptanceScope(models.TextChoices):
+    ANOMALY = "anomaly", "one anomaly"
+    GROUP = "group", "a group"
+
+
+class AnomalyAcceptance(models.Model):
+    """A person's decision to live with an anomaly (`scope` anomaly: its fingerprint) or a group of
+    them (`scope` group: file, code, field and value, whichever record; `engine.anomaly_group_fingerprint`),
+    kept per dataset so that every later version's anomaly with the same fingerprint is `accepted`
+    (`uploads.anomaly_status`). File, code, field and value are kept to show what was accepted."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="acceptances")
+    fingerprint = models.CharField(max_length=40)
+    scope = models.CharField(max_length=10, choices=AcceptanceScope.choices)
+    file = models.CharField(max_length=20)
+    code = models.CharField(max_length=40)
+    field = models.CharField(max_length=200, blank=True)
+    value = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    accepted_at = models.DateTimeField(auto_now_add=True)
+    until = models.DateField(null=True, blank=True)  # the decision lapses after this day
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dataset", "fingerprint"], name="acceptance_unique")]
+        ordering = ["-accepted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.file}.{self.field} ({self.scope})"

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from uploads.models import VERSION_FILES
-from uploads.views import anomalies, catalog, changes, datasets, downloads, help, source
+from uploads.views import anomalies, catalog, changes, datasets, downloads, help, source, triage
 
 app_name = "uploads"
 
@@ -14,6 +14,10 @@ def _report(prefix: str, report: str, name: str):
 # Pages and reports of one version, by its number: `datasets/<id>/versions/<number>/...`.
 version_patterns = [
     path("anomalies/", anomalies.anomaly_list, name="version_anomaly_list"),
+    path("anomalies/groups/", triage.anomaly_groups, name="version_anomaly_groups"),
+    path("fixes/", triage.fixes_view, name="version_fixes"),
+    path("fixes.csv", triage.fixes_download, name="version_fixes_download"),
+    path("rejected/<str:file>.csv", downloads.rejected_download, name="version_rejected_csv"),
     path("files/<str:file>/lines/", anomalies.source_lines, name="version_source_lines"),
     path("files/<str:file>/lines/raw/", source.source_line_raw_download, name="version_source_line_raw"),
     _report("", "anomalies_csv", "version_anomalies_csv"),
@@ -35,6 +39,10 @@ urlpatterns = [
     path("datasets/<uuid:dataset_id>/browse/", catalog.browse, name="browse"),
     path("datasets/<uuid:dataset_id>/datapoint/", catalog.datapoint_detail, name="datapoint_detail"),
     path("datasets/<uuid:dataset_id>/anomalies/", anomalies.anomaly_list, name="anomaly_list"),
+    path("datasets/<uuid:dataset_id>/anomalies/groups/", triage.anomaly_groups, name="anomaly_groups"),
+    path("datasets/<uuid:dataset_id>/anomalies/accept/", triage.anomaly_accept_view, name="anomaly_accept"),
+    path("datasets/<uuid:dataset_id>/anomalies/undo/", triage.anomaly_undo_view, name="anomaly_undo"),
+    path("datasets/<uuid:dataset_id>/rejected/<str:file>.csv", downloads.rejected_download, name="rejected_csv"),
     path("datasets/<uuid:dataset_id>/files/<str:file>/lines/", anomalies.source_lines, name="source_lines"),
     path("datasets/<uuid:dataset_id>/records/<str:file>/", anomalies.record, name="record"),
     _report("datasets/<uuid:dataset_id>/", "anomalies_csv", "anomalies_csv"),

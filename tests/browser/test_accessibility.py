@@ -97,6 +97,8 @@ def test_no_page_has_an_accessibility_violation_at_laptop_or_phone_width(axe_pag
         "data point": f"{base}/datapoint/?id=DP1",
         "anomalies": f"{base}/anomalies/",
         "anomalies filtered": f"{base}/anomalies/?code=duplicate-row",
+        "anomalies grouped": f"{base}/anomalies/groups/",
+        "anomalies grouped of version 1": f"{base}/versions/1/anomalies/groups/?status=all",
         "search": f"{base}/search/?q=carbon",
         "search narrowed": f"{base}/search/?q=fund&database=fund_master",
         "search every dataset": "/search/?q=fund",

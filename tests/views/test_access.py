@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 
 from catalog.persistence import version_documents_drop
+from engine import anomaly_group_fingerprint
 from tests.conftest import sample_read
 from tests.factories import DatasetFactory, UserFactory, processed_dataset, processed_version, published_dataset
 from uploads.models import Dataset, DatasetVersion, VersionStatus
@@ -51,13 +52,24 @@ READS = {
     "uploads:version_changes": "",
     "uploads:version_changes_json": "",
     "uploads:version_changes_csv": "",
+    "uploads:anomaly_groups": "",
+    "uploads:version_anomaly_groups": "?status=all",
+    "uploads:rejected_csv": "",
+    "uploads:version_rejected_csv": "",
+    # the sample's whitespace group (file, code, field, value)
+    "uploads:version_fixes_download": "?group="
+    + anomaly_group_fingerprint(file="columns", code="whitespace", field="dataset_column_name", value=" tr_3y "),
 }
 # Pages that answer with a redirect to another page (a record leads to where it is browsed).
 REDIRECTS = {"uploads:record"}
 # Pages that differ per user: the change buttons, `may_change`, the upload form's CSRF token.
 PER_USER = {"uploads:dataset_list", "uploads:dataset_detail", "uploads:dataset_status"}
+# and the triage controls (accept, undo, a new version from fixes) with their CSRF tokens
+PER_USER |= {"uploads:anomaly_list", "uploads:version_anomaly_list", "uploads:anomaly_groups"}
+PER_USER |= {"uploads:version_anomaly_groups"}
 # Pages, GET or POST, that change a dataset: only its owner or staff.
 CHANGES = {"uploads:dataset_delete", "uploads:version_create", "uploads:version_retry", "uploads:version_delete"}
+CHANGES |= {"uploads:anomaly_accept", "uploads:anomaly_undo", "uploads:version_fixes"}
 # Neither: ends the session of whoever is logged in.
 SESSION = {"logout"}
 # A person's own API tokens and webhooks: each user has their own, another's id is not found.

@@ -14,12 +14,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog import selectors
+from catalog.read_model import STATUS_OPEN
 from engine import FILES, AnomalyStatus, Code, Severity, anomaly_render
 from reports.source import source_view
 from reports.workbook_source import workbook_row_view
+from uploads.anomaly_status import items_status_shown
 from uploads.forms import AnomalyFilterForm, SourceLineForm
 from uploads.models import Dataset, DatasetVersion, VersionStatus
-from uploads.views.access import dataset_for_view, version_shown
+from uploads.views.access import dataset_for_view, may_change, version_shown
 
 # Anomalies whose record is not saved: rejected by an error, dropped as a copy, or a blank line
 # (whose "key" is its whitespace).
@@ -44,6 +46,12 @@ def anomaly_list_url(dataset: Dataset, version: DatasetVersion | None, version_a
     if version_asked and version is not None:
         return reverse("uploads:version_anomaly_list", args=[dataset.pk, version.number])
     return reverse("uploads:anomaly_list", args=[dataset.pk])
+
+
+def anomaly_groups_url(dataset: Dataset, version: DatasetVersion | None, version_asked: bool) -> str:
+    if version_asked and version is not None:
+        return reverse("uploads:version_anomaly_groups", args=[dataset.pk, version.number])
+    return reverse("uploads:anomaly_groups", args=[dataset.pk])
 
 
 def record_url(dataset: Dataset, file: str, key: str, line=None) -> str:
@@ -110,8 +118,8 @@ def _chart_rows(base: str, counts: list[dict], filters: dict) -> list[dict]:
 
 
 def _status_counts(version: DatasetVersion | None, filters: dict) -> list[tuple[str, int]]:
-    """Each status with its anomalies under the other filters (one page read each); none for a
-    version stored before anomalies had a status."""
+    """Each status with its anomalies under the other filters (one page read each), as the version
+    was processed; none for a version stored before anomalies had a status."""
     if version is None or not version.records_kept:
         return []
     key, others = version.records_key, {name: value for name, value in filters.items() if name != "status"}
@@ -121,7 +129,16 @@ def _status_counts(version: DatasetVersion | None, filters: dict) -> list[tuple[
     ]
     if not any(count for _, count in counts):
         return []
-    return [(status, count) for status, count in counts if count or status != AnomalyStatus.ACCEPTED]
+    return counts
+
+
+def status_asked(filters: dict, statuses: list[tuple[str, int]]) -> dict:
+    """The filters with the status a page reads: none asked means "needs attention", which is all
+    of them when none under the other filters is accepted (the counts say so: no read to find out)."""
+    if filters["status"]:
+        return filters
+    accepted = dict(statuses).get(str(AnomalyStatus.ACCEPTED), 0)
+    return {**filters, "status": STATUS_OPEN if accepted else "all"}
 
 
 @require_GET
@@ -130,22 +147,32 @@ def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) ->
     version = version_shown(dataset, number)
     form = AnomalyFilterForm(request.GET)
     filters = form.filters()
-    if version is not None and version.records_kept:
-        page = selectors.anomalies_list(version=version.records_key, page=request.GET.get("page"), **filters)
+    group = form.group_asked()
+    statuses = _status_counts(version, filters)
+    if version is not None and version.records_kept and group:
+        page = selectors.anomaly_group_rows(version=version.records_key, group=group, page=request.GET.get("page"))
+    elif version is not None and version.records_kept:
+        page = selectors.anomalies_needing_attention(
+            version=version.records_key, page=request.GET.get("page"), **status_asked(filters, statuses)
+        )
     else:
         page = selectors.no_page()
     counts = version.anomaly_counts() if version else []
-    statuses = _status_counts(version, filters)
     list_url = anomaly_list_url(dataset, version, number is not None)
+    items = items_status_shown(dataset_id=dataset.pk, items=page.object_list)
     context = {
         "dataset": dataset,
         "version": version,
         "version_asked": number is not None,
         "list_url": list_url,
+        "groups_url": anomaly_groups_url(dataset, version, number is not None),
         "page": page,
-        "items": [anomaly_links(dataset, version, item) for item in page],
+        "items": [anomaly_links(dataset, version, item) for item in items],
+        "group": group,
+        "may_change": may_change(request, dataset),
+        "back": request.get_full_path(),
         "filters": filters,
-        "filtered": any(filters.values()),
+        "filtered": any(filters.values()) or bool(group),
         "notes": form.unknown(),
         "files": FILES,
         "severities": [str(s) for s in Severity],

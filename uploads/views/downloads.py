@@ -1,4 +1,5 @@
-"""Downloads: a version's reports (anomalies, summary, what changed) and the JSON export of a selection."""
+"""Downloads: a version's reports (anomalies, summary, what changed), its rejected rows and the JSON
+export of a selection."""
 
 import json
 from collections.abc import Iterator
@@ -8,8 +9,11 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from catalog import selectors
+from engine import FILES
 from reports.exports import export_build, export_build_for_search, export_filename
-from uploads.models import VERSION_FILES, Dataset
+from reports.rejected import rejected_rows_csv
+from uploads.models import VERSION_FILES, Dataset, DatasetVersion
 from uploads.views.access import dataset_for_view, version_shown
 
 # Reports served with a UTF-8 byte-order mark in front (see `_with_bom`).
@@ -86,3 +90,27 @@ def search_export_json_download(request: HttpRequest, dataset_id) -> HttpRespons
     key = _records_key(request, dataset_id)
     export = export_build_for_search(version=key, query=query)
     return _json_attachment(export, export_filename("search", query))
+
+
+@require_GET
+def rejected_download(request: HttpRequest, dataset_id, file: str, number: int | None = None) -> HttpResponse:
+    """The records of one file an error rejected, as uploaded, with their source line
+    (`reports.rejected`), streamed with a byte-order mark for spreadsheets."""
+    dataset = dataset_for_view(request, dataset_id)
+    version = version_shown(dataset, number)
+    if file not in FILES or version is None or not version.records_kept:
+        raise Http404("No rejected rows are kept for this file.")
+    index_file = getattr(version, DatasetVersion.line_index_field(file))
+    if not index_file:
+        raise Http404("This version has no line index: its rejected rows cannot be read.")
+    lines = selectors.rejected_lines(version=version.records_key, file=file)
+    rows = rejected_rows_csv(index_file=index_file, upload_file=getattr(version, file), lines=lines)
+    response = StreamingHttpResponse(_bom_first(rows), content_type="text/csv; charset=utf-8")
+    name = _download_name(dataset, (f"v{version.number}-" if number is not None else "") + f"rejected-{file}.csv")
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+def _bom_first(chunks) -> Iterator[bytes]:
+    yield UTF8_BOM
+    yield from chunks
