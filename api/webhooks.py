@@ -19,7 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
-from jobs.services import TransientJobError, job_enqueue, job_may_retry
+from jobs.leases import TransientJobError
+from jobs.outbox import job_enqueue
+from jobs.runs import job_may_retry
 from uploads.models import DatasetVersion
 
 logger = logging.getLogger(__name__)

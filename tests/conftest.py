@@ -333,5 +333,6 @@ class Broker:
 @pytest.fixture
 def broker(monkeypatch) -> Broker:
     recorder = Broker()
-    monkeypatch.setattr("jobs.services.current_app", recorder)
+    monkeypatch.setattr("jobs.outbox.current_app", recorder)
+    monkeypatch.setattr("jobs.sweep.current_app", recorder)
     return recorder

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from api.models import DeliveryStatus, WebhookDelivery
 from api.webhooks import SIGNATURE_HEADER, subscription_create
-from jobs.services import jobs_sweep
+from jobs.sweep import jobs_sweep
 from tests.api.receiver import Receiver
 from tests.conftest import SAMPLE_DIR, storage_environment
 

@@ -11,21 +11,14 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from jobs import services
+from jobs import leases, outbox, runs
+from jobs.leases import LeaseLost, TransientJobError, job_claim, job_release
 from jobs.models import JobLease, JobRun, LeaseState, OutboxMessage, RunOutcome
+from jobs.outbox import job_enqueue
 from jobs.registry import JobKind, job_kind_register
+from jobs.runs import job_heartbeat, job_run
 from jobs.selectors import job_notice
-from jobs.services import (
-    LeaseLost,
-    TransientJobError,
-    job_claim,
-    job_enqueue,
-    job_heartbeat,
-    job_release,
-    job_run,
-    jobs_purge,
-    jobs_sweep,
-)
+from jobs.sweep import jobs_purge, jobs_sweep
 from tests.conftest import Broker
 from tests.jobs import stage_hooks
 
@@ -57,7 +50,7 @@ def _enqueue(broker: Broker | None = None, object_id: str = "job-1") -> None:
     with transaction.atomic():
         job_enqueue(kind=KIND, object_id=object_id)
     if broker is not None:
-        services.outbox_flush()
+        outbox.outbox_flush()
         broker.sent.clear()
 
 
@@ -199,7 +192,7 @@ def test_a_run_that_lost_its_lease_stops_at_its_next_heartbeat(broker, kind):
     def work():
         steps.append("started")
         JobLease.objects.update(token="another-run")  # the sweep gave the job to another run
-        services._current.get().renewed_at = 0  # the next heartbeat renews, and finds it lost
+        runs.current_claim.get().renewed_at = 0  # the next heartbeat renews, and finds it lost
         job_heartbeat(stage="persisting", fraction=0.5)
         steps.append("went on")
 
@@ -303,7 +296,7 @@ def test_a_retry_is_announced_for_when_it_really_comes(broker, kind, settings):
     # the message is due after the backoff, and the sweep that sends it comes within one period
     lease, message = JobLease.objects.get(), OutboxMessage.objects.get()
     assert message.available_at == lease.available_at
-    assert services.retry_wait_seconds(1) == (30, 40) and services.retry_wait_seconds(2) == (60, 70)
+    assert leases.retry_wait_seconds(1) == (30, 40) and leases.retry_wait_seconds(2) == (60, 70)
     assert lease.note.endswith("Retrying automatically in 30–40 s (attempt 2 of 4).")
 
 

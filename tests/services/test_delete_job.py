@@ -5,8 +5,9 @@ recorder here; a worker killed while deleting is in `tests/e2e/test_faults.py`."
 import pytest
 from django.utils import timezone
 
+from jobs.leases import job_claim
 from jobs.models import JobLease, JobRun, OutboxMessage
-from jobs.services import job_claim, jobs_sweep
+from jobs.sweep import jobs_sweep
 from tests.factories import processed_dataset, processed_version, upload_files
 from uploads import tasks
 from uploads.models import Dataset, DatasetVersion

@@ -10,8 +10,9 @@ from django.utils import timezone
 from pymongo.errors import AutoReconnect, BulkWriteError
 
 from catalog.persistence import version_document_counts
+from jobs.leases import job_claim
 from jobs.models import JobLease, JobRun, OutboxMessage
-from jobs.services import job_claim, jobs_sweep
+from jobs.sweep import jobs_sweep
 from uploads import processing
 from uploads.models import DatasetVersion, VersionStatus
 from uploads.services import VERSION_JOB, dataset_create
@@ -77,7 +78,8 @@ def test_mongodb_unreachable_queues_the_version_again_and_the_retry_finishes_it(
     )
 
     monkeypatch.undo()
-    monkeypatch.setattr("jobs.services.current_app", broker)
+    monkeypatch.setattr("jobs.outbox.current_app", broker)
+    monkeypatch.setattr("jobs.sweep.current_app", broker)
     _due_now()
     jobs_sweep()
     assert version_process_task.apply(args=[str(version.pk)]).get() == "completed"
