@@ -161,9 +161,8 @@ def webhook_deliver(*, delivery_id: str) -> None:
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
             follow_redirects=False,
         )
-        code = response.status_code
-        if not 200 <= code < 300:
-            error = f"the endpoint answered {code}"
+        if not response.is_success:
+            error = f"the endpoint answered {response.status_code}"
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]
     now = timezone.now()

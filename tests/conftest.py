@@ -65,7 +65,6 @@ def mongo():
     from catalog.mongo import mongo_connect
 
     mongo_connect()
-    yield
 
 
 def sample_read() -> dict[str, bytes]:

@@ -25,7 +25,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.m
 def zemoga(*arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
     command = shutil.which("zemoga-datasets") or str(Path(os.sys.executable).parent / "zemoga-datasets")
     return subprocess.run(
-        [command, *arguments], capture_output=True, text=True, timeout=180, env={**os.environ, **(env or {})}
+        [command, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 

@@ -49,6 +49,7 @@ def test_ingest_as_a_process_exits_1_on_a_missing_file():
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert completed.returncode == 1
     assert "no such file" in completed.stderr

@@ -289,7 +289,7 @@ def _broker_of_this_process(url: str):
     previous = os.environ.get("CELERY_BROKER_URL")
     use(url)
     try:
-        assert current_app.connection_for_write().port == int(url.rsplit(":", 1)[1].split("/")[0])
+        assert current_app.connection_for_write().port == int(url.rsplit(":", 1)[1].split("/", maxsplit=1)[0])
         yield
     finally:
         use(previous)

@@ -116,7 +116,7 @@ def test_limits_from_settings_keep_the_defaults_for_what_is_unset():
     limits = Limits.from_settings({"header_columns": None, "field_chars": 1_000, "unknown": 3})
     assert limits.header_columns == Limits().header_columns
     assert limits.field_chars == 1_000
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="field_chars above"):
         Limits(field_chars=10**9)
 
 

@@ -155,7 +155,9 @@ def test_the_sweep_does_not_rerun_a_job_that_finished_before_its_release(broker,
 def test_the_sweep_does_not_wait_for_the_lease_of_a_process_that_is_gone(broker, kind):
     _enqueue(broker)
     job_claim(kind=KIND, object_id="job-1")
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     lease = JobLease.objects.get()
     host = lease.owner.rpartition(":")[0]
     JobLease.objects.update(owner=f"{host}:{gone.stdout.strip()}")

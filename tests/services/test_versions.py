@@ -217,7 +217,7 @@ def test_deleting_a_version_drops_its_collections_and_only_the_files_no_other_ve
     v1_id, v1_key = v1.pk, v1.records_key
     own, shared = [v1.columns.name, v1.summary_json.name], v1.namespaces.name
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="the current version cannot be deleted"):
         version_delete(version=v2)  # the current one
     version_delete(version=v1)
 
