@@ -161,8 +161,9 @@ def webhook_deliver(*, delivery_id: str) -> None:
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
             follow_redirects=False,
         )
+        code = response.status_code
         if not response.is_success:
-            error = f"the endpoint answered {response.status_code}"
+            error = f"the endpoint answered {code}"
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]
     now = timezone.now()
