@@ -1,9 +1,9 @@
-"""The webhook delivery task: thin, under the job's lease (`jobs.services.job_run`)."""
+"""The webhook delivery task: thin, under the job's lease (`jobs.runs.job_run`)."""
 
 from celery import shared_task
 
 from api.webhooks import DELIVERY_JOB, webhook_deliver
-from jobs.services import job_run
+from jobs.runs import job_run
 
 
 @shared_task

@@ -19,7 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
-from jobs.services import TransientJobError, job_enqueue, job_may_retry
+from jobs.leases import TransientJobError
+from jobs.outbox import job_enqueue
+from jobs.runs import job_may_retry
 from uploads.models import DatasetVersion
 
 logger = logging.getLogger(__name__)
@@ -160,7 +162,7 @@ def webhook_deliver(*, delivery_id: str) -> None:
             follow_redirects=False,
         )
         code = response.status_code
-        if not 200 <= code < 300:
+        if not response.is_success:
             error = f"the endpoint answered {code}"
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]

@@ -58,7 +58,7 @@ def main() -> None:
         for handle in handles.values():
             handle.close()
 
-    import uploads.processing as processing
+    from uploads import processing
 
     timings: dict[str, float] = {}
 

@@ -55,10 +55,9 @@ def child(*, directory: Path, handler: str, query_timeout: float, repeat: int) -
     from django.core.management import call_command
     from pymongo.errors import ExecutionTimeout, OperationFailure
 
-    import uploads.processing as processing
-    import uploads.services as services
     from catalog import selectors
     from catalog.mongo import mongo_connect, version_collection
+    from uploads import processing, services
     from uploads.models import Dataset
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -93,7 +92,9 @@ def child(*, directory: Path, handler: str, query_timeout: float, repeat: int) -
     out["anomalies"] = version.anomalies_total
     dataset_id = str(version.dataset_id)
     key = version.records_key
-    size = subprocess.run(["du", "-sm", os.environ["ENGINES_DATA_DIR"]], capture_output=True, text=True).stdout
+    size = subprocess.run(
+        ["du", "-sm", os.environ["ENGINES_DATA_DIR"]], capture_output=True, text=True, check=False
+    ).stdout
     out["disk MiB"] = int(size.split()[0]) if size else None
 
     pages = subprocess.run(

@@ -45,7 +45,7 @@ STEPS = ("_start", "engine_run_on", "_collections_write", "_compare", "_reports_
 def _steps_timed(timings: dict[str, float]) -> dict:
     """Wraps the named steps of `version_process` so each one's time adds up in `timings`;
     returns the unwrapped functions."""
-    import uploads.processing as processing
+    from uploads import processing
 
     originals = {name: getattr(processing, name) for name in STEPS}
 
@@ -65,7 +65,7 @@ def _steps_timed(timings: dict[str, float]) -> dict:
 
 
 def _process(version_id: str, label: str) -> None:
-    import uploads.processing as processing
+    from uploads import processing
 
     timings: dict[str, float] = {}
     originals = _steps_timed(timings)

@@ -14,17 +14,23 @@ from pymongo.database import Database
 # Every collection a version may have; `browse_nodes` is the read model of `catalog.read_model`.
 VERSION_COLLECTIONS = ("namespaces", "datapoints", "columns", "anomalies", "browse_nodes")
 
-_client: pymongo.MongoClient | None = None
-# None: no limit (the worker's long bulk writes). The web process sets one (see mongo_bound_operations).
-_socket_timeout_ms: int | None = None
+
+class _Connection:
+    """This process's client, made on first use, and the bound on its operations."""
+
+    client: pymongo.MongoClient | None = None
+    # None: no limit (the worker's long bulk writes). The web process sets one (see mongo_bound_operations).
+    socket_timeout_ms: int | None = None
+
+
+_connection = _Connection()
 
 
 def mongo_connect() -> Database:
     """The records' database; the client is made on first use and connects on its first operation."""
-    global _client
-    if _client is None:
-        _client = pymongo.MongoClient(settings.MONGODB_URI, connect=False, **mongo_client_options())
-    return _client[settings.MONGODB_NAME]
+    if _connection.client is None:
+        _connection.client = pymongo.MongoClient(settings.MONGODB_URI, connect=False, **mongo_client_options())
+    return _connection.client[settings.MONGODB_NAME]
 
 
 def mongo_client_options() -> dict:
@@ -35,10 +41,10 @@ def mongo_client_options() -> dict:
     options = {
         "serverSelectionTimeoutMS": settings.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
         "connectTimeoutMS": settings.MONGODB_CONNECT_TIMEOUT_MS,
-        "socketTimeoutMS": _socket_timeout_ms,
+        "socketTimeoutMS": _connection.socket_timeout_ms,
         "uuidRepresentation": "standard",
     }
-    if _socket_timeout_ms is not None:
+    if _connection.socket_timeout_ms is not None:
         options["retryReads"] = False
     return options
 
@@ -59,17 +65,15 @@ def version_collection(*, version: str, kind: str) -> Collection:
 def mongo_bound_operations(*, socket_timeout_ms: int) -> None:
     """Bounds every MongoDB operation of this process from now on: the web process calls it, so a
     page never hangs on a stalled server; the worker never does."""
-    global _socket_timeout_ms
-    _socket_timeout_ms = socket_timeout_ms
+    _connection.socket_timeout_ms = socket_timeout_ms
     mongo_disconnect()
 
 
 def mongo_disconnect() -> None:
     """Forgets the connection, so the next call connects anew with the current settings."""
-    global _client
-    if _client is not None:
-        _client.close()
-    _client = None
+    if _connection.client is not None:
+        _connection.client.close()
+    _connection.client = None
 
 
 def mongo_ping(*, timeout_seconds: float) -> None:

@@ -441,6 +441,6 @@ def _search_nodes(namespaces: pd.DataFrame, datapoints: pd.DataFrame, columns: p
     # the namespace's name travels with its column rows: found by it, shown instead of its id alone
     names = namespaces.drop_duplicates("namespace_id").set_index("namespace_id")["namespace_option_name"]
     ordered = ordered.assign(namespace_name=ordered["namespace_id"].map(names))
-    make_node = lambda kind, node_path, **fields: _search_node(kind, node_path, **fields)  # noqa: E731
+    make_node = _search_node
     yield from search_nodes_build(make_node=make_node, datapoints=datapoints, columns=ordered)
     yield from search_facet_nodes_build(make_node=make_node, columns=ordered)

@@ -4,6 +4,8 @@ import io
 import zipfile
 
 ZIP_MAGIC = b"PK\x03\x04"
+# Bytes of each parity below which a head is too short to tell UTF-16 without a mark.
+_UTF16_GUESS_MIN = 8
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls (and .doc, and encrypted .xlsx)
 _ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
 _IMAGES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF87a": "GIF", b"GIF89a": "GIF"}
@@ -43,7 +45,7 @@ def not_csv_kind(data: bytes) -> tuple[str, dict]:
 def _utf16_without_mark(head: bytes) -> bool:
     """Mostly ASCII text in UTF-16: a NUL in nearly every other byte, on one side only."""
     even, odd = head[0::2], head[1::2]
-    if len(odd) < 8:
+    if len(odd) < _UTF16_GUESS_MIN:
         return False
     for zeros, other in ((odd, even), (even, odd)):
         if zeros.count(0) >= 0.9 * len(zeros) and other.count(0) <= 0.1 * len(other):

@@ -19,6 +19,11 @@ from .scan import line_breaks
 
 LINE_INDEX_STEP = 256
 LINE_INDEX_BLOCK = 16 * 1024
+UTF16_UNIT = 2  # bytes of one UTF-16 code unit
+_LF_UNIT, _CR_UNIT = ord("\n"), ord("\r")
+# UTF-8 continuation bytes are 0b10xxxxxx; UTF-16 low surrogates continue a character as well.
+_UTF8_TOP_BITS, _UTF8_CONTINUATION = 0xC0, 0x80
+_LOW_SURROGATE_FIRST, _LOW_SURROGATE_LAST = 0xDC00, 0xDFFF
 READ_BLOCK = 8 * 1024  # one ranged read while looking for a line's end
 CENSUS_BLOCK = 1024 * 1024  # one ranged read while counting the cells of a long line
 _LINE_END = re.compile(rb"\r\n|\n|\r")
@@ -114,7 +119,7 @@ class RangeReader:
 
     def __init__(self, read_range: ReadRange, size: int, encoding: str = ""):
         self._read_range, self.size, self.encoding = read_range, size, encoding
-        self.unit = 2 if encoding else 1  # bytes of one code unit
+        self.unit = UTF16_UNIT if encoding else 1  # bytes of one code unit
         self._start, self._data = 0, b""
 
     def read(self, start: int, end: int) -> bytes:
@@ -136,15 +141,15 @@ class RangeReader:
         position = start
         while position < self.size:
             chunk = self._buffered(position)
-            if self.unit == 2:
+            if self.unit == UTF16_UNIT:
                 chunk = chunk[: len(chunk) // 2 * 2]
                 if not chunk:  # one odd byte left at the end of the file
                     return self.size, self.size
                 units = np.frombuffer(chunk, dtype=_UNIT_DTYPES[self.encoding])
-                ends = np.flatnonzero((units == 10) | (units == 13))
+                ends = np.flatnonzero((units == _LF_UNIT) | (units == _CR_UNIT))
                 if ends.size:
                     end = position + 2 * int(ends[0])
-                    crlf = units[ends[0]] == 13 and self.read(end + 2, end + 4) == "\n".encode(self.encoding)
+                    crlf = units[ends[0]] == _CR_UNIT and self.read(end + 2, end + 4) == "\n".encode(self.encoding)
                     return end, end + (4 if crlf else 2)
                 position += len(chunk)
                 continue
@@ -164,7 +169,7 @@ class RangeReader:
 
     def break_before(self, offset: int) -> int:
         """The length of the line break that ends right before `offset` (0 at the end of a file without one)."""
-        if self.unit == 2:
+        if self.unit == UTF16_UNIT:
             tail = self.read(offset - 4, offset)
             return 4 if tail == "\r\n".encode(self.encoding) else 2 if tail[-2:] in _unit_breaks(self.encoding) else 0
         tail = self.read(offset - 2, offset)
@@ -213,7 +218,7 @@ def line_census(reader: RangeReader, start: int, end: int, delimiter: str) -> tu
     """(characters, cells) of the record in bytes start..end-1, counted block by block: a line of
     millions of cells is never cut into Python objects. Characters are UTF-8's (bytes that do not
     continue a character); cells are cut at delimiters outside quotes, as `cell_spans` cuts them."""
-    if reader.unit == 2:
+    if reader.unit == UTF16_UNIT:
         return _line_census_units(reader, start, end, delimiter)
     separator = delimiter.encode()  # the delimiters detected are ASCII
     characters, delimiters, inside = 0, 0, 0
@@ -221,7 +226,9 @@ def line_census(reader: RangeReader, start: int, end: int, delimiter: str) -> tu
         if block.isascii():
             characters += len(block)
         else:
-            characters += int(np.count_nonzero((np.frombuffer(block, dtype=np.uint8) & 0xC0) != 0x80))
+            characters += int(
+                np.count_nonzero((np.frombuffer(block, dtype=np.uint8) & _UTF8_TOP_BITS) != _UTF8_CONTINUATION)
+            )
         if b'"' not in block:  # the usual block: every delimiter counts, or none inside a quote
             delimiters += 0 if inside else block.count(separator)
             continue
@@ -272,7 +279,7 @@ def _line_census_units(reader: RangeReader, start: int, end: int, delimiter: str
     dtype = _UNIT_DTYPES[reader.encoding]
     for block in reader.blocks(start, end):
         units = np.frombuffer(block[: len(block) // 2 * 2], dtype=dtype)
-        characters += int(np.count_nonzero((units < 0xDC00) | (units > 0xDFFF)))
+        characters += int(np.count_nonzero((units < _LOW_SURROGATE_FIRST) | (units > _LOW_SURROGATE_LAST)))
         quotes = np.flatnonzero(units == ord('"'))
         quotes_before = np.searchsorted(quotes, np.flatnonzero(units == ord(delimiter))) + inside
         delimiters += int(np.count_nonzero(quotes_before % 2 == 0))

@@ -22,6 +22,7 @@ from .formats import not_csv_kind
 from .guidance import closest, header_owner, undecodable_line
 from .limits import Limits
 from .scan import (
+    ASCII_END,
     LF,
     QUOTE,
     blank_records,
@@ -198,8 +199,34 @@ def sep_line(first_line: str) -> str | None:
     return found.group(1) if found else None
 
 
+def _from_cp1252(result: FileState, text: memoryview) -> bytes:
+    """A file that is not UTF-8 read as cp1252 (which decodes any byte), with its anomaly: the UTF-8 text."""
+    bad_line = undecodable_line(text)
+    result.dialect["encoding"] = "cp1252 (not UTF-8)"
+    result.anomalies.append(
+        anomaly_frame(
+            file=result.name,
+            code=Code.FILE_ENCODING,
+            lines=[None],
+            values="",
+            variant="line",
+            params={"line": bad_line},
+        )
+    )
+    return bytes(text).decode("cp1252", errors="replace").encode("utf-8")
+
+
+def _delimiter(result: FileState, header: memoryview, *, hinted: str | None) -> str:
+    """The `sep=` line's delimiter, or the one detected on the header, named in the dialect."""
+    # on the header's first MiB: a longer header is hostile, and its start tells the delimiter as well
+    delimiter = hinted or delimiter_detect(str(header[: 2**20], "utf-8", "ignore"))
+    result.dialect["delimiter"] = DELIMITER_NAMES.get(delimiter, delimiter)
+    if hinted:
+        result.dialect["delimiter"] += " (from the sep= line)"
+    return delimiter
+
+
 def _read(result: FileState, data: bytes) -> FileState:
-    name = result.name
     try:
         utf16 = utf16_decode(data)
     except UnicodeDecodeError:
@@ -214,20 +241,8 @@ def _read(result: FileState, data: bytes) -> FileState:
     text = memoryview(data)[skip:]
     result.dialect["encoding"] = utf16[1] if utf16 else "UTF-8 with byte-order mark" if skip else "UTF-8"
     if not utf8_valid(text if skip else data):
-        bad_line = undecodable_line(text)
-        result.dialect["encoding"] = "cp1252 (not UTF-8)"
-        data, skip = bytes(text).decode("cp1252", errors="replace").encode("utf-8"), 0
+        data = _from_cp1252(result, text)
         text = memoryview(data)
-        result.anomalies.append(
-            anomaly_frame(
-                file=name,
-                code=Code.FILE_ENCODING,
-                lines=[None],
-                values="",
-                variant="line",
-                params={"line": bad_line},
-            )
-        )
     arr = np.frombuffer(text, dtype=np.uint8)
     # `in` on bytes is a fast byte search: the scans for absent bytes are skipped
     break_starts, break_ends = line_breaks(arr, cr_present=b"\r" in data)
@@ -245,13 +260,7 @@ def _read(result: FileState, data: bytes) -> FileState:
         return _fail(result, Code.FILE_EMPTY)
     header_at += above
     header_start, header_end = int(starts[header_at]), int(ends[header_at])
-    # on the header's first MiB: a longer header is hostile, and its start tells the delimiter as well
-    delimiter = hinted or delimiter_detect(
-        str(text[header_start : min(header_end, header_start + 2**20)], "utf-8", "ignore")
-    )
-    result.dialect["delimiter"] = DELIMITER_NAMES.get(delimiter, delimiter)
-    if hinted:
-        result.dialect["delimiter"] += " (from the sep= line)"
+    delimiter = _delimiter(result, text[header_start:header_end], hinted=hinted)
     limit = result.limits.header_columns
     width, cut = delimiters_count(arr, header_start, header_end, quotes, ord(delimiter), limit)
     with _csv_unbounded():
@@ -327,7 +336,7 @@ def _csv_unbounded():
 
 def _line_ends_name(arr: np.ndarray, break_starts: np.ndarray, break_ends: np.ndarray) -> str:
     """`LF`, `CRLF`, `CR`, several of them (`mixed: LF, CRLF`) or `none` (a single line)."""
-    two = break_ends - break_starts == 2
+    two = break_ends - break_starts == len(b"\r\n")
     single = arr[break_starts[~two]]
     counts = {"LF": int(np.count_nonzero(single == LF)), "CRLF": int(np.count_nonzero(two))}
     counts["CR"] = int(single.size) - counts["LF"]
@@ -340,7 +349,7 @@ def _line_ends_name(arr: np.ndarray, break_starts: np.ndarray, break_ends: np.nd
 def _first_filled(text: memoryview, starts, ends) -> int | None:
     for position in np.flatnonzero(ends > starts):  # empty lines skipped without a look
         first = text[starts[position]]
-        if first < 128 and not chr(first).isspace():  # filled at its first byte: no decoding of a long line
+        if first < ASCII_END and not chr(first).isspace():  # filled at its first byte: no decoding of a long line
             return int(position)
         if str(text[starts[position] : ends[position]], "utf-8").strip():
             return int(position)
@@ -418,7 +427,9 @@ def _header_cell_hint(code: Code, cell: str, *, free: list[str]) -> tuple[str, d
     return ("closest", {"closest": suggestion}) if suggestion else ("default", {})
 
 
-def _cells_fast(data: bytes, arr, starts, ends, quotes, delimiter, result: FileState, *, header_at: int, blank):
+def _cells_fast(  # noqa: PLR0913 - the scan arrays of `_read`, handed on as they are made
+    data: bytes, arr, starts, ends, quotes, delimiter, result: FileState, *, header_at: int, blank
+):
     """Cells of the records after the header through pandas' C parser, and the positions of the
     records they are; None when its rows do not match our records."""
     mapped = set(result.columns.values())

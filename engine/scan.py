@@ -10,6 +10,7 @@ import numpy as np
 QUOTE, LF, CR = 34, 10, 13
 # str.strip() whitespace below 128, line ends aside; bytes >= 128 may start or end a Unicode space.
 WHITESPACE_ASCII = (9, 11, 12, 28, 29, 30, 31, 32)
+ASCII_END = 128  # bytes from here on start (or continue) a multi-byte UTF-8 character
 _BLOCK = 1 << 23
 
 
@@ -66,7 +67,7 @@ def blank_records(data, arr: np.ndarray, starts, ends, delimiter: str) -> np.nda
     """Records that are an empty line or whitespace only (the delimiter is no whitespace here)."""
     blank = ends == starts
     first = arr[np.minimum(starts, max(arr.size - 1, 0))] if arr.size else np.zeros(0, np.uint8)
-    maybe = np.flatnonzero(~blank & (np.isin(first, WHITESPACE_ASCII) | (first >= 128)))
+    maybe = np.flatnonzero(~blank & (np.isin(first, WHITESPACE_ASCII) | (first >= ASCII_END)))
     for position in maybe:
         text = bytes(data[starts[position] : ends[position]]).decode("utf-8")
         blank[position] = not text.strip() and delimiter not in text

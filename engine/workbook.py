@@ -29,8 +29,11 @@ _PART_BLOCK = 1 << 23
 _VALUED_CELL = re.compile(rb'<c r="[A-Z]{1,3}(\d+)"[^>]*(?<!/)>')
 # a cell reference of two or three letters: rare in catalog sheets, so these matches are few
 _WIDE_CELL = re.compile(rb'<c r="([A-Z]{2,3})\d+"[^>]*(?<!/)>')
+_LETTERS = 26  # columns A to Z: a one-letter cell reference
 # valued cells of one letter past a width: once the header is seen, these matches are few
-_NARROW_CELLS = tuple(re.compile(rb'<c r="([' + bytes([65 + width]) + rb'-Z])\d+"[^>]*(?<!/)>') for width in range(26))
+_NARROW_CELLS = tuple(
+    re.compile(rb'<c r="([' + bytes([65 + width]) + rb'-Z])\d+"[^>]*(?<!/)>') for width in range(_LETTERS)
+)
 # error cells (`#N/A`), which calamine gives as empty: read from the XML, where they are few
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*\bt="e"[^>]*>(?:<f>[^<]*</f>|<f[^>]*/>)?<v>([^<]*)</v>')
 _TAIL_WINDOW = 1 << 20
@@ -167,7 +170,7 @@ def _reach(block: bytes, rows: int, width: int, errors: dict) -> tuple[int, int]
     wide = set(_WIDE_CELL.findall(block))
     width = max(width, *(_column_number(c) for c in wide), 0)
     for part in (block[:65_536], block):  # the first rows (the header) first, so that the rest matches little
-        if width < 26:
+        if width < _LETTERS:
             width = max(width, *(letter[0] - 64 for letter in set(_NARROW_CELLS[width].findall(part))), 0)
     if b't="e"' in block:
         for letters, row, text in _ERROR_CELL.findall(block):
@@ -347,8 +350,8 @@ def sheet_rows(data: bytes, *, sheet: str, first: int, last: int, limits: Limits
     first_column = (rows.start or (0, 0))[1] + 1
     for number, row in enumerate(rows.iter_rows(), start=1):
         total = number
-        row = [errors.get((number, first_column + i), value) for i, value in enumerate(row[: limits.line_cells])]
-        cells = [cell_text(value) for value in row]
+        values = [errors.get((number, first_column + i), value) for i, value in enumerate(row[: limits.line_cells])]
+        cells = [cell_text(value) for value in values]
         while cells and cells[-1] == "":
             cells.pop()
         if header is None and cells:

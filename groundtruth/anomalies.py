@@ -65,6 +65,96 @@ def _pad(rng: np.random.Generator, value: str) -> str:
     return (left if side != 1 else "") + value + (right if side != 0 else "") if value else value
 
 
+def _whitespace(rng, table: Table, i: int) -> None:
+    v = table.values
+    filled = [f for f in FIELDS[table.name] if v[f][i]]
+    for f in rng.choice(filled, size=min(len(filled), int(rng.integers(1, 3))), replace=False):
+        v[f][i] = _pad(rng, v[f][i]) if v[f][i] == v[f][i].strip() else v[f][i]
+        if f == "data_point_definition" and rng.random() < 0.5:  # pasted with its line end
+            v[f][i] = v[f][i].rstrip(" \t\u00a0") + "\n"
+
+
+def _silent_blank(rng, table: Table, i: int) -> None:  # whitespace only in an optional field: blank, no anomaly
+    optional = [f for f in FIELDS[table.name] if f not in REQUIRED[table.name]]
+    table.values[optional[int(rng.integers(0, len(optional)))]][i] = ("   ", " ", "\t ")[int(rng.integers(0, 3))]
+
+
+def _required_blank(rng, table: Table, i: int) -> None:
+    required = list(REQUIRED[table.name])
+    if table.name != "columns" and rng.random() < 0.7:
+        required.remove(KEY[table.name])  # keep the key, so that a column can still name it
+    for f in rng.choice(required, size=1 + int(rng.random() < 0.3 and len(required) > 1), replace=False):
+        table.values[f][i] = ("", "  ")[int(rng.integers(0, 2))]
+
+
+def _missing_cell(rng, table: Table, i: int) -> None:
+    table.ncells[i] = int(rng.integers(2, len(table.layout)))
+
+
+def _extra_cell(rng, table: Table, i: int) -> None:
+    table.extras[i] = [NOTES[int(rng.integers(0, len(NOTES)))] for _ in range(int(rng.integers(1, 3)))]
+    table.ncells[i] = len(table.layout) + len(table.extras[i])
+
+
+def _blank_row(rng, table: Table, i: int) -> None:  # a tab is whitespace, but not in a tab-separated file
+    ends = not table.blanks_at_end and rng.random() < 0.3  # e.g. a spreadsheet's trailing empty rows
+    (table.blanks_at_end if ends else table.blanks.setdefault(i, [])).extend(
+        [
+            ("", "  ", "", " \t ")[int(rng.integers(0, 3 + (table.delimiter != "\t")))]
+            for _ in range(int(rng.integers(1, 3)))
+        ]
+    )
+
+
+def _delimiters_only(rng, table: Table, i: int) -> None:  # a spreadsheet's empty row: cells, all blank
+    for f in FIELDS[table.name]:
+        table.values[f][i] = ""
+
+
+def _invalid_value(rng, table: Table, i: int) -> None:
+    f = ("data_type", "is_derived")[int(rng.integers(0, 2))]
+    choices = INVALID_VALUES[f]
+    table.values[f][i] = choices[int(rng.integers(0, len(choices)))]
+
+
+def _duplicate(rng, table: Table, i: int, kind: str, touched: np.ndarray, by_kind: dict[str, list[int]]) -> None:
+    v = table.values
+    clean = np.flatnonzero(~touched[:i])
+    j = int(clean[rng.integers(0, len(clean))])
+    if kind == "duplicate-row" and by_kind.get("duplicate-key") and rng.random() < 0.3:
+        j = by_kind["duplicate-key"][-1]  # a copy of a key conflict is a duplicate row (docs/pipeline.md)
+    elif rng.random() < 0.2:
+        j = int(rng.integers(0, i))  # a copy of whatever came before, anomalies included
+    for f in FIELDS[table.name]:
+        v[f][i] = v[f][j]
+    if kind == "duplicate-key":
+        changed = {
+            "namespaces": "namespace_option_name",
+            "datapoints": "data_point_name",
+            "columns": "dataset_column_name",
+        }[table.name]
+        v[changed][i] = v[changed][j] + (" (legacy)" if table.name != "columns" else "_old")
+    if rng.random() < 0.3:  # trimming makes it the same value: a whitespace anomaly besides
+        key = KEY[table.name]
+        v[key][i] = _pad(rng, v[key][i])
+    if kind == "duplicate-row" and rng.random() < 0.2:  # dropped extra cells do not count
+        table.extras[i] = [NOTES[int(rng.integers(0, len(NOTES)))]]
+        table.ncells[i] = len(table.layout) + 1
+
+
+# The anomalies every table can carry; a table's own (`handlers`) come from its module.
+_INJECTORS = {
+    "whitespace": _whitespace,
+    "silent-blank": _silent_blank,
+    "required-blank": _required_blank,
+    "missing-cell": _missing_cell,
+    "extra-cell": _extra_cell,
+    "blank-row": _blank_row,
+    "delimiters-only": _delimiters_only,
+    "invalid-value": _invalid_value,
+}
+
+
 def inject(
     rng: np.random.Generator, table: Table, kinds: tuple[str, ...], rate: float, protected: np.ndarray, handlers: dict
 ) -> dict[str, np.ndarray]:
@@ -78,75 +168,20 @@ def inject(
     assigned = np.array(kinds, dtype=object)[rng.permutation(count) % len(kinds)]
     touched = np.zeros(n, dtype=bool)
     touched[rows] = True
-    width = len(table.layout)
     by_kind: dict[str, list[int]] = {}
     for i, kind in zip(rows.tolist(), assigned.tolist()):
         by_kind.setdefault(kind, []).append(i)
-        v = table.values
-        if kind == "whitespace":
-            filled = [f for f in FIELDS[table.name] if v[f][i]]
-            for f in rng.choice(filled, size=min(len(filled), int(rng.integers(1, 3))), replace=False):
-                v[f][i] = _pad(rng, v[f][i]) if v[f][i] == v[f][i].strip() else v[f][i]
-                if f == "data_point_definition" and rng.random() < 0.5:  # pasted with its line end
-                    v[f][i] = v[f][i].rstrip(" \t\u00a0") + "\n"
-        elif kind == "silent-blank":  # whitespace only in an optional field: blank, no anomaly
-            optional = [f for f in FIELDS[table.name] if f not in REQUIRED[table.name]]
-            v[optional[int(rng.integers(0, len(optional)))]][i] = ("   ", " ", "\t ")[int(rng.integers(0, 3))]
-        elif kind == "required-blank":
-            required = list(REQUIRED[table.name])
-            if table.name != "columns" and rng.random() < 0.7:
-                required.remove(KEY[table.name])  # keep the key, so that a column can still name it
-            for f in rng.choice(required, size=1 + int(rng.random() < 0.3 and len(required) > 1), replace=False):
-                v[f][i] = ("", "  ")[int(rng.integers(0, 2))]
-        elif kind == "missing-cell":
-            table.ncells[i] = int(rng.integers(2, width))
-        elif kind == "extra-cell":
-            table.extras[i] = [NOTES[int(rng.integers(0, len(NOTES)))] for _ in range(int(rng.integers(1, 3)))]
-            table.ncells[i] = width + len(table.extras[i])
-        elif kind == "blank-row":  # a tab is whitespace, but not in a tab-separated file
-            ends = not table.blanks_at_end and rng.random() < 0.3  # e.g. a spreadsheet's trailing empty rows
-            (table.blanks_at_end if ends else table.blanks.setdefault(i, [])).extend(
-                [
-                    ("", "  ", "", " \t ")[int(rng.integers(0, 3 + (table.delimiter != "\t")))]
-                    for _ in range(int(rng.integers(1, 3)))
-                ]
-            )
-        elif kind == "delimiters-only":  # a spreadsheet's empty row: cells, all blank; not a blank line
-            for f in FIELDS[table.name]:
-                v[f][i] = ""
+        if kind in _INJECTORS:
+            _INJECTORS[kind](rng, table, i)
         elif kind in ("duplicate-row", "duplicate-key"):
-            clean = np.flatnonzero(~touched[:i])
-            j = int(clean[rng.integers(0, len(clean))])
-            if kind == "duplicate-row" and by_kind.get("duplicate-key") and rng.random() < 0.3:
-                j = by_kind["duplicate-key"][-1]  # a copy of a key conflict is a duplicate row (docs/pipeline.md)
-            elif rng.random() < 0.2:
-                j = int(rng.integers(0, i))  # a copy of whatever came before, anomalies included
-            for f in FIELDS[table.name]:
-                v[f][i] = v[f][j]
-            if kind == "duplicate-key":
-                changed = {
-                    "namespaces": "namespace_option_name",
-                    "datapoints": "data_point_name",
-                    "columns": "dataset_column_name",
-                }[table.name]
-                v[changed][i] = v[changed][j] + (" (legacy)" if table.name != "columns" else "_old")
-            if rng.random() < 0.3:  # trimming makes it the same value: a whitespace anomaly besides
-                key = KEY[table.name]
-                v[key][i] = _pad(rng, v[key][i])
-            if kind == "duplicate-row" and rng.random() < 0.2:  # dropped extra cells do not count
-                table.extras[i] = [NOTES[int(rng.integers(0, len(NOTES)))]]
-                table.ncells[i] = width + 1
-        elif kind == "invalid-value":
-            f = ("data_type", "is_derived")[int(rng.integers(0, 2))]
-            choices = INVALID_VALUES[f]
-            v[f][i] = choices[int(rng.integers(0, len(choices)))]
+            _duplicate(rng, table, i, kind, touched, by_kind)
         elif kind in handlers:
             handlers[kind](i)
         # "unused-record" needs nothing here: the columns simply never name the record.
     return {kind: np.array(rows_, dtype=int) for kind, rows_ in by_kind.items()}
 
 
-def column_handlers(rng, table: Table, rejected_ids, unused_ids) -> dict:
+def column_handlers(rng, table: Table, rejected_ids, unused_ids) -> dict:  # noqa: C901 - mccabe adds up the small closures
     v = table.values
     fake = iter(range(1, 10**9))
     variants: dict[str, str] = {}

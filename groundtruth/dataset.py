@@ -65,7 +65,7 @@ class SampleDataset:
         }
 
 
-def sample_generate(
+def sample_generate(  # noqa: PLR0913 - each option of a sample is keyword-only, with a default
     *,
     scale: int = 1,
     seed: int = 0,

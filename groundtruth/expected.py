@@ -77,6 +77,48 @@ def _first_of(frame: pd.DataFrame, among: np.ndarray, columns: list[str]) -> np.
     return first
 
 
+def _file_anomalies(
+    name: str, table: Table, *, encoding_failed: bool, header_line: int, sheet: bool
+) -> tuple[list[tuple], bool]:
+    """The file and header anomalies of one file, and whether its records are read at all."""
+    # a workbook that cannot be opened has no header to read either
+    if table.broken == "file-empty" or table.broken_detail == "binary" or (sheet and table.broken == "file-not-csv"):
+        return [(name, None, "", table.broken)], False
+    rows: list[tuple] = []
+    if encoding_failed:
+        rows.append((name, None, "", "file-encoding"))
+    for column in table.layout:
+        if column.role == "unknown":
+            rows.append((name, header_line, column.header.strip(), "header-unknown-column"))
+        elif column.role == "duplicate":
+            rows.append((name, header_line, column.duplicate_of, "header-duplicate-column"))
+    # A file that fails at file level reports only its file and header anomalies (docs/pipeline.md).
+    if table.broken == "file-not-csv":  # the header read, then a quote left open at the end
+        rows.append((name, None, "", table.broken))
+        return rows, False
+    if table.broken == "header-missing-column":
+        rows.append((name, header_line, table.broken_detail, "header-missing-column"))
+        return rows, False
+    return rows, True
+
+
+def _counts(tables: dict[str, Table], checked: dict, persisted: dict, *, failed: bool) -> dict[str, dict[str, int]]:
+    counts = {}
+    for name in FILES:
+        if name not in checked:  # a file failing at file level has no record read
+            counts[name] = {"rows_read": 0, "rows_persisted": 0, "rows_rejected": 0, "rows_duplicate": 0}
+            continue
+        read, duplicate = tables[name].size, int(checked[name].duplicate.sum())
+        kept = 0 if failed else int(persisted[name].sum())
+        counts[name] = {
+            "rows_read": read,
+            "rows_persisted": kept,
+            "rows_rejected": read - kept - duplicate,
+            "rows_duplicate": duplicate,
+        }
+    return counts
+
+
 def expected_compute(
     tables: dict[str, Table],
     lines: dict[str, np.ndarray],
@@ -96,27 +138,11 @@ def expected_compute(
     checked: dict[str, _Checked] = {}
     for name in FILES:
         table = tables[name]
-        # a workbook that cannot be opened has no header to read either
-        if (
-            table.broken == "file-empty"
-            or table.broken_detail == "binary"
-            or (sheet and table.broken == "file-not-csv")
-        ):
-            rows.append((name, None, "", table.broken))
-            continue
-        if encoding_failed[name]:
-            rows.append((name, None, "", "file-encoding"))
-        for column in table.layout:
-            if column.role == "unknown":
-                rows.append((name, header_line, column.header.strip(), "header-unknown-column"))
-            elif column.role == "duplicate":
-                rows.append((name, header_line, column.duplicate_of, "header-duplicate-column"))
-        # A file that fails at file level reports only its file and header anomalies (docs/pipeline.md).
-        if table.broken == "file-not-csv":  # the header read, then a quote left open at the end
-            rows.append((name, None, "", table.broken))
-            continue
-        if table.broken == "header-missing-column":
-            rows.append((name, header_line, table.broken_detail, "header-missing-column"))
+        file_rows, records_read = _file_anomalies(
+            name, table, encoding_failed=encoding_failed[name], header_line=header_line, sheet=sheet
+        )
+        rows += file_rows
+        if not records_read:
             continue
         rows += [(name, line, "", "blank-row") for line in blank_lines[name]]
         checked[name] = check_through_keys(table, sheet=sheet)
@@ -131,19 +157,7 @@ def expected_compute(
                     values[(name, int(lines[name][at]), f, code)] = {"line": int(lines[name][c.earlier[code][at]])}
     if not failed:
         parts += _references_check(checked, lines, persisted, values)
-    counts = {}
-    for name in FILES:
-        if name not in checked:  # a file failing at file level has no record read
-            counts[name] = {"rows_read": 0, "rows_persisted": 0, "rows_rejected": 0, "rows_duplicate": 0}
-            continue
-        read, duplicate = tables[name].size, int(checked[name].duplicate.sum())
-        kept = 0 if failed else int(persisted[name].sum())
-        counts[name] = {
-            "rows_read": read,
-            "rows_persisted": kept,
-            "rows_rejected": read - kept - duplicate,
-            "rows_duplicate": duplicate,
-        }
+    counts = _counts(tables, checked, persisted, failed=failed)
     parts.append(pd.DataFrame(rows, columns=EXPECTED_COLUMNS))
     expected = pd.concat(parts, ignore_index=True)
     expected["line"] = expected["line"].astype("Int64")

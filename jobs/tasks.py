@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from jobs.services import jobs_sweep
+from jobs.sweep import jobs_sweep
 
 
 @shared_task(name="jobs.sweep")

@@ -77,7 +77,7 @@ def storage_read_range(*, storage: Storage, name: str, start: int, end: int) -> 
     bucket = getattr(storage, "bucket", None)
     if bucket is not None:
         # django-storages' S3 file object downloads the whole object on first read: a ranged GET instead
-        key = storage._normalize_name(clean_name(name))
+        key = storage._normalize_name(clean_name(name))  # noqa: SLF001 - django-storages has no public name-to-key
         return bucket.Object(key).get(Range=f"bytes={start}-{end - 1}")["Body"].read()
     with storage.open(name, "rb") as handle:
         handle.seek(start)

@@ -65,7 +65,6 @@ def mongo():
     from catalog.mongo import mongo_connect
 
     mongo_connect()
-    yield
 
 
 def sample_read() -> dict[str, bytes]:
@@ -333,5 +332,6 @@ class Broker:
 @pytest.fixture
 def broker(monkeypatch) -> Broker:
     recorder = Broker()
-    monkeypatch.setattr("jobs.services.current_app", recorder)
+    monkeypatch.setattr("jobs.outbox.current_app", recorder)
+    monkeypatch.setattr("jobs.sweep.current_app", recorder)
     return recorder

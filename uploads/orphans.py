@@ -21,7 +21,7 @@ from django.db import models
 from django.utils import timezone
 
 from catalog.persistence import version_collections_stored, version_documents_drop
-from jobs.services import job_request
+from jobs.outbox import job_request
 from uploads.models import STORAGE_ROOT, DatasetVersion
 
 logger = logging.getLogger(__name__)

@@ -27,8 +27,9 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from catalog.persistence import DUPLICATE_KEY, anomalies_persist, browse_index_persist, records_persist
 from engine import FILES, FileResult, Limits, PipelineResult, Progress, Vocabularies, pipeline_run
 from engine.codes import anomalies_empty
+from jobs.leases import TransientJobError
 from jobs.outages import outage_service
-from jobs.services import TransientJobError, job_heartbeat, job_may_retry
+from jobs.runs import job_heartbeat, job_may_retry
 from reports.services import reports_render
 from reports.source import line_index_render
 from uploads.anomaly_status import anomalies_status

@@ -17,7 +17,8 @@ from django.db.models import Q
 
 from catalog.persistence import version_documents_drop
 from engine import FILES
-from jobs.services import job_enqueue, job_heartbeat
+from jobs.outbox import job_enqueue
+from jobs.runs import job_heartbeat
 from uploads.models import VERSION_FILES, Dataset, DatasetVersion, VersionStage, VersionStatus
 
 logger = logging.getLogger(__name__)

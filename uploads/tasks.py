@@ -1,9 +1,10 @@
-"""Celery tasks: load by id, run one service under the job's lease (`jobs.services.job_run`), own
+"""Celery tasks: load by id, run one service under the job's lease (`jobs.runs.job_run`), own
 the failed status. Every task acknowledges late and has the time limits of the settings."""
 
 from celery import shared_task
 
-from jobs.services import TransientJobError, job_attempt, job_may_retry, job_run
+from jobs.leases import TransientJobError
+from jobs.runs import job_attempt, job_may_retry, job_run
 from uploads.models import Dataset
 from uploads.orphans import ORPHANS_JOB, orphans_sweep, orphans_sweep_request
 from uploads.processing import version_fail, version_process

@@ -36,21 +36,22 @@ def browse(
         depth += 1
     if any(path[depth:]):
         raise HttpError(400, "A deeper level needs every level above it (namespace, database, table, column).")
-    if depth == 0:
-        found = selectors.namespaces_for_dataset(version=key, page=page)
-    elif depth == 1:
-        found = selectors.databases_for_namespace(version=key, namespace_id=namespace, page=page)
-    elif depth == 2:
-        found = selectors.tables_for_database(version=key, namespace_id=namespace, database=database, page=page)
-    elif depth == 3:
-        found = selectors.columns_for_table(
-            version=key, namespace_id=namespace, database=database, table=table, page=page
-        )
-    else:
-        mappings = selectors.mappings_for_column(
-            version=key, namespace_id=namespace, database=database, table=table, column=column
-        )
-        found = Pages(mappings, PAGE_SIZE).get_page(page)
+    match depth:
+        case 0:
+            found = selectors.namespaces_for_dataset(version=key, page=page)
+        case 1:
+            found = selectors.databases_for_namespace(version=key, namespace_id=namespace, page=page)
+        case 2:
+            found = selectors.tables_for_database(version=key, namespace_id=namespace, database=database, page=page)
+        case 3:
+            found = selectors.columns_for_table(
+                version=key, namespace_id=namespace, database=database, table=table, page=page
+            )
+        case _:
+            mappings = selectors.mappings_for_column(
+                version=key, namespace_id=namespace, database=database, table=table, column=column
+            )
+            found = Pages(mappings, PAGE_SIZE).get_page(page)
     level = ("namespaces", "databases", "tables", "columns", "datapoints")[depth]
     return {"level": level, "version": shown.number, **page_out(found)}
 

@@ -44,7 +44,7 @@ class Client:
                 if response.status_code not in (502, 503, 504) or attempt == RETRIES - 1:
                     break
             time.sleep(1 + attempt)
-        if response.status_code >= 400:
+        if response.is_error:
             try:
                 body = response.json()
                 detail, code = body.get("detail", response.text), body.get("code", "")

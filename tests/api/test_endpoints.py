@@ -27,11 +27,17 @@ def _files(sample_files: dict[str, bytes]) -> dict[str, SimpleUploadedFile]:
 
 def test_a_dataset_and_its_version_read_with_status_counts_and_severities(api, processed):
     body = api.get(f"/api/v1/datasets/{processed.pk}").json()
-    assert body["name"] == "Sample" and body["owner"] == "steward" and body["may_change"] is True
+    assert body["name"] == "Sample"
+    assert body["owner"] == "steward"
+    assert body["may_change"] is True
     assert body["current_version"] == 1
     version = body["latest_version"]
-    assert version["status"] == "done" and version["final"] and version["current"] and version["percent"] == 100
-    assert version["anomalies_total"] == 10 and sum(version["severity_counts"].values()) == 10
+    assert version["status"] == "done"
+    assert version["final"]
+    assert version["current"]
+    assert version["percent"] == 100
+    assert version["anomalies_total"] == 10
+    assert sum(version["severity_counts"].values()) == 10
     assert api.get(f"/api/v1/versions/{version['id']}").json() == version
     listed = api.get("/api/v1/datasets", {"name": "samp"}).json()
     assert [d["id"] for d in listed["items"]] == [str(processed.pk)]
@@ -50,15 +56,18 @@ def test_anomalies_are_paged_filtered_and_shaped_by_one_schema(api, processed):
     only = api.get(f"/api/v1/versions/{version_id}/anomalies", {"file": "namespaces", "code": "duplicate-row"}).json()
     assert [(a["file"], a["code"]) for a in only["items"]] == [("namespaces", "duplicate-row")]
     errors = api.get(f"/api/v1/versions/{version_id}/anomalies", {"severity": "error"}).json()
-    assert errors["items"] and {a["severity"] for a in errors["items"]} == {"error"}
+    assert errors["items"]
+    assert {a["severity"] for a in errors["items"]} == {"error"}
     wrong = api.get(f"/api/v1/versions/{version_id}/anomalies", {"code": "no-such-code"})
-    assert wrong.status_code == 422 and wrong.json()["errors"][0]["loc"][-1] == "code"
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["loc"][-1] == "code"
 
 
 def test_the_two_reports_and_what_changed(api, processed, sample_files):
     version_id = processed.current_version_id
     summary = api.get(f"/api/v1/versions/{version_id}/summary").json()
-    assert summary["status"] == "done" and summary["anomalies_total"] == 10
+    assert summary["status"] == "done"
+    assert summary["anomalies_total"] == 10
     report = api.get(f"/api/v1/versions/{version_id}/anomalies.csv")
     assert report["Content-Type"].startswith("text/csv")
     assert len(list(csv.DictReader(io.StringIO(report.content.decode("utf-8-sig"))))) == 10
@@ -70,14 +79,18 @@ def test_browse_down_to_data_points_then_a_data_point_a_record_search_and_export
     base = f"/api/v1/datasets/{processed.pk}"
     assert {i["namespace_id"] for i in api.get(f"{base}/browse").json()["items"]} >= {"N1"}
     databases = api.get(f"{base}/browse", {"namespace": "N1"}).json()
-    assert databases["level"] == "databases" and "fund_master" in {i["name"] for i in databases["items"]}
+    assert databases["level"] == "databases"
+    assert "fund_master" in {i["name"] for i in databases["items"]}
     path = {"namespace": "N1", "database": "fund_master", "table": "returns", "column": "tr_1y"}
     leaf = api.get(f"{base}/browse", path).json()
-    assert leaf["level"] == "datapoints" and leaf["items"][0]["data_point_id"] == "DP1"
+    assert leaf["level"] == "datapoints"
+    assert leaf["items"][0]["data_point_id"] == "DP1"
     gap = api.get(f"{base}/browse", {"namespace": "N1", "table": "returns"})
-    assert gap.status_code == 400 and gap.json()["code"] == "bad_request"
+    assert gap.status_code == 400
+    assert gap.json()["code"] == "bad_request"
     datapoint = api.get(f"{base}/datapoints/DP1").json()
-    assert datapoint["datapoint"]["data_point_name"] == "Total Return 1 Year" and datapoint["columns"]["total"] >= 1
+    assert datapoint["datapoint"]["data_point_name"] == "Total Return 1 Year"
+    assert datapoint["columns"]["total"] >= 1
     assert api.get(f"{base}/records/namespaces/N1").json()["namespace_option_name"] == "Fund Performance"
     assert api.get(f"{base}/records/namespaces/NOPE").status_code == 404
     found = api.get(f"{base}/search", {"q": "total return"}).json()
@@ -93,25 +106,27 @@ def test_the_pages_access_rule_others_see_but_only_owner_or_staff_change(process
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=other, name='t').secret}")
     assert client.get(f"/api/v1/datasets/{processed.pk}").json()["may_change"] is False
     refused = client.post(f"/api/v1/datasets/{processed.pk}/versions", _files(sample_files))
-    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"
     assert client.delete(f"/api/v1/datasets/{processed.pk}").status_code == 403
     assert client.get("/api/v1/datasets/00000000-0000-0000-0000-000000000000").status_code == 404
 
 
 def test_create_validates_like_the_form_and_a_retried_key_returns_the_first_version(api, sample_files, broker):
     missing = api.post("/api/v1/datasets", {"name": "No files"})
-    assert missing.status_code == 422 and "Choose the three files" in missing.json()["errors"][0]["msg"]
+    assert missing.status_code == 422
+    assert "Choose the three files" in missing.json()["errors"][0]["msg"]
     wrong = api.post(
         "/api/v1/datasets", {"name": "x", **_files(sample_files), "columns": SimpleUploadedFile("c.exe", b"a")}
     )
-    assert wrong.status_code == 422 and "not a CSV" in str(wrong.json()["errors"])
+    assert wrong.status_code == 422
+    assert "not a CSV" in str(wrong.json()["errors"])
     first = api.post("/api/v1/datasets", {"name": "Once", **_files(sample_files)}, HTTP_IDEMPOTENCY_KEY="k-1")
     again = api.post("/api/v1/datasets", {"name": "Once", **_files(sample_files)}, HTTP_IDEMPOTENCY_KEY="k-1")
-    assert first.status_code == again.status_code == 201 and first.json() == again.json()
-    assert (
-        Dataset.objects.filter(name="Once").count() == 1
-        and DatasetVersion.objects.filter(dataset__name="Once").count() == 1
-    )
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert Dataset.objects.filter(name="Once").count() == 1
+    assert DatasetVersion.objects.filter(dataset__name="Once").count() == 1
     other = api.post(
         f"/api/v1/datasets/{first.json()['dataset_id']}/versions", _files(sample_files), HTTP_IDEMPOTENCY_KEY="k-1"
     )
@@ -120,22 +135,25 @@ def test_create_validates_like_the_form_and_a_retried_key_returns_the_first_vers
 
 def test_a_new_version_while_one_is_processing_and_a_delete_then_are_conflicts(api, processed, sample_files, broker):
     created = api.post(f"/api/v1/datasets/{processed.pk}/versions", {"columns": _files(sample_files)["columns"]})
-    assert (
-        created.status_code == 201 and created.json()["number"] == 2 and created.json()["replaced_files"] == ["columns"]
-    )
+    assert created.status_code == 201
+    assert created.json()["number"] == 2
+    assert created.json()["replaced_files"] == ["columns"]
     second = api.post(f"/api/v1/datasets/{processed.pk}/versions", {"columns": _files(sample_files)["columns"]})
-    assert second.status_code == 409 and second.json()["code"] == "conflict"
+    assert second.status_code == 409
+    assert second.json()["code"] == "conflict"
     assert api.delete(f"/api/v1/datasets/{processed.pk}").status_code == 409
     DatasetVersion.objects.filter(pk=created.json()["id"]).update(status="failed")
     deleted = api.delete(f"/api/v1/datasets/{processed.pk}")
-    assert deleted.status_code == 202 and Dataset.objects.get(pk=processed.pk).deleting
+    assert deleted.status_code == 202
+    assert Dataset.objects.get(pk=processed.pk).deleting
     assert api.delete(f"/api/v1/datasets/{processed.pk}").status_code == 404
 
 
 def test_a_wrong_workbook_is_refused_with_the_form_s_message(api):
     response = api.post("/api/v1/datasets", {"name": "W", "workbook": SimpleUploadedFile("w.xls", b"PK")})
     assert response.status_code == 422, response.content
-    assert response.json()["errors"][0]["loc"][-1] == "workbook" and ".xlsx" in response.json()["errors"][0]["msg"]
+    assert response.json()["errors"][0]["loc"][-1] == "workbook"
+    assert ".xlsx" in response.json()["errors"][0]["msg"]
 
 
 @pytest.mark.parametrize(
@@ -180,4 +198,5 @@ def test_a_workbook_makes_a_dataset_and_a_new_version(api, broker):
     DatasetVersion.objects.filter(pk=created.json()["id"]).update(status="failed")
     workbook.seek(0)
     again = api.post(f"/api/v1/datasets/{created.json()['dataset_id']}/versions", {"workbook": workbook})
-    assert again.status_code == 201 and again.json()["number"] == 2
+    assert again.status_code == 201
+    assert again.json()["number"] == 2

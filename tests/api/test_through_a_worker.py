@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from api.models import DeliveryStatus, WebhookDelivery
 from api.webhooks import SIGNATURE_HEADER, subscription_create
-from jobs.services import jobs_sweep
+from jobs.sweep import jobs_sweep
 from tests.api.receiver import Receiver
 from tests.conftest import SAMPLE_DIR, storage_environment
 
@@ -48,7 +48,9 @@ def test_create_wait_anomalies_new_version_changes_and_signed_webhooks(api, stew
         first = _wait_final(api, created.json()["id"])
 
         # then its verdict and anomalies are those of the spec's sample
-        assert first["status"] == "done" and first["current"] and first["severity_counts"]["error"] >= 1
+        assert first["status"] == "done"
+        assert first["current"]
+        assert first["severity_counts"]["error"] >= 1
         anomalies = api.get(f"/api/v1/versions/{first['id']}/anomalies").json()["items"]
         assert {(a["file"], a["line"], a["field"], a["code"]) for a in anomalies} == _expected()
 
@@ -60,7 +62,8 @@ def test_create_wait_anomalies_new_version_changes_and_signed_webhooks(api, stew
         second = _wait_final(api, second.json()["id"])
 
         # then what changed counts the removed column row
-        assert second["status"] == "done" and second["number"] == 2
+        assert second["status"] == "done"
+        assert second["number"] == 2
         changes = api.get(f"/api/v1/versions/{second['id']}/changes").json()
         assert changes["summary"]["columns"]["removed"] == 1, changes["summary"]
 
@@ -77,6 +80,7 @@ def test_create_wait_anomalies_new_version_changes_and_signed_webhooks(api, stew
             time.sleep(0.2)
         deliveries = {d.payload["version"]["number"]: d for d in WebhookDelivery.objects.all()}
         assert deliveries[1].status == deliveries[2].status == DeliveryStatus.DELIVERED
-        assert deliveries[1].attempts == 2 and deliveries[2].attempts == 1
+        assert deliveries[1].attempts == 2
+        assert deliveries[2].attempts == 1
     finally:
         receiver.close()

@@ -26,7 +26,8 @@ def test_no_token_is_a_json_401_but_the_token_pages_send_to_the_login_page(clien
 
 def test_a_token_is_stored_hashed_and_opens_the_api(api, token, steward):
     stored = ApiToken.objects.get(user=steward)
-    assert stored.digest == hashlib.sha256(token.encode()).hexdigest() and token not in stored.prefix + stored.digest
+    assert stored.digest == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in stored.prefix + stored.digest
     assert stored.last_used_at is None
     response = api.get("/api/v1/datasets")
     assert response.status_code == 200, response.content
@@ -41,7 +42,8 @@ def test_revoked_and_expired_tokens_are_refused(steward):
     ApiToken.objects.filter(pk=expired.token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     for created in (revoked, expired):
         response = Client(HTTP_AUTHORIZATION=f"Bearer {created.secret}").get("/api/v1/datasets")
-        assert response.status_code == 401 and response.json()["code"] == "invalid_token"
+        assert response.status_code == 401
+        assert response.json()["code"] == "invalid_token"
     assert token_authenticate(secret=revoked.secret) is None
 
 
@@ -76,7 +78,8 @@ def test_the_session_of_the_docs_page_reads_but_must_send_the_csrf_token_to_writ
     schema = browser.get("/api/v1/openapi.json").json()
     assert schema["openapi"].startswith("3.1")
     response = browser.post("/api/v1/datasets", {"name": "x"})
-    assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
 
 
 def test_the_command_prints_a_working_token_as_its_last_line(steward, capsys):
@@ -102,7 +105,9 @@ def test_the_admin_lists_tokens_without_their_secret(client, steward, token):
     admin = get_user_model().objects.create_superuser(username="admin", password="pw-for-tests-only")
     client.force_login(admin)
     page = client.get("/admin/api/apitoken/")
-    assert page.status_code == 200 and "tests" in page.content.decode() and token not in page.content.decode()
+    assert page.status_code == 200
+    assert "tests" in page.content.decode()
+    assert token not in page.content.decode()
     for path in ("/admin/api/webhooksubscription/", "/admin/api/webhookdelivery/"):
         assert client.get(path).status_code == 200
 

@@ -50,13 +50,17 @@ def test_a_finished_version_is_sent_signed_to_each_matching_subscription(steward
 
     # the processing job only wrote the delivery: nothing was sent from it, so no endpoint can slow it
     (delivery,) = WebhookDelivery.objects.all()
-    assert delivery.subscription == everything and delivery.status == DeliveryStatus.PENDING
-    assert receiver.received == [] and delivery.attempts == 0
+    assert delivery.subscription == everything
+    assert delivery.status == DeliveryStatus.PENDING
+    assert receiver.received == []
+    assert delivery.attempts == 0
     assert webhook_deliver_task(str(delivery.pk)) == "completed"
     ((headers, body, status),) = receiver.received
-    assert _signed_by(everything.secret, headers, body) and not _signed_by("another secret", headers, body)
+    assert _signed_by(everything.secret, headers, body)
+    assert not _signed_by("another secret", headers, body)
     payload = json.loads(body)
-    assert payload["event"] == "version.finished" and payload["status"] == "done"
+    assert payload["event"] == "version.finished"
+    assert payload["status"] == "done"
     assert payload["dataset"] == {"id": str(version.dataset_id), "name": "Sample"}
     assert payload["version"] == {"id": str(version.pk), "number": 1}
     assert sum(payload["counts"].values()) == payload["anomalies_total"] == 10
@@ -99,7 +103,9 @@ def test_a_dead_endpoint_is_given_up_after_the_last_attempt(steward, processed, 
     _due_now(delivery)
     assert webhook_deliver_task(str(delivery.pk)) == "completed"
     delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 2 and delivery.response_code is None
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempts == 2
+    assert delivery.response_code is None
     assert "ConnectError" in delivery.last_error
 
 
@@ -112,10 +118,13 @@ def test_the_page_subscribes_shows_the_log_and_sends_again(client, steward, proc
     delivery = WebhookDelivery.objects.get()
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, response_code=500, attempts=4)
     page = client.get("/api/webhooks/").content.decode()
-    assert "https://example.invalid/hook" in page and "Sample v1 (done)" in page and "Send again" in page
+    assert "https://example.invalid/hook" in page
+    assert "Sample v1 (done)" in page
+    assert "Send again" in page
     client.post(f"/api/webhooks/deliveries/{delivery.pk}/send-again/")
     again = WebhookDelivery.objects.exclude(pk=delivery.pk).get()
-    assert again.payload == delivery.payload and again.status == DeliveryStatus.PENDING
+    assert again.payload == delivery.payload
+    assert again.status == DeliveryStatus.PENDING
     assert JobLease.objects.filter(kind="webhook.deliver", object_id=str(again.pk)).exists()
 
 
@@ -127,18 +136,22 @@ def test_the_api_subscribes_lists_deliveries_sends_again_and_unsubscribes(api, p
     )
     assert created.status_code == 201, created.content
     webhook = created.json()
-    assert webhook["dataset_id"] == str(processed.pk) and len(webhook["secret"]) >= 40
+    assert webhook["dataset_id"] == str(processed.pk)
+    assert len(webhook["secret"]) >= 40
     assert api.get("/api/v1/webhooks").json()["items"] == [webhook]
     from api.webhooks import deliveries_for_version
 
     deliveries_for_version(version=processed.current_version)
     (delivery,) = api.get(f"/api/v1/webhooks/{webhook['id']}/deliveries").json()["items"]
-    assert delivery["status"] == "pending" and delivery["payload"]["version"]["number"] == 1
+    assert delivery["status"] == "pending"
+    assert delivery["payload"]["version"]["number"] == 1
     again = api.post(f"/api/v1/deliveries/{delivery['id']}/send-again")
-    assert again.status_code == 202 and again.json()["payload"] == delivery["payload"]
+    assert again.status_code == 202
+    assert again.json()["payload"] == delivery["payload"]
     assert len(api.get(f"/api/v1/webhooks/{webhook['id']}/deliveries").json()["items"]) == 2
     bad = api.post("/api/v1/webhooks", {"url": "not a url"}, content_type="application/json")
-    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"][-1] == "url"
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["loc"][-1] == "url"
     assert api.delete(f"/api/v1/webhooks/{webhook['id']}").status_code == 204
     assert api.delete(f"/api/v1/webhooks/{webhook['id']}").status_code == 404
 
@@ -156,8 +169,10 @@ def test_a_url_inside_the_server_s_network_is_refused_when_subscribing(steward, 
     client.force_login(steward)
     page = client.post("/api/webhooks/", {"url": url})
 
-    assert answer.status_code == 422 and "public addresses only" in answer.json()["detail"]
-    assert page.status_code == 400 and "public addresses only" in page.content.decode()
+    assert answer.status_code == 422
+    assert "public addresses only" in answer.json()["detail"]
+    assert page.status_code == 400
+    assert "public addresses only" in page.content.decode()
     assert not WebhookSubscription.objects.exists()
 
 
@@ -174,5 +189,6 @@ def test_a_delivery_to_an_address_inside_the_network_fails_unsent_and_is_not_ret
     assert webhook_deliver_task(str(delivery.pk)) == "completed"
 
     delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.FAILED and "public addresses only" in delivery.last_error
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "public addresses only" in delivery.last_error
     assert receiver.received == []

@@ -121,7 +121,8 @@ def test_anomalies_are_cards_on_a_phone_with_code_severity_value_and_message_vis
         cell = row.locator(f"td[data-label={label}]")
         expect(cell).to_be_visible()
         box = cell.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (label, box)
+        assert box["x"] >= 0, (label, box)
+        assert box["x"] + box["width"] <= 390, (label, box)
     expect(row.locator("td[data-label=Value]")).to_have_text("maybe")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot("anomaly-cards", phone=True)

@@ -79,7 +79,8 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
     expect(page.get_by_role("progressbar")).to_have_count(0)
     expect(page.locator("#error-text")).to_be_hidden()
     seen = [(status["status"], status["percent"]) for status in statuses]
-    assert seen[0] == ("queued", 0) and seen[-1] == ("done", 100), seen
+    assert seen[0] == ("queued", 0), seen
+    assert seen[-1] == ("done", 100), seen
     assert [percent for _, percent in seen] == sorted(percent for _, percent in seen), f"the bar went backwards: {seen}"
     assert "persisting" not in " ".join(status["detail"] for status in statuses)  # people's words only
     rows = page.locator("#counts-table tbody tr")
@@ -105,7 +106,9 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
     download = download_info.value
     assert download.suggested_filename == "sample-summary.json"
     summary = json.loads(Path(download.path()).read_text(encoding="utf-8"))
-    assert summary["dataset_id"] == dataset_id and summary["status"] == "done" and summary["anomalies_total"] == 10
+    assert summary["dataset_id"] == dataset_id
+    assert summary["status"] == "done"
+    assert summary["anomalies_total"] == 10
 
     # and the list shows the processed dataset
     page.get_by_role("link", name="zemoga datasets").click()
@@ -115,7 +118,8 @@ def test_upload_follows_progress_to_done_and_downloads_both_reports(page, page_e
     expect(row).to_contain_text("3 / 5 / 7")
     screenshot("list")
     screenshot("list", phone=True)
-    assert page_events.errors == [] and page_events.dialogs == []
+    assert page_events.errors == []
+    assert page_events.dialogs == []
 
 
 def test_browse_from_namespace_to_column_and_export_the_selection(page, page_events, sample_dataset, screenshot):
@@ -241,7 +245,8 @@ def test_the_anomalies_page_lists_the_sample_and_filters_by_code(page, page_even
 
     # and only codes that occur are offered, with their counts
     options = page.get_by_label("Code", exact=True).locator("option").all_inner_texts()
-    assert "duplicate-row (2)" in options and not any(o.startswith("header-missing-column") for o in options)
+    assert "duplicate-row (2)" in options
+    assert not any(o.startswith("header-missing-column") for o in options)
     # and a file holding none of the chosen code says so
     page.get_by_label("File", exact=True).select_option("datapoints")
     page.get_by_role("button", name="Filter").click()

@@ -87,7 +87,8 @@ def test_a_wrong_file_is_reported_before_sending_and_the_other_files_stay_chosen
     assert len(posts) == 1
     expect(page.get_by_role("status")).to_contain_text("“Checked in the browser” was uploaded")
     assert wait_finished(page) == "done"
-    assert page_events.errors == [] and page_events.dialogs == []
+    assert page_events.errors == []
+    assert page_events.dialogs == []
 
 
 def test_a_new_version_with_a_file_over_the_limit_keeps_the_other_chosen_files(
@@ -128,7 +129,8 @@ def test_a_new_version_with_a_file_over_the_limit_keeps_the_other_chosen_files(
     assert wait_finished(page) == "done"
     row = page.locator('#versions-table tr[data-version="2"]')
     expect(row).to_contain_text("namespaces, datapoints, columns")
-    assert page_events.errors == [] and page_events.dialogs == []
+    assert page_events.errors == []
+    assert page_events.dialogs == []
 
 
 def test_a_form_the_server_sends_back_names_the_files_to_choose_again(page, page_events):

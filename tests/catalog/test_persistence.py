@@ -44,7 +44,8 @@ def test_records_in_several_batches_and_streams_are_all_written_once_with_progre
 
     counts = version_document_counts(version=version)
     assert (counts["namespaces"], counts["datapoints"], counts["columns"]) == (1, 1, 50)
-    assert reported[-1] == (52, 52) and [done for done, _ in reported] == sorted(done for done, _ in reported)
+    assert reported[-1] == (52, 52)
+    assert [done for done, _ in reported] == sorted(done for done, _ in reported)
 
 
 def test_a_rerun_takes_the_late_writes_of_a_stopped_run_as_already_written(version, monkeypatch):

@@ -36,8 +36,10 @@ def test_every_level_counts_what_is_below_it(nodes):
 def test_a_column_lists_its_mappings_with_the_data_point_name(nodes):
     columns = nodes[node_id("columns", ["N1", "fund_master", "returns"])]["items"]
     [mapping] = next(column for column in columns if column["name"] == "tr_1y")["mappings"]
-    assert mapping["column_id"] == "C1" and mapping["data_point_name"] == "Total Return 1 Year"
-    assert mapping["owner"] == "Equity Research" and mapping["line"] == 2
+    assert mapping["column_id"] == "C1"
+    assert mapping["data_point_name"] == "Total Return 1 Year"
+    assert mapping["owner"] == "Equity Research"
+    assert mapping["line"] == 2
 
 
 def test_a_data_point_lists_every_column_that_uses_it(nodes):
@@ -91,7 +93,9 @@ def test_long_lists_are_paged():
     }
     nodes = {n["_id"]: n for n in browse_nodes_build(records=records, anomalies=pd.DataFrame())}
     second = nodes[node_id("columns", ["N1", "db", "t"], page=2)]
-    assert second["pages"] == 2 and second["total"] == PAGE_SIZE + 5 and len(second["items"]) == 5
+    assert second["pages"] == 2
+    assert second["total"] == PAGE_SIZE + 5
+    assert len(second["items"]) == 5
 
 
 def _columns_mapped(count: int, *, name: str = "Data point") -> dict[str, pd.DataFrame]:
@@ -119,7 +123,8 @@ def test_a_column_mapped_very_often_spills_its_mappings_into_pages_that_fit_mong
     [table] = [n for n in nodes if n["kind"] == "columns"]
     [item] = table["items"]
     spilled = [n for n in nodes if n["kind"] == "mappings"]
-    assert item["rows"] == 30_000 and item["more_mappings"] == len(spilled) > 1
+    assert item["rows"] == 30_000
+    assert item["more_mappings"] == len(spilled) > 1
     mappings = item["mappings"] + [m for n in sorted(spilled, key=lambda n: n["page"]) for m in n["items"]]
     assert [m["column_id"] for m in mappings] == [f"C{i}" for i in range(30_000)]
 
@@ -128,7 +133,8 @@ def test_pages_close_early_when_their_items_are_long():
     items = [{"name": "x" * 1_000_000} for _ in range(10)]
     sizes = np.array([1_000_000] * 10)
     nodes = list(read_model._nodes("tables", ["N1"], items, sizes=sizes))
-    assert [len(n["items"]) for n in nodes] == [3, 3, 3, 1] and {n["pages"] for n in nodes} == {4}
+    assert [len(n["items"]) for n in nodes] == [3, 3, 3, 1]
+    assert {n["pages"] for n in nodes} == {4}
 
 
 def test_namespaces_with_long_names_are_paged_within_the_budget():
@@ -141,7 +147,8 @@ def test_namespaces_with_long_names_are_paged_within_the_budget():
     result = pipeline_run(files=files)
     records = {file: part.records for file, part in result.files.items()}
     nodes = [n for n in browse_nodes_build(records=records, anomalies=result.anomalies) if n["kind"] == "namespaces"]
-    assert len(nodes) > 1 and sum(len(n["items"]) for n in nodes) == 60
+    assert len(nodes) > 1
+    assert sum(len(n["items"]) for n in nodes) == 60
     assert max(len(bson.encode(node)) for node in nodes) < 14 * 2**20
 
 
@@ -181,7 +188,8 @@ def test_every_node_is_stored_packed_and_read_back_as_it_was_built(sample_files)
         # when a node is packed for the server
         document = node_pack(node)
         # then only its header stays as fields, the rest is compressed bytes
-        assert set(document) <= {*NODE_HEADER, "packed", "data"} and isinstance(document["packed"], bytes)
+        assert set(document) <= {*NODE_HEADER, "packed", "data"}
+        assert isinstance(document["packed"], bytes)
         # and unpacking gives back exactly the node that was built
         assert node_unpack(document) == node
 

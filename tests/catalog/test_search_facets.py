@@ -44,9 +44,12 @@ def test_a_chosen_value_narrows_the_matches_and_the_counts(monkeypatch):
     assert found.columns.tolist() == [3, 2]
     assert _counts(found, "namespace") == [("Asset Management", 1), ("Développement", 1)]
     nothing = facets_of(fetch=_fetcher(COLUMNS), columns=np.arange(5), chosen={"owner": "nobody"})
-    assert nothing.columns.size == 0 and nothing.counts["owner"] == []
+    assert nothing.columns.size == 0
+    assert nothing.counts["owner"] == []
 
 
 def test_a_version_indexed_before_facets_is_searched_without_them():
     found = facets_of(fetch=lambda kind, path: None, columns=np.array([1, 2]), chosen={"owner": "x"})
-    assert not found.available and found.columns.tolist() == [1, 2] and found.counts == {}
+    assert not found.available
+    assert found.columns.tolist() == [1, 2]
+    assert found.counts == {}

@@ -131,7 +131,8 @@ def test_an_empty_dataset_has_an_index_that_finds_nothing():
     empty_dp = pd.DataFrame({f: pd.Series(dtype=object) for f in (*search_index.DATAPOINT_SEARCHED, "data_type")})
     empty_cols = pd.DataFrame({f: pd.Series(dtype=object) for f in search_index.COLUMN_SHOWN})
     matches = search_match(fetch=_fetcher(_index(empty_dp, empty_cols)), query="anything")
-    assert matches.datapoints.size == 0 and matches.columns.size == 0
+    assert matches.datapoints.size == 0
+    assert matches.columns.size == 0
 
 
 @pytest.fixture
@@ -190,7 +191,8 @@ def test_results_carry_the_namespace_name(ranked_index):
     fetch = _fetcher(ranked_index)
     matches = search_match(fetch=fetch, query="c4")
     [row] = search_rows(fetch=fetch, kind="column", positions=matches.columns)
-    assert row["namespace_id"] == "N2" and row["namespace_name"] == "Développement"
+    assert row["namespace_id"] == "N2"
+    assert row["namespace_name"] == "Développement"
 
 
 def test_the_typed_words_side_by_side_in_a_name_come_before_the_same_words_apart():

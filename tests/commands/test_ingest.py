@@ -25,7 +25,8 @@ def test_ingest_prints_the_summary_last_and_writes_the_reports(tmp_path, capsys)
 
     last_line = capsys.readouterr().out.strip().splitlines()[-1]
     summary = json.loads(last_line)
-    assert summary["status"] == "done" and summary["anomalies_total"] == 10
+    assert summary["status"] == "done"
+    assert summary["anomalies_total"] == 10
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
     assert (
         (tmp_path / "anomalies.csv").read_text().startswith("file,line,field,code,severity,value,message,fix,status\n")
@@ -48,6 +49,7 @@ def test_ingest_as_a_process_exits_1_on_a_missing_file():
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert completed.returncode == 1
     assert "no such file" in completed.stderr
@@ -62,10 +64,14 @@ def test_ingest_with_dataset_adds_a_version_and_carries_the_files_left_out(tmp_p
     call_command("ingest", "--dataset", str(dataset.pk), "--columns", str(columns))
 
     v1, v2 = dataset.versions.order_by("number")
-    assert v2.number == 2 and v2.status == "done" and v2.replaced_files == ["columns"]
-    assert v2.namespaces.name == v1.namespaces.name and v2.columns.name != v1.columns.name
+    assert v2.number == 2
+    assert v2.status == "done"
+    assert v2.replaced_files == ["columns"]
+    assert v2.namespaces.name == v1.namespaces.name
+    assert v2.columns.name != v1.columns.name
     dataset.refresh_from_db()
-    assert dataset.current_version == v2 and v2.compared_to == v1
+    assert dataset.current_version == v2
+    assert v2.compared_to == v1
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["status"] == "done"
 
 

@@ -68,7 +68,8 @@ def test_every_variable_the_task_definitions_set_is_read_by_the_settings():
 def test_the_secrets_example_names_settings_and_atlas_uses_tls():
     secrets = json.loads((DEPLOY / "secrets.example.json").read_text())
     assert set(secrets) <= _settings_variables()
-    assert secrets["MONGODB_URI"].startswith("mongodb+srv://") and "tls=true" in secrets["MONGODB_URI"]
+    assert secrets["MONGODB_URI"].startswith("mongodb+srv://")
+    assert "tls=true" in secrets["MONGODB_URI"]
     assert "sslmode=verify-full" in secrets["DATABASE_URL"]
 
 
@@ -79,7 +80,8 @@ def test_every_variable_docker_compose_sets_for_the_app_is_read_by_the_settings(
     assert set(app) <= known, set(app) - known
     assert "minio" not in (ROOT / "docker-compose.yml").read_text().lower()
     assert {"postgres", "elasticmq", "s3proxy", "web", "worker", "worker-light", "beat"} <= set(compose["services"])
-    assert app["CELERY_BROKER_URL"].startswith("sqs://") and app["DATABASE_URL"].startswith("postgres://")
+    assert app["CELERY_BROKER_URL"].startswith("sqs://")
+    assert app["DATABASE_URL"].startswith("postgres://")
 
 
 def test_every_variable_of_the_env_example_is_documented_and_read():
@@ -140,15 +142,18 @@ def test_workers_are_subscribed_so_a_delete_never_waits_behind_processing():
     assert commands["worker"][commands["worker"].index("-Q") + 1] == heavy
     assert commands["worker-light"][commands["worker-light"].index("-Q") + 1] == light
     services = _compose()["services"]
-    assert f"-Q {heavy} " in services["worker"]["command"] and f"-Q {light} " in services["worker-light"]["command"]
+    assert f"-Q {heavy} " in services["worker"]["command"]
+    assert f"-Q {light} " in services["worker-light"]["command"]
     cluster = (ROOT / "devservices" / "cluster.sh").read_text()
-    assert '-Q "${JOB_QUEUE_HEAVY:-' + heavy in cluster and '-Q "${JOB_QUEUE_LIGHT:-' + light in cluster
+    assert '-Q "${JOB_QUEUE_HEAVY:-' + heavy in cluster
+    assert '-Q "${JOB_QUEUE_LIGHT:-' + light in cluster
 
 
 def test_exactly_one_beat_runs_and_the_workers_scale_on_the_heavy_queue():
     services = json.loads((DEPLOY / "ecs" / "services.json").read_text())
     beat = services["beat"]
-    assert beat["desiredCount"] == 1 and beat["deploymentConfiguration"]["maximumPercent"] == 100
+    assert beat["desiredCount"] == 1
+    assert beat["deploymentConfiguration"]["maximumPercent"] == 100
     scaling = json.loads((DEPLOY / "autoscaling.json").read_text())
     assert scaling["scalableTarget"]["ResourceId"].endswith(services["worker"]["serviceName"])
     metrics = scaling["scalingPolicy"]["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]

@@ -85,7 +85,8 @@ def test_the_cluster_serves_an_upload_through_sqs_to_the_s3_server_and_stops_on_
     assert all(not any(path.is_file() for path in (cluster["dir"] / name).rglob("*")) for name in folders[:4])
     # and /readyz names what it checked, SQS among them
     ready = client.get("/readyz").json()
-    assert ready["ready"] and {name: check["service"] for name, check in ready["checks"].items()} == {
+    assert ready["ready"]
+    assert {name: check["service"] for name, check in ready["checks"].items()} == {
         "database": "postgresql",
         "mongodb": "mongodb",
         "broker": "sqs",
@@ -95,7 +96,9 @@ def test_the_cluster_serves_an_upload_through_sqs_to_the_s3_server_and_stops_on_
     logs = {name: (cluster["dir"] / "log" / f"{name}.log").read_text() for name in folders[1:4]}
     assert sum(log.count("version_process_task[") for name, log in logs.items() if name.startswith("worker")) >= 2
     assert "version_process_task[" not in logs["light"]
-    assert "heavy-1@" in logs["worker-1"] and "heavy-2@" in logs["worker-2"] and "light@" in logs["light"]
+    assert "heavy-1@" in logs["worker-1"]
+    assert "heavy-2@" in logs["worker-2"]
+    assert "light@" in logs["light"]
 
     # when it is stopped (SIGTERM, as Ctrl-C), every process it started is gone
     pids = [int(path.read_text()) for path in (cluster["dir"] / "run").glob("*.pid")]

@@ -71,7 +71,8 @@ def test_one_workbook_is_stored_once_and_its_rows_show_with_the_cell_marked(clie
     version = DatasetVersion.objects.get(dataset_id=dataset_id)
     # the three files name one stored workbook
     assert version.namespaces.name == version.datapoints.name == version.columns.name
-    assert version.sources["columns"]["sheet"] == "columns" and version.sources["columns"]["workbook"]
+    assert version.sources["columns"]["sheet"] == "columns"
+    assert version.sources["columns"]["workbook"]
     # the source view of a required-blank shows that row's cells, the blank one marked
     anomaly = ds.expected[(ds.expected["code"] == "whitespace") & (ds.expected["file"] == "datapoints")].iloc[0]
     page = _html(
@@ -79,7 +80,9 @@ def test_one_workbook_is_stored_once_and_its_rows_show_with_the_cell_marked(clie
         f"/datasets/{dataset_id}/files/datapoints/lines/",
         {"line": int(anomaly["line"]), "field": anomaly["field"], "code": "whitespace"},
     )
-    assert f'id="line-{int(anomaly["line"])}"' in page and "<mark>" in page and "│" in page
+    assert f'id="line-{int(anomaly["line"])}"' in page
+    assert "<mark>" in page
+    assert "│" in page
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -122,6 +125,7 @@ def test_ingest_adds_a_workbook_version_to_a_csv_dataset_and_what_changed_is_the
     # then what changed compares records, not formats: nothing
     v2 = dataset.versions.get(number=2)
     changes = json.loads(v2.diff_json.read())["summary"]
-    assert v2.status == "done" and v2.compared_to.number == 1
+    assert v2.status == "done"
+    assert v2.compared_to.number == 1
     assert all(count == 0 for file in FILES for count in changes[file].values()), changes
     assert changes["anomalies"]["new"] == changes["anomalies"]["resolved"] == 0

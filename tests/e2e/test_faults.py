@@ -289,7 +289,7 @@ def _broker_of_this_process(url: str):
     previous = os.environ.get("CELERY_BROKER_URL")
     use(url)
     try:
-        assert current_app.connection_for_write().port == int(url.rsplit(":", 1)[1].split("/")[0])
+        assert current_app.connection_for_write().port == int(url.rsplit(":", 1)[1].split("/", maxsplit=1)[0])
         yield
     finally:
         use(previous)
@@ -331,7 +331,8 @@ def test_nothing_queued_while_redis_is_down_is_lost(client, sample, celery_proce
             uploaded = DatasetVersion.objects.get(dataset__name="While Redis is down")
             assert list(OutboxMessage.objects.values_list("send_attempts", flat=True)) == [1, 1, 1]
             status = client.get(f"/datasets/{uploaded.dataset_id}/status.json").json()
-            assert status["status"] == "queued" and status["waiting_for_broker"] is True
+            assert status["status"] == "queued"
+            assert status["waiting_for_broker"] is True
 
             # and once Redis is back and a worker runs, every job ends on its own, once
             redis.start()
@@ -392,14 +393,16 @@ def test_mongodb_stopped_while_persisting_is_retried_automatically(sample, celer
         lease = JobLease.objects.filter(kind=VERSION_JOB, object_id=str(version.pk))
         _wait_for(lambda: "MongoDB could not be reached" in lease.get().note, RECOVERY_LIMIT, "the transient failure")
         waiting = DatasetVersion.objects.get(pk=version.pk)
-        assert waiting.status == VersionStatus.QUEUED and not waiting.error
+        assert waiting.status == VersionStatus.QUEUED
+        assert not waiting.error
 
         # then, FerretDB back, the retry finishes the dataset with exactly its documents
         ferretdb.start()
         final = _wait_for(lambda: _final(str(version.pk)), RECOVERY_LIMIT, "the version's final state")
         assert final.status == VersionStatus.DONE, final.error
         runs = _assert_ran_once(VERSION_JOB, str(version.pk))
-        assert runs[0].outcome == RunOutcome.RETRYING and runs[-1].outcome == RunOutcome.COMPLETED
+        assert runs[0].outcome == RunOutcome.RETRYING
+        assert runs[-1].outcome == RunOutcome.COMPLETED
         _assert_documents_match_summary(final, client[settings.MONGODB_NAME])
     finally:
         client.close()

@@ -117,7 +117,8 @@ def test_a_rerun_of_the_current_version_killed_four_times_leaves_the_current_rec
 
     # then the new version is given up, failed, with nothing kept; version 1 stays current and whole
     final = _wait_for(lambda: _final(str(v2.pk)), RECOVERY_LIMIT, "version 2 given up")
-    assert final.status == VersionStatus.FAILED and "stopped 4 times" in final.error
+    assert final.status == VersionStatus.FAILED
+    assert "stopped 4 times" in final.error
     runs = JobRun.objects.filter(lease__kind=VERSION_JOB, lease__object_id=str(v2.pk))
     assert list(runs.values_list("outcome", flat=True)) == [RunOutcome.LOST] * settings.JOB_MAX_ATTEMPTS
     assert Dataset.objects.get(pk=v1.dataset_id).current_version_id == v1.pk
@@ -183,7 +184,8 @@ def test_pages_polled_throughout_a_rerun_answer_200_with_the_same_content(
     # then no answer failed or changed, and version 2, done, took over with the same records
     assert failures == []
     assert final.status == VersionStatus.DONE, final.error
-    assert current.get() == v2.pk and after_publish >= 1
+    assert current.get() == v2.pk
+    assert after_publish >= 1
     assert version_document_counts(version=v2.records_key) == version_document_counts(version=v1.records_key)
     print(
         f"\nfigures: {polls} page reads during the re-run paused at {stage}, {len(failures)} failed or differed, "
@@ -207,7 +209,8 @@ def test_an_admin_delete_during_processing_is_refused_then_leaves_no_collection_
 
     # when the admin deletes the dataset then: refused, with the reason, and nothing removed
     response = steward.post(f"/admin/uploads/dataset/{dataset.pk}/delete/", {"post": "yes"}, follow=True)
-    assert response.status_code == 200 and "still being processed" in response.content.decode()
+    assert response.status_code == 200
+    assert "still being processed" in response.content.decode()
     assert not Dataset.objects.get(pk=dataset.pk).deleting
 
     # and once the run is over, asked again: the worker removes every collection and file
@@ -215,9 +218,11 @@ def test_an_admin_delete_during_processing_is_refused_then_leaves_no_collection_
     _wait_for(lambda: _final(str(v2.pk)), RECOVERY_LIMIT, "version 2 processed")
     keys = [v1.records_key, v2.records_key]
     collections, files = len(set(keys) & set(version_collections_stored())), len(_stored(dataset.pk))
-    assert collections == 2 and files
+    assert collections == 2
+    assert files
     response = steward.post(f"/admin/uploads/dataset/{dataset.pk}/delete/", {"post": "yes"}, follow=True)
-    assert response.status_code == 200 and "is being deleted" in response.content.decode()
+    assert response.status_code == 200
+    assert "is being deleted" in response.content.decode()
     _wait_for(lambda: not Dataset.objects.filter(pk=dataset.pk).exists(), RECOVERY_LIMIT, "the deletion")
     assert not set(keys) & set(version_collections_stored())
     assert _stored(dataset.pk) == []

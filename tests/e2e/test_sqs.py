@@ -245,7 +245,8 @@ def test_a_job_queued_while_sqs_is_down_waits_in_the_outbox_and_runs_once_it_is_
     # then it waits in the outbox, and once SQS is back (empty: a restart loses everything),
     # the sweep sends it and the job runs once
     message = OutboxMessage.objects.get(lease__object_id=str(version.pk))
-    assert message.send_attempts == 1 and message.last_error
+    assert message.send_attempts == 1
+    assert message.last_error
     sqs.server.start()
     sqs.create_queues()
     celery_processes("worker", sqs.worker_env)

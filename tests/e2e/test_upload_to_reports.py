@@ -83,7 +83,8 @@ def test_sample_goes_through_a_worker_to_reports_and_browse_pages(
 
     # then the worker processed it
     assert status["status"] == "done", status
-    assert status["percent"] == 100 and status["error"] is None
+    assert status["percent"] == 100
+    assert status["error"] is None
     assert status["counts"]["namespaces"]["rows_persisted"] == 3
     assert status["counts"]["datapoints"]["rows_persisted"] == 5
     assert status["counts"]["columns"]["rows_persisted"] == 7
@@ -99,7 +100,9 @@ def test_sample_goes_through_a_worker_to_reports_and_browse_pages(
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {(r["file"], r["line"], r["field"], r["code"]) for r in rows} == _expected_sample()
     summary = json.loads(b"".join(client.get(f"/datasets/{dataset_id}/summary.json").streaming_content))
-    assert summary["dataset_id"] == dataset_id and summary["status"] == "done" and summary["error"] is None
+    assert summary["dataset_id"] == dataset_id
+    assert summary["status"] == "done"
+    assert summary["error"] is None
     assert summary["anomalies_total"] == len(rows) == 10
     for part in summary["files"].values():
         assert part["rows_read"] >= part["rows_persisted"] + part["rows_rejected"]
@@ -113,19 +116,27 @@ def test_sample_goes_through_a_worker_to_reports_and_browse_pages(
     # and the records can be browsed namespace → database → table → column → data points
     base = f"/datasets/{dataset_id}/browse/"
     page = _html(client, base)
-    assert "N1" in page and "N4" not in page
+    assert "N1" in page
+    assert "N4" not in page
     page = _html(client, base, {"namespace": "N1"})
-    assert "fund_master" in page and "esg_store" not in page
+    assert "fund_master" in page
+    assert "esg_store" not in page
     page = _html(client, base, {"namespace": "N1", "database": "fund_master"})
-    assert "returns" in page and "prices" in page and "holdings" not in page
+    assert "returns" in page
+    assert "prices" in page
+    assert "holdings" not in page
     page = _html(client, base, {"namespace": "N1", "database": "fund_master", "table": "returns"})
-    assert "tr_1y" in page and "tr_3y" in page and "tr_5y" not in page  # C8 names a data point that is not there
+    assert "tr_1y" in page
+    assert "tr_3y" in page
+    assert "tr_5y" not in page
     page = _html(client, base, {"namespace": "N1", "database": "fund_master", "table": "returns", "column": "tr_1y"})
     assert "DP1" in page
 
     # and back from a data point to every column that uses it
     page = _html(client, f"/datasets/{dataset_id}/datapoint/", {"id": "DP3"})
-    assert "intensity" in page and "intensity_wavg" in page and "scope3" not in page
+    assert "intensity" in page
+    assert "intensity_wavg" in page
+    assert "scope3" not in page
 
     # and the export has the spec's structure
     response = client.get(f"/datasets/{dataset_id}/export.json", {"namespace": "N1", "database": "fund_master"})
@@ -137,20 +148,25 @@ def test_sample_goes_through_a_worker_to_reports_and_browse_pages(
     [databases] = namespace["databases"]
     assert [list(item) for item in databases["fund_master"]] == [["DP1"], ["DP2"]]
     dp1 = databases["fund_master"][0]["DP1"]
-    assert dp1["approved_abbreviations"] == ["TR1Y", "TR"] and dp1["is_derived"] is True
-    assert dp1["data_type"] == "percentage" and dp1["applicable_domicile"] == ["US", "GB"]
+    assert dp1["approved_abbreviations"] == ["TR1Y", "TR"]
+    assert dp1["is_derived"] is True
+    assert dp1["data_type"] == "percentage"
+    assert dp1["applicable_domicile"] == ["US", "GB"]
 
     # and search finds data points and columns, and exports what it found
     page = _html(client, f"/datasets/{dataset_id}/search/", {"q": "carbon intensity"})
-    assert "DP3" in page and "DP1" not in page
+    assert "DP3" in page
+    assert "DP1" not in page
     page = _html(client, f"/datasets/{dataset_id}/search/", {"q": "TR_1Y"})
-    assert "tr_1y" in page and "tr_3y" not in page
+    assert "tr_1y" in page
+    assert "tr_3y" not in page
     export = json.loads(client.get(f"/datasets/{dataset_id}/search/export.json", {"q": "carbon"}).content)
     assert list(export["Sustainability_Office_namespaces"]["N3"]["databases"][0]["esg_store"][0]) == ["DP3"]
 
     # and the anomalies can be filtered
     page = _html(client, f"/datasets/{dataset_id}/anomalies/", {"code": "unknown-reference"})
-    assert page.count("<code>unknown-reference</code>") == 2 and "duplicate-row</code></td>" not in page
+    assert page.count("<code>unknown-reference</code>") == 2
+    assert "duplicate-row</code></td>" not in page
 
 
 def test_a_file_level_error_fails_the_dataset_with_a_message_and_reports(client, use_storage, start_worker):
@@ -164,7 +180,8 @@ def test_a_file_level_error_fails_the_dataset_with_a_message_and_reports(client,
     status = _wait_finished(client, dataset_id)
 
     assert status["status"] == "failed"
-    assert "columns" in status["error"] and "dataset_database_name" in status["error"]
+    assert "columns" in status["error"]
+    assert "dataset_database_name" in status["error"]
     text = b"".join(client.get(f"/datasets/{dataset_id}/anomalies.csv").streaming_content).decode("utf-8-sig")
     assert "header-missing-column" in text
     page = _html(client, f"/datasets/{dataset_id}/")
@@ -205,9 +222,12 @@ def test_a_published_version_replaces_the_records_and_retention_drops_the_older_
     status = _wait_finished(client, dataset_id)
 
     # then it is published, and version 1's collections are gone while its reports stay
-    assert status["status"] == "done" and status["version"] == 2 and status["current_version"] == 2
+    assert status["status"] == "done"
+    assert status["version"] == 2
+    assert status["current_version"] == 2
     v1.refresh_from_db()
-    assert not v1.records_kept and not any(version_document_counts(version=v1.records_key).values())
+    assert not v1.records_kept
+    assert not any(version_document_counts(version=v1.records_key).values())
     assert client.get(f"/datasets/{dataset_id}/versions/1/summary.json").status_code == 200
 
     # and every collection of the current version holds what its summary counts
@@ -217,13 +237,16 @@ def test_a_published_version_replaces_the_records_and_retention_drops_the_older_
     assert {file: part["rows_persisted"] for file, part in summary["files"].items()} == {
         file: counts[file] for file in summary["files"]
     }
-    assert counts["anomalies"] == summary["anomalies_total"] and counts["browse_nodes"] > 0
+    assert counts["anomalies"] == summary["anomalies_total"]
+    assert counts["browse_nodes"] > 0
     assert counts["columns"] == 6
 
     # and the pages show version 2, with what changed
     page = _html(
         client, f"/datasets/{dataset_id}/browse/", {"namespace": "N1", "database": "fund_master", "table": "returns"}
     )
-    assert "tr_one_year" in page and "tr_1y" not in page
+    assert "tr_one_year" in page
+    assert "tr_1y" not in page
     changes = _html(client, f"/datasets/{dataset_id}/versions/2/changes/")
-    assert "tr_one_year" in changes and "C2" in changes
+    assert "tr_one_year" in changes
+    assert "C2" in changes

@@ -38,8 +38,13 @@ def _names(template: str) -> set[str]:
 def test_every_code_has_one_entry_with_a_fix_an_example_and_a_default_message():
     assert list(CATALOGUE) == list(Code)
     for entry in CATALOGUE.values():
-        assert entry.fix and entry.example and entry.when and entry.effect and "default" in entry.messages
-    assert SEVERITY[Code.UNKNOWN_REFERENCE] is Severity.ERROR and SEVERITY[Code.NEAR_DUPLICATE] is Severity.INFO
+        assert entry.fix
+        assert entry.example
+        assert entry.when
+        assert entry.effect
+        assert "default" in entry.messages
+    assert SEVERITY[Code.UNKNOWN_REFERENCE] is Severity.ERROR
+    assert SEVERITY[Code.NEAR_DUPLICATE] is Severity.INFO
 
 
 def test_every_fix_template_belongs_to_a_variant_and_needs_no_value_its_message_lacks():
@@ -87,14 +92,17 @@ def test_invalid_value_lists_the_allowed_words_and_the_closest_one():
 
     by_field = {a["field"]: anomaly_render(a) for a in reversed(_of(result, Code.INVALID_VALUE))}
     data_type, is_derived = by_field["data_type"].message, by_field["is_derived"].message
-    assert 'did you mean "string"?' in data_type and "allowed: boolean, currency, date" in data_type
+    assert 'did you mean "string"?' in data_type
+    assert "allowed: boolean, currency, date" in data_type
     assert "percentage, string, and their synonyms)" in data_type
-    assert "did you mean" not in is_derived and "true = 1, t, true, y, yes; false = 0, f, false, n, no" in is_derived
+    assert "did you mean" not in is_derived
+    assert "true = 1, t, true, y, yes; false = 0, f, false, n, no" in is_derived
     assert by_field["data_type"].fix == 'replace "strnig" with "string"'
     assert by_field["is_derived"].fix == "use one of: true = 1, t, true, y, yes; false = 0, f, false, n, no"
     # one params dict per distinct value, shared by its rows
     first, second = (a["params"] for a in _of(result, Code.INVALID_VALUE) if a["field"] == "data_type")
-    assert first is second and first == {"allowed": first["allowed"], "closest": "string"}
+    assert first is second
+    assert first == {"allowed": first["allowed"], "closest": "string"}
 
 
 def test_a_misspelt_header_column_names_the_expected_one():
@@ -130,7 +138,8 @@ def test_file_encoding_names_the_first_line_with_an_undecodable_byte():
     assert _messages(result, Code.FILE_ENCODING) == [
         "not UTF-8 (the first undecodable byte is on line 3); read as cp1252"
     ]
-    assert undecodable_line(b"a\rb\nc\xff") == 3 and undecodable_line(b"fine") is None
+    assert undecodable_line(b"a\rb\nc\xff") == 3
+    assert undecodable_line(b"fine") is None
 
 
 def test_unknown_reference_says_when_the_target_exists_but_was_rejected():

@@ -25,7 +25,8 @@ def test_utf16_with_a_byte_order_mark_is_decoded_without_anomaly(encoded, encodi
     # given Excel's "Unicode Text": UTF-16 with its mark, tab-separated, CRLF
     state = file_checked("namespaces", encoded)
     # then it reads as the same text in UTF-8 would, with no anomaly, and says how it was written
-    assert state.error is None and anomaly_tuples(state.anomalies) == []
+    assert state.error is None
+    assert anomaly_tuples(state.anomalies) == []
     assert state.values([0, 1], "namespace_option_name").tolist() == ["Zürich Fund", "東京"]
     assert state.lines([0, 1]).tolist() == [2, 3]
     assert state.dialect == {"encoding": encoding, "line_ends": "CRLF", "delimiter": "tab"}
@@ -43,7 +44,8 @@ def test_sep_line_names_the_delimiter_and_is_skipped_without_anomaly(first_line,
     text = f"{first_line}\nnamespace_id{delimiter}namespace_option_name\nN1{delimiter}Fund, Equity\n"
     state = file_checked("namespaces", text)
     # then X is the delimiter and the line is no record, no header and no anomaly
-    assert state.error is None and anomaly_tuples(state.anomalies) == []
+    assert state.error is None
+    assert anomaly_tuples(state.anomalies) == []
     assert state.values([0], "namespace_option_name").tolist() == ["Fund, Equity"]
     assert state.dialect["delimiter"].endswith("(from the sep= line)")
 

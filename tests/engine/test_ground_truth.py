@@ -25,7 +25,8 @@ def _found(result) -> set:
 def _assert_matches(ds, result):
     found, expected = _found(result), ds.expected_set()
     missing, extra = sorted(expected - found, key=str), sorted(found - expected, key=str)
-    assert not missing and not extra, f"missing {missing[:10]} extra {extra[:10]}"
+    assert not missing, f"missing {missing[:10]}"
+    assert not extra, f"extra {extra[:10]}"
     assert len(result.anomalies) == len(ds.expected), "an anomaly reported twice"
     counts = {name: {count: getattr(result.files[name], count) for count in ds.expected_counts[name]} for name in FILES}
     assert counts == ds.expected_counts

@@ -35,7 +35,8 @@ def test_anomalies_past_the_limit_are_counted_not_listed():
     assert _codes(result, "namespaces").count("blank-row") == 10
     [message] = _messages(result, Code.LIMIT_EXCEEDED)
     assert "blank-row: 990 more anomalies found but not listed" in message
-    assert result.omitted["namespaces"] == {"blank-row": 990} and result.partial
+    assert result.omitted["namespaces"] == {"blank-row": 990}
+    assert result.partial
     assert result.files["namespaces"].rows_read == 2
     summary = summary_dict(
         dataset_id="d", name="n", status="done", error=None, result=result, started_at=None, finished_at=None
@@ -78,7 +79,9 @@ def test_a_value_longer_than_the_field_limit_rejects_its_record():
     namespaces = (NAMESPACES_HEADER + "\nN1," + "a" * 500 + "\nN2,b\n").encode()
     result = pipeline_run(files=_sample(namespaces=namespaces), limits=Limits(field_chars=100))
     [row] = with_messages(result.anomalies[result.anomalies["code"] == "field-too-large"]).to_dict("records")
-    assert row["field"] == "namespace_option_name" and row["severity"] == "error" and row["line"] == 2
+    assert row["field"] == "namespace_option_name"
+    assert row["severity"] == "error"
+    assert row["line"] == 2
     assert row["message"] == "500 characters; the limit is 100; record rejected"
     part = result.files["namespaces"]
     assert (part.rows_read, part.rows_persisted, part.rows_rejected) == (2, 1, 1)
@@ -86,7 +89,8 @@ def test_a_value_longer_than_the_field_limit_rejects_its_record():
 
 def test_a_header_of_one_huge_cell_fails_the_file_without_raising():
     result = pipeline_run(files=_sample(columns=b"x" * 300_000))
-    assert result.failed and "header-missing-column" in _codes(result, "columns")
+    assert result.failed
+    assert "header-missing-column" in _codes(result, "columns")
 
 
 @pytest.mark.parametrize("shape", sorted(hostile_shapes(20_000)))
@@ -110,8 +114,9 @@ def test_every_hostile_shape_gives_both_reports(shape):
 
 def test_limits_from_settings_keep_the_defaults_for_what_is_unset():
     limits = Limits.from_settings({"header_columns": None, "field_chars": 1_000, "unknown": 3})
-    assert limits.header_columns == Limits().header_columns and limits.field_chars == 1_000
-    with pytest.raises(ValueError):
+    assert limits.header_columns == Limits().header_columns
+    assert limits.field_chars == 1_000
+    with pytest.raises(ValueError, match="field_chars above"):
         Limits(field_chars=10**9)
 
 
@@ -124,7 +129,6 @@ def test_an_error_while_checking_makes_the_file_not_csv_instead_of_raising(monke
     # when the dataset is checked
     result = pipeline_run(files=_sample())
     # then every file is refused as not CSV, with the reason, and the result is failed
-    assert (
-        result.failed and "could not be read as CSV (RuntimeError: unforeseen)" in _messages(result, "file-not-csv")[0]
-    )
+    assert result.failed
+    assert "could not be read as CSV (RuntimeError: unforeseen)" in _messages(result, "file-not-csv")[0]
     assert set(result.anomalies["code"]) == {"file-not-csv"}

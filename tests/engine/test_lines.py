@@ -31,7 +31,9 @@ def test_the_line_index_finds_any_line_through_a_small_range():
     found = lines_read(index, RangeReader(reads, index.size), 1500, 1502, shown=100)
 
     assert [(line.number, line.head) for line in found] == [(1500, b"v1499,x"), (1501, b"v1500,x"), (1502, b"v1501,x")]
-    assert reads.read <= 64 * 1024 and index.lines == 2000 and index.header == (0, 5)
+    assert reads.read <= 64 * 1024
+    assert index.lines == 2000
+    assert index.header == (0, 5)
     assert np.all(np.diff(index.offsets) > 0)
 
 
@@ -44,7 +46,9 @@ def test_a_long_line_is_indexed_at_both_ends_so_only_its_start_is_read():
     found = lines_read(index, RangeReader(reads, index.size), 11, 14, shown=1000)
 
     assert [line.number for line in found] == [11, 12, 13, 14]
-    assert found[1].head == b"," * 1000 and found[1].cut and found[1].end - found[1].start == len(long)
+    assert found[1].head == b"," * 1000
+    assert found[1].cut
+    assert found[1].end - found[1].start == len(long)
     assert found[2].head == b"x,y"
     assert reads.read <= 3 * READ_BLOCK < len(long)  # a few blocks, not the long line
     assert index.start(13) == data.index(b"x,y")
@@ -56,7 +60,8 @@ def test_the_census_counts_cells_outside_quotes_and_utf8_characters_block_by_blo
 
     characters, cells = line_census(reader, 0, len(record), ",")
 
-    assert cells == 3 + 700_000 and characters == len(record.decode())
+    assert cells == 3 + 700_000
+    assert characters == len(record.decode())
 
 
 def test_the_census_keeps_a_quote_open_across_blocks():

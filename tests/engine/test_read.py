@@ -82,7 +82,8 @@ def test_header_unknown_and_duplicate_columns_are_ignored():
 def test_header_missing_required_column_is_a_file_level_error():
     state = file_read(name="namespaces", data=b"namespace_id,namespace_option_standard_name\nN1,x\nN2,y\n")
     assert tuples(state) == [("namespaces", 1, "namespace_option_name", "header-missing-column")]
-    assert state.error and "namespace_option_name" in state.error
+    assert state.error
+    assert "namespace_option_name" in state.error
 
 
 @pytest.mark.parametrize("data", [b"", b"\n", b"  \r\n\n\t\n"])

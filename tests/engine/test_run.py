@@ -24,12 +24,14 @@ def test_codes_and_severities_follow_the_spec():
     }
     # the spec's 17, and the two of the limits (docs/pipeline.md)
     assert len(SEVERITY) == len(Code) == 19
-    assert SEVERITY[Code.FIELD_TOO_LARGE] is Severity.ERROR and SEVERITY[Code.LIMIT_EXCEEDED] is Severity.WARNING
+    assert SEVERITY[Code.FIELD_TOO_LARGE] is Severity.ERROR
+    assert SEVERITY[Code.LIMIT_EXCEEDED] is Severity.WARNING
 
 
 def test_clean_dataset_persists_everything():
     result = pipeline_run(files={"namespaces": NAMESPACES, "datapoints": DATAPOINTS, "columns": COLUMNS})
-    assert not result.failed and result.error is None
+    assert not result.failed
+    assert result.error is None
     assert tuples(result) == []
     assert [result.files[f].rows_persisted for f in FILES] == [2, 1, 2]
     assert result.files["columns"].records["data_point_id"].tolist() == ["DP1", None]
@@ -40,7 +42,8 @@ def test_file_level_error_fails_the_dataset_but_other_files_are_still_checked():
     datapoints = b"data_point_id,data_point_name,data_type\nDP1,One,string\nDP1,One,string\nDP2,,string\n"
     result = pipeline_run(files={"namespaces": namespaces, "datapoints": datapoints, "columns": b""})
     assert result.failed
-    assert "namespaces" in result.error and "columns" in result.error
+    assert "namespaces" in result.error
+    assert "columns" in result.error
     assert tuples(result) == [
         ("namespaces", 1, "namespace_option_name", "header-missing-column"),
         ("datapoints", 3, "", "duplicate-row"),
@@ -54,7 +57,8 @@ def test_file_level_error_fails_the_dataset_but_other_files_are_still_checked():
         datapoints_result.rows_rejected,
         datapoints_result.rows_duplicate,
     ) == (3, 0, 2, 1)
-    assert datapoints_result.records.empty and list(datapoints_result.records.columns)[-1] == "line"
+    assert datapoints_result.records.empty
+    assert list(datapoints_result.records.columns)[-1] == "line"
     assert result.files["namespaces"].rows_read == 0  # a failed header reads no record
 
 
@@ -86,7 +90,8 @@ def test_counts_add_up_and_progress_is_reported():
     counts = result.files["namespaces"]
     assert (counts.rows_read, counts.rows_persisted, counts.rows_rejected, counts.rows_duplicate) == (5, 3, 1, 1)
     assert counts.rows_read == counts.rows_persisted + counts.rows_rejected + counts.rows_duplicate
-    assert seen[0] == ("reading", 0) and seen[-1] == ("checking", 1)
+    assert seen[0] == ("reading", 0)
+    assert seen[-1] == ("checking", 1)
     assert all(0 <= fraction <= 1 for _, fraction in seen)
     assert {s for s, _ in seen} == {"reading", "checking"}
     assert result.anomalies.columns.tolist() == [

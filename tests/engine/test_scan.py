@@ -40,4 +40,6 @@ def test_cells_and_suspects_do_not_depend_on_the_block_size(monkeypatch):
     assert found[0] == found[1] == found[2]
     cells, suspect = found[0]
     assert cells == [3, 4, 1, 1, 3, 3, 3]
-    assert suspect[0] and suspect[4] and suspect[5]
+    assert suspect[0]
+    assert suspect[4]
+    assert suspect[5]

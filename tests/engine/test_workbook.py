@@ -62,7 +62,8 @@ def test_a_workbook_is_recognised_by_its_content_whatever_its_name():
     # given the bytes of an .xlsx (no name travels with them)
     state = read(NAMESPACES)
     # then it is read as a sheet, not as CSV
-    assert state.error is None and state.dialect["encoding"] == "Excel workbook (.xlsx)"
+    assert state.error is None
+    assert state.dialect["encoding"] == "Excel workbook (.xlsx)"
     assert state.values([0, 1], "namespace_id").tolist() == ["N1", "N2"]
 
 
@@ -74,7 +75,8 @@ def test_the_sheet_named_after_the_file_is_read_ignoring_case_spaces_underscores
 
 def test_without_a_sheet_of_the_file_s_name_the_first_sheet_is_read():
     state = upload_read(name="namespaces", data=workbook({"Sheet1": NAMESPACES, "other": [["x"]]}))
-    assert state.error is None and state.dialect["sheet"] == "Sheet1"
+    assert state.error is None
+    assert state.dialect["sheet"] == "Sheet1"
 
 
 def test_one_workbook_for_all_three_needs_a_sheet_for_each_file_else_file_empty():
@@ -85,7 +87,8 @@ def test_one_workbook_for_all_three_needs_a_sheet_for_each_file_else_file_empty(
     assert [a for a in anomaly_tuples(result.anomalies) if a[3].startswith("file")] == [
         ("columns", None, "", "file-empty")
     ]
-    assert result.failed and 'no sheet named "columns"' in result.error
+    assert result.failed
+    assert 'no sheet named "columns"' in result.error
 
 
 def test_one_workbook_with_its_three_sheets_and_others_ignored_is_read():
@@ -104,7 +107,8 @@ def test_a_sheet_starting_lower_down_keeps_the_sheet_s_row_numbers():
     # given a sheet whose first value is in C4 (the header), a record in row 6 with a blank required value
     state = read([*NAMESPACES, ["N3", None]], at="C4")
     # then the header is row 4's and the records keep their sheet rows
-    assert state.error is None and state.header == ["namespace_id", "namespace_option_name"]
+    assert state.error is None
+    assert state.header == ["namespace_id", "namespace_option_name"]
     assert state.lines([0, 1, 2]).tolist() == [5, 6, 7]
 
 
@@ -122,7 +126,9 @@ def test_empty_rows_after_the_last_row_holding_a_value_are_no_records():
     book.save(out)
     state = upload_read(name="namespaces", data=out.getvalue())
     # then the records end with the last row holding a value: no blank-row
-    assert state.error is None and len(state.records) == 2 and anomaly_tuples(state.anomalies) == []
+    assert state.error is None
+    assert len(state.records) == 2
+    assert anomaly_tuples(state.anomalies) == []
 
 
 def test_a_value_past_the_header_s_last_column_is_one_extra_cell_per_row():
@@ -248,7 +254,8 @@ def test_a_sheet_of_16384_columns_is_read_within_the_limits():
     header = [*NAMESPACES[0], *(f"c{i}" for i in range(16_382))]
     state = read([header, ["N1", "Fund", *([None] * 16_381), "far"]])
     # then the header is cut at the limit and the record keeps its fields
-    assert state.error is None and len(state.header) == 1_000
+    assert state.error is None
+    assert len(state.header) == 1_000
     assert ("header-columns", {"width": 16_384, "limit": 1_000}) in state.limit_notes
     assert state.values([0], "namespace_option_name").tolist() == ["Fund"]
     # and the far value is inside the header's width: no extra cell
@@ -273,8 +280,10 @@ def test_a_million_empty_rows_among_the_records_are_blank_rows_listed_up_to_the_
     state = read([*NAMESPACES, 1_000_000, ["N3", "Late"]])
     structure_check(state=state)
     # then the last record keeps its sheet row, and the blank rows are counted, the first 10,000 listed
-    assert state.error is None and state.lines([len(state.records) - 1]).tolist() == [1_000_004]
-    assert state.listed_counts[Code.BLANK_ROW] == 10_000 and state.omitted[Code.BLANK_ROW] == 990_000
+    assert state.error is None
+    assert state.lines([len(state.records) - 1]).tolist() == [1_000_004]
+    assert state.listed_counts[Code.BLANK_ROW] == 10_000
+    assert state.omitted[Code.BLANK_ROW] == 990_000
 
 
 def test_a_million_styled_empty_rows_after_the_records_are_no_records():
@@ -294,4 +303,6 @@ def test_a_million_styled_empty_rows_after_the_records_are_no_records():
             written.writestr(info.filename, part)
     state = upload_read(name="namespaces", data=out.getvalue())
     # then they are no records, no anomaly, and the sheet is not refused for its size
-    assert state.error is None and len(state.records) == 2 and anomaly_tuples(state.anomalies) == []
+    assert state.error is None
+    assert len(state.records) == 2
+    assert anomaly_tuples(state.anomalies) == []

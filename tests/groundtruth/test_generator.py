@@ -90,7 +90,8 @@ def test_cp1252_files_with_non_ascii_text_get_one_file_encoding_each():
     ds = sample_generate(seed=0, encoding="cp1252")
     encoding = ds.expected[ds.expected["code"] == "file-encoding"]
     assert sorted(encoding["file"]) == sorted(FILES)
-    assert encoding["line"].isna().all() and (encoding["field"] == "").all()
+    assert encoding["line"].isna().all()
+    assert (encoding["field"] == "").all()
 
 
 def test_no_anomaly_rate_gives_clean_files():

@@ -11,21 +11,14 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from jobs import services
+from jobs import leases, outbox, runs
+from jobs.leases import LeaseLost, TransientJobError, job_claim, job_release
 from jobs.models import JobLease, JobRun, LeaseState, OutboxMessage, RunOutcome
+from jobs.outbox import job_enqueue
 from jobs.registry import JobKind, job_kind_register
+from jobs.runs import job_heartbeat, job_run
 from jobs.selectors import job_notice
-from jobs.services import (
-    LeaseLost,
-    TransientJobError,
-    job_claim,
-    job_enqueue,
-    job_heartbeat,
-    job_release,
-    job_run,
-    jobs_purge,
-    jobs_sweep,
-)
+from jobs.sweep import jobs_purge, jobs_sweep
 from tests.conftest import Broker
 from tests.jobs import stage_hooks
 
@@ -57,7 +50,7 @@ def _enqueue(broker: Broker | None = None, object_id: str = "job-1") -> None:
     with transaction.atomic():
         job_enqueue(kind=KIND, object_id=object_id)
     if broker is not None:
-        services.outbox_flush()
+        outbox.outbox_flush()
         broker.sent.clear()
 
 
@@ -81,12 +74,14 @@ def test_a_message_the_broker_refuses_stays_in_the_outbox_until_a_sweep_sends_it
     with django_capture_on_commit_callbacks(execute=True):
         _enqueue()
 
-    assert broker.sent == [] and OutboxMessage.objects.get().send_attempts == 1
+    assert broker.sent == []
+    assert OutboxMessage.objects.get().send_attempts == 1
     assert job_notice(kind=KIND, object_id="job-1").waiting_for_broker
 
     broker.down = False
     assert jobs_sweep()["sent"] == 1
-    assert broker.sent == [("tests.job", ["job-1"])] and not OutboxMessage.objects.exists()
+    assert broker.sent == [("tests.job", ["job-1"])]
+    assert not OutboxMessage.objects.exists()
     assert not job_notice(kind=KIND, object_id="job-1").waiting_for_broker
 
 
@@ -95,7 +90,8 @@ def test_only_one_claim_holds_a_job_and_a_finished_job_is_not_claimed_again(brok
 
     first = job_claim(kind=KIND, object_id="job-1")
     second = job_claim(kind=KIND, object_id="job-1")
-    assert first is not None and second is None
+    assert first is not None
+    assert second is None
 
     assert job_release(claim=first, outcome=RunOutcome.COMPLETED)
     assert job_claim(kind=KIND, object_id="job-1") is None
@@ -120,7 +116,9 @@ def test_the_sweep_requeues_a_job_whose_lease_expired_and_tells_the_user(broker,
     assert jobs_sweep() == {"re-queued": 1, "resent": 0, "sent": 1, "purged": 0}
 
     lease = JobLease.objects.get()
-    assert lease.state == LeaseState.QUEUED and lease.owner == "" and lease.attempts == 1
+    assert lease.state == LeaseState.QUEUED
+    assert lease.owner == ""
+    assert lease.attempts == 1
     assert lease.note == "The worker stopped during testing; testing restarted automatically (attempt 2 of 4)."
     assert broker.sent == [("tests.job", ["job-1"])]
     assert JobRun.objects.get().outcome == RunOutcome.LOST
@@ -137,7 +135,8 @@ def test_the_sweep_gives_a_job_up_after_the_last_attempt(broker, kind, settings)
         jobs_sweep()
 
     lease = JobLease.objects.get()
-    assert lease.state == LeaseState.FINISHED and lease.attempts == settings.JOB_MAX_ATTEMPTS
+    assert lease.state == LeaseState.FINISHED
+    assert lease.attempts == settings.JOB_MAX_ATTEMPTS
     assert kind["given_up"] == {"job-1": "Testing stopped 4 times (the worker running it stopped), so it was given up."}
     assert list(JobRun.objects.values_list("outcome", flat=True)) == ["lost"] * 4
 
@@ -149,13 +148,16 @@ def test_the_sweep_does_not_rerun_a_job_that_finished_before_its_release(broker,
     _expire()
 
     assert jobs_sweep()["finished"] == 1
-    assert JobLease.objects.get().state == LeaseState.FINISHED and broker.sent == []
+    assert JobLease.objects.get().state == LeaseState.FINISHED
+    assert broker.sent == []
 
 
 def test_the_sweep_does_not_wait_for_the_lease_of_a_process_that_is_gone(broker, kind):
     _enqueue(broker)
     job_claim(kind=KIND, object_id="job-1")
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     lease = JobLease.objects.get()
     host = lease.owner.rpartition(":")[0]
     JobLease.objects.update(owner=f"{host}:{gone.stdout.strip()}")
@@ -180,7 +182,8 @@ def test_a_transient_error_queues_the_job_again_after_a_backoff(broker, kind):
     assert job_run(kind=KIND, object_id="job-1", work=work) == "retrying"
 
     lease = JobLease.objects.get()
-    assert lease.state == LeaseState.QUEUED and lease.available_at > timezone.now()
+    assert lease.state == LeaseState.QUEUED
+    assert lease.available_at > timezone.now()
     assert lease.note == (
         "Processing stopped: MongoDB could not be reached. Retrying automatically in 2–4 s (attempt 2 of 4)."
     )
@@ -189,7 +192,8 @@ def test_a_transient_error_queues_the_job_again_after_a_backoff(broker, kind):
     assert jobs_sweep()["sent"] == 0
     OutboxMessage.objects.update(available_at=timezone.now())
     JobLease.objects.update(available_at=timezone.now())
-    assert jobs_sweep()["sent"] == 1 and broker.sent == [("tests.job", ["job-1"])]
+    assert jobs_sweep()["sent"] == 1
+    assert broker.sent == [("tests.job", ["job-1"])]
 
 
 def test_a_run_that_lost_its_lease_stops_at_its_next_heartbeat(broker, kind):
@@ -199,7 +203,7 @@ def test_a_run_that_lost_its_lease_stops_at_its_next_heartbeat(broker, kind):
     def work():
         steps.append("started")
         JobLease.objects.update(token="another-run")  # the sweep gave the job to another run
-        services._current.get().renewed_at = 0  # the next heartbeat renews, and finds it lost
+        runs.current_claim.get().renewed_at = 0  # the next heartbeat renews, and finds it lost
         job_heartbeat(stage="persisting", fraction=0.5)
         steps.append("went on")
 
@@ -303,7 +307,8 @@ def test_a_retry_is_announced_for_when_it_really_comes(broker, kind, settings):
     # the message is due after the backoff, and the sweep that sends it comes within one period
     lease, message = JobLease.objects.get(), OutboxMessage.objects.get()
     assert message.available_at == lease.available_at
-    assert services.retry_wait_seconds(1) == (30, 40) and services.retry_wait_seconds(2) == (60, 70)
+    assert leases.retry_wait_seconds(1) == (30, 40)
+    assert leases.retry_wait_seconds(2) == (60, 70)
     assert lease.note.endswith("Retrying automatically in 30–40 s (attempt 2 of 4).")
 
 

@@ -39,11 +39,16 @@ def test_fragment_lists_changes_and_escapes_values():
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     # and each section, the move, the new anomaly and the counts per code are there
-    assert 'id="diff-namespaces"' in html and 'id="diff-columns"' in html and 'id="diff-anomalies"' in html
-    assert "Column mappings" in html and "dataset_table_name" in html and "moved" in html
+    assert 'id="diff-namespaces"' in html
+    assert 'id="diff-columns"' in html
+    assert 'id="diff-anomalies"' in html
+    assert "Column mappings" in html
+    assert "dataset_table_name" in html
+    assert "moved" in html
     assert "<code>whitespace</code>" in html
     assert 'href="/d/1/diff.csv"' in html
-    assert "style=" not in html and "<script" not in html
+    assert "style=" not in html
+    assert "<script" not in html
 
 
 def test_fragment_says_when_nothing_changed_and_when_rows_are_cut():

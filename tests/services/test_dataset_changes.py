@@ -66,11 +66,13 @@ def test_processing_the_current_version_again_makes_a_new_version_and_keeps_the_
     v2 = version_process(version_id=str(v2.pk))
 
     # then version 2 is current with the same records, and nothing changed
-    assert v2.status == VersionStatus.DONE and Dataset.objects.get(pk=v1.dataset_id).current_version_id == v2.pk
+    assert v2.status == VersionStatus.DONE
+    assert Dataset.objects.get(pk=v1.dataset_id).current_version_id == v2.pk
     assert version_document_counts(version=v2.records_key) == before
     with v2.diff_json.open("rb") as handle:
         changes = json.loads(handle.read())
-    assert v2.compared_to_id == v1.pk and changes["identical"] is True
+    assert v2.compared_to_id == v1.pk
+    assert changes["identical"] is True
 
 
 def test_a_failed_run_of_the_copy_leaves_the_current_version_whole(sample_files, monkeypatch):
@@ -98,7 +100,8 @@ def test_the_current_version_is_never_processed_again_in_place(sample_files):
     again = version_process(version_id=str(v1.pk))
     processing.version_fail(object_id=str(v1.pk), reason="Given up.")
 
-    assert again.status == VersionStatus.DONE and version_document_counts(version=v1.records_key) == before
+    assert again.status == VersionStatus.DONE
+    assert version_document_counts(version=v1.records_key) == before
     assert DatasetVersion.objects.get(pk=v1.pk).status == VersionStatus.DONE
     with pytest.raises(VersionIsCurrent):
         version_records_withdraw(version=v1)
@@ -153,4 +156,5 @@ def test_an_upload_that_fails_after_its_files_were_stored_removes_them(sample_fi
         dataset_create(name="Never saved", owner=None, files=upload_files(sample_files))
 
     assert _stored(v1.dataset_id) == stored
-    assert DatasetVersion.objects.count() == 1 and Dataset.objects.count() == 1
+    assert DatasetVersion.objects.count() == 1
+    assert Dataset.objects.count() == 1

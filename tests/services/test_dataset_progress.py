@@ -40,7 +40,8 @@ def test_every_stage_is_reported_with_its_work_and_the_bar_never_holds(sample_fi
     assert saving[-1]["progress_done"] == saving[-1]["progress_total"] == 3 + 5 + 7
     indexing = [u for u in updates if u.get("stage") == VersionStage.INDEXING]
     # the index write moves the bar from where saving ended to where the comparison starts
-    assert indexing[0]["percent"] <= 65 and indexing[-1]["percent"] >= 92
+    assert indexing[0]["percent"] <= 65
+    assert indexing[-1]["percent"] >= 92
     assert indexing[-1]["progress_done"] == indexing[-1]["progress_total"] > 0
     percents = [u["percent"] for u in updates if "percent" in u][1:]
     assert percents == sorted(percents)
@@ -51,7 +52,8 @@ def test_the_overview_knows_each_file_and_how_it_was_written(sample_files):
     version = _processed(_create(files))
 
     namespaces = version.sources["namespaces"]
-    assert namespaces["name"] == "my namespaces.csv" and namespaces["size"] == len(files["namespaces"])
+    assert namespaces["name"] == "my namespaces.csv"
+    assert namespaces["size"] == len(files["namespaces"])
     assert (namespaces["delimiter"], namespaces["encoding"], namespaces["line_ends"]) == ("comma", "UTF-8", "CRLF")
     rows = {row["file"]: row for row in version_file_rows(version=version)}
     assert (rows["columns"]["read"], rows["columns"]["saved"], rows["columns"]["with_errors"]) == (10, 7, 2)

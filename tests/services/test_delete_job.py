@@ -5,8 +5,9 @@ recorder here; a worker killed while deleting is in `tests/e2e/test_faults.py`."
 import pytest
 from django.utils import timezone
 
+from jobs.leases import job_claim
 from jobs.models import JobLease, JobRun, OutboxMessage
-from jobs.services import job_claim, jobs_sweep
+from jobs.sweep import jobs_sweep
 from tests.factories import processed_dataset, processed_version, upload_files
 from uploads import tasks
 from uploads.models import Dataset, DatasetVersion
@@ -56,7 +57,8 @@ def test_a_delete_the_sweep_gives_up_leaves_the_dataset_with_the_reason_and_may_
     broker.sent.clear()
     _delete_requested(dataset, django_capture_on_commit_callbacks)
     dataset.refresh_from_db()
-    assert dataset.deleting and dataset.delete_error == ""
+    assert dataset.deleting
+    assert dataset.delete_error == ""
     assert broker.sent == [("uploads.tasks.dataset_delete_task", [str(dataset.pk)])]
     assert dataset_delete_task.apply(args=[str(dataset.pk)]).get() == "completed"
     assert not Dataset.objects.filter(pk=dataset.pk).exists()

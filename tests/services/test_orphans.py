@@ -62,7 +62,8 @@ def test_the_sweep_removes_planted_orphans_and_keeps_what_a_version_references(t
     # (earlier tests leave their collections and files behind too: the planted ones are among them)
     planted_collections = {f"v{key}_{kind}" for key in keys for kind in ("anomalies", "columns")}
     found = orphans_sweep(remove=False)
-    assert planted_collections <= set(found.collections) and set(names) <= set(found.files)
+    assert planted_collections <= set(found.collections)
+    assert set(names) <= set(found.files)
     assert all(default_storage.exists(name) for name in names)  # a dry run removes nothing
 
     removed = orphans_sweep()
@@ -75,7 +76,8 @@ def test_the_sweep_removes_planted_orphans_and_keeps_what_a_version_references(t
     assert version_document_counts(version=kept.records_key)["columns"] == 7
     assert kept.namespaces.name.split("/")[3] != str(kept.pk)  # stored in version 1's folder
     assert all(default_storage.exists(getattr(kept, file).name) for file in ("namespaces", "datapoints", "columns"))
-    assert orphans_sweep().files == [] and orphans_sweep().collections == []
+    assert orphans_sweep().files == []
+    assert orphans_sweep().collections == []
 
 
 def test_a_file_younger_than_the_grace_is_left_for_a_later_sweep(settings):

@@ -10,8 +10,9 @@ from django.utils import timezone
 from pymongo.errors import AutoReconnect, BulkWriteError
 
 from catalog.persistence import version_document_counts
+from jobs.leases import job_claim
 from jobs.models import JobLease, JobRun, OutboxMessage
-from jobs.services import job_claim, jobs_sweep
+from jobs.sweep import jobs_sweep
 from uploads import processing
 from uploads.models import DatasetVersion, VersionStatus
 from uploads.services import VERSION_JOB, dataset_create
@@ -70,19 +71,22 @@ def test_mongodb_unreachable_queues_the_version_again_and_the_retry_finishes_it(
     assert version_process_task.apply(args=[str(version.pk)]).get() == "retrying"
 
     version.refresh_from_db()
-    assert version.status == VersionStatus.QUEUED and not version.error
+    assert version.status == VersionStatus.QUEUED
+    assert not version.error
     lease = JobLease.objects.get(kind=VERSION_JOB, object_id=str(version.pk))
     assert lease.note == (
         "Processing stopped: MongoDB could not be reached. Retrying automatically in 2–4 s (attempt 2 of 4)."
     )
 
     monkeypatch.undo()
-    monkeypatch.setattr("jobs.services.current_app", broker)
+    monkeypatch.setattr("jobs.outbox.current_app", broker)
+    monkeypatch.setattr("jobs.sweep.current_app", broker)
     _due_now()
     jobs_sweep()
     assert version_process_task.apply(args=[str(version.pk)]).get() == "completed"
     version.refresh_from_db()
-    assert version.status == VersionStatus.DONE and version_document_counts(version=version.records_key)["columns"] == 7
+    assert version.status == VersionStatus.DONE
+    assert version_document_counts(version=version.records_key)["columns"] == 7
     assert list(JobRun.objects.values_list("outcome", flat=True)) == ["retrying", "completed"]
 
 
@@ -99,7 +103,8 @@ def test_mongodb_unreachable_on_the_last_attempt_fails_the_version_readably(
 
     assert outcomes == ["retrying"] * (settings.JOB_MAX_ATTEMPTS - 1) + ["completed"]
     version.refresh_from_db()
-    assert version.status == VersionStatus.FAILED and "MongoDB could not be reached" in version.error
+    assert version.status == VersionStatus.FAILED
+    assert "MongoDB could not be reached" in version.error
     assert version.summary_json  # the reports of a failed version are written
 
 
@@ -124,12 +129,14 @@ def test_a_job_the_sweep_gives_up_fails_its_version_with_the_reason_and_both_rep
 ):
     version = _given_up_by_the_sweep(_queued(sample_files, django_capture_on_commit_callbacks), settings)
 
-    assert version.status == VersionStatus.FAILED and version.stage == "finished"
+    assert version.status == VersionStatus.FAILED
+    assert version.stage == "finished"
     assert version.error == GIVEN_UP
     summary = _summary(version)
     assert (summary["status"], summary["error"]) == ("failed", GIVEN_UP)
     # no run got as far as the engine's counts: the summary holds none
-    assert summary["anomalies_total"] == 0 and {part["rows_read"] for part in summary["files"].values()} == {0}
+    assert summary["anomalies_total"] == 0
+    assert {part["rows_read"] for part in summary["files"].values()} == {0}
     with version.anomalies_csv.open("rb") as handle:
         assert handle.read().decode("utf-8-sig").splitlines() == [
             "file,line,field,code,severity,value,message,fix,status"
@@ -154,8 +161,10 @@ def test_a_version_given_up_after_the_engine_ran_reports_its_counts_as_nothing_p
         assert summary["files"][file]["rows_read"] == part.rows_read > 0
         assert summary["files"][file]["rows_persisted"] == 0
         assert summary["files"][file]["rows_rejected"] == part.rows_read - part.rows_duplicate
-    assert summary["anomalies_total"] == 0 and version.anomalies_total == 0
-    assert version.counts["columns"]["rows_persisted"] == 0 and version.may_retry
+    assert summary["anomalies_total"] == 0
+    assert version.anomalies_total == 0
+    assert version.counts["columns"]["rows_persisted"] == 0
+    assert version.may_retry
 
 
 def test_a_job_that_cannot_run_at_all_fails_its_version_with_the_reason_and_both_reports(
@@ -176,7 +185,9 @@ def test_a_job_that_cannot_run_at_all_fails_its_version_with_the_reason_and_both
     # then the version is failed with the reason, keeps nothing, and has both reports
     version.refresh_from_db()
     reason = "Processing could not run (RuntimeError: the version row could not be read)."
-    assert version.status == VersionStatus.FAILED and version.error.startswith(reason)
+    assert version.status == VersionStatus.FAILED
+    assert version.error.startswith(reason)
     assert not version.records_kept
-    assert _summary(version)["status"] == "failed" and _summary(version)["error"] == version.error
+    assert _summary(version)["status"] == "failed"
+    assert _summary(version)["error"] == version.error
     assert version.anomalies_csv

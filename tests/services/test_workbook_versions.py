@@ -73,9 +73,11 @@ def test_a_row_of_a_workbook_shows_its_cells_with_the_one_concerned_marked(use_s
     )
     extra = workbook_row_view(upload_file=version.columns, sheet="columns", line=3, code="extra-cell")
 
-    assert whitespace.header == ["namespace_id", "namespace_option_name"] and whitespace.lines_total == 3
+    assert whitespace.header == ["namespace_id", "namespace_option_name"]
+    assert whitespace.lines_total == 3
     row = next(line for line in whitespace.lines if line.in_record)
-    assert row.number == 3 and [(s["text"], s["marked"]) for s in row.segments if s["cell"] is not None] == [
+    assert row.number == 3
+    assert [(s["text"], s["marked"]) for s in row.segments if s["cell"] is not None] == [
         ("N2", False),
         (" Risk ", True),
     ]
@@ -96,7 +98,8 @@ def test_a_workbook_version_then_a_csv_file_carried_over_keeps_the_workbook(use_
             version_create(dataset=v1.dataset, created_by=None, files={"namespaces": csv_file}, enqueue=False).pk
         )
     )
-    assert v2.status == "done" and v2.columns.name == v1.namespaces.name
+    assert v2.status == "done"
+    assert v2.columns.name == v1.namespaces.name
     # when version 1 is deleted, then the workbook stays: version 2 still reads its columns from it
     version_delete(version=v1)
     assert v2.columns.storage.exists(v2.columns.name)

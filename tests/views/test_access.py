@@ -156,7 +156,8 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page_and_changes_nothing(clie
             assert response["Location"].startswith("/accounts/login/?next="), url
 
     dataset = Dataset.objects.get(pk=alices_sample.pk)
-    assert not dataset.deleting and dataset.versions.count() == 2
+    assert not dataset.deleting
+    assert dataset.versions.count() == 2
     assert set(dataset.versions.values_list("status", flat=True)) == {VersionStatus.DONE}
 
 
@@ -185,7 +186,8 @@ def test_another_user_may_not_change_the_dataset(client, users, name):
     assert client.post(url, upload if name == "uploads:version_create" else {}).status_code == 403, url
 
     dataset.refresh_from_db()
-    assert not dataset.deleting and dataset.versions.count() == 1
+    assert not dataset.deleting
+    assert dataset.versions.count() == 1
     assert dataset.versions.get().status == VersionStatus.DONE
 
 
@@ -207,7 +209,9 @@ def test_every_logged_in_user_sees_every_dataset_in_the_list(client, users):
     for user in ("alice", "bob"):
         client.force_login(users[user])
         page = client.get("/").content.decode()
-        assert "alice&#x27;s data" in page and "bob&#x27;s data" in page and "ingested data" in page
+        assert "alice&#x27;s data" in page
+        assert "bob&#x27;s data" in page
+        assert "ingested data" in page
 
 
 def test_the_versions_of_the_shared_sample_are_done(alices_sample):
@@ -222,7 +226,8 @@ def test_only_the_owner_sees_the_change_buttons_and_may_retry_upload_or_delete(c
     client.force_login(users["bob"])
 
     page = client.get(f"/datasets/{dataset.pk}/").content.decode()
-    assert "Process again" not in page and "Upload a new version" not in page
+    assert "Process again" not in page
+    assert "Upload a new version" not in page
     assert client.get(f"/datasets/{dataset.pk}/delete/").status_code == 403
     assert client.post(f"/datasets/{dataset.pk}/delete/").status_code == 403
     assert client.post(f"/datasets/{dataset.pk}/versions/1/retry/").status_code == 403
@@ -230,12 +235,14 @@ def test_only_the_owner_sees_the_change_buttons_and_may_retry_upload_or_delete(c
     upload = {"columns_file": ContentFile(b"a,b\n1,2\n", name="columns.csv")}
     assert client.post(f"/datasets/{dataset.pk}/versions/", upload).status_code == 403
     dataset.refresh_from_db()
-    assert not dataset.deleting and dataset.versions.count() == 1
+    assert not dataset.deleting
+    assert dataset.versions.count() == 1
     assert dataset.versions.get().status == VersionStatus.DONE
 
     client.force_login(users["alice"])
     page = client.get(f"/datasets/{dataset.pk}/").content.decode()
-    assert "Process again" in page and "Upload a new version" in page
+    assert "Process again" in page
+    assert "Upload a new version" in page
     assert client.get(f"/datasets/{dataset.pk}/delete/").status_code == 200
 
 

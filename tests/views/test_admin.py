@@ -35,7 +35,8 @@ def test_the_admin_delete_is_queued_then_drops_the_collections_and_removes_the_f
             f"/admin/uploads/dataset/{version.dataset_id}/delete/", {"post": "yes"}, follow=True
         )
 
-    assert response.status_code == 200 and "is being deleted" in response.content.decode()
+    assert response.status_code == 200
+    assert "is being deleted" in response.content.decode()
     assert Dataset.objects.get(pk=version.dataset_id).deleting
     assert broker.sent == [("uploads.tasks.dataset_delete_task", [str(version.dataset_id)])]
     assert dataset_delete_task.apply(args=broker.sent[0][1]).get() == "completed"
@@ -54,7 +55,8 @@ def test_the_admin_delete_is_refused_with_the_reason_while_a_version_is_processe
     assert response.status_code == 200
     assert "still being processed" in response.content.decode()
     dataset = Dataset.objects.get(pk=v1.dataset_id)
-    assert not dataset.deleting and dataset.versions.count() == 2
+    assert not dataset.deleting
+    assert dataset.versions.count() == 2
     assert broker.sent == []
     assert version_document_counts(version=v1.records_key)["columns"] == 7
     assert default_storage.exists(v2.columns.name)

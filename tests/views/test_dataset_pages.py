@@ -36,12 +36,15 @@ def test_an_error_in_the_files_offers_the_way_forward_not_a_retry(client, stewar
 
     page = client.get(f"/datasets/{version.dataset_id}/").content.decode()
 
-    assert "Process again" not in page and "upload the three files again" not in page
+    assert "Process again" not in page
+    assert "upload the three files again" not in page
     assert '<a href="#new-version-title">upload a new version</a>' in page  # of this dataset, not a new one
     assert "code=header-missing-column" in page
     assert "not read (9,995 in the file)" in page  # not "0 rows read"
     assert ">11,997<" in page  # healthy column rows: not saved because the version failed, not "rejected"
-    assert "cols.csv" in page and "2.0\xa0KB" in page and "semicolon" in page
+    assert "cols.csv" in page
+    assert "2.0\xa0KB" in page
+    assert "semicolon" in page
     response = client.post(f"/datasets/{version.dataset_id}/versions/1/retry/")
     assert response.status_code == 302
     assert DatasetVersion.objects.get(pk=version.pk).status == VersionStatus.FAILED
@@ -51,7 +54,8 @@ def test_a_failure_on_the_server_side_can_be_processed_again(client, steward, dj
     version = _failed(steward, anomalies={}, error="Processing stopped unexpectedly (MongoDB could not be reached).")
 
     page = client.get(f"/datasets/{version.dataset_id}/").content.decode()
-    assert "Process again" in page and "problem on the server side" in page
+    assert "Process again" in page
+    assert "problem on the server side" in page
 
     with django_capture_on_commit_callbacks(execute=False):
         client.post(f"/datasets/{version.dataset_id}/versions/1/retry/")
@@ -66,6 +70,7 @@ def test_the_status_of_a_queued_version_says_where_it_waits(client, steward):
 
     status = client.get(f"/datasets/{second.pk}/status.json").json()
 
-    assert status["status_label"] == "Queued" and status["stage_label"] == "Waiting in the queue"
+    assert status["status_label"] == "Queued"
+    assert status["stage_label"] == "Waiting in the queue"
     assert status["detail"] == "Waiting in the queue: 1 upload ahead."
     assert "Waiting in the queue: 1 upload ahead." in client.get("/").content.decode()  # the list says it too

@@ -11,7 +11,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 def test_healthz_answers_without_login(client):
     response = client.get("/healthz")
 
-    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
 
 
 def test_readyz_checks_every_service_without_login(client, settings):
@@ -40,9 +41,12 @@ def test_readyz_fails_with_mongodb_down(client, mongodb_down):
     response = client.get("/readyz")
 
     report = response.json()
-    assert response.status_code == 503 and report["ready"] is False
-    assert report["checks"]["mongodb"]["ok"] is False and report["checks"]["mongodb"]["error"]
-    assert report["checks"]["broker"]["ok"] and report["checks"]["database"]["ok"]
+    assert response.status_code == 503
+    assert report["ready"] is False
+    assert report["checks"]["mongodb"]["ok"] is False
+    assert report["checks"]["mongodb"]["error"]
+    assert report["checks"]["broker"]["ok"]
+    assert report["checks"]["database"]["ok"]
 
 
 def test_readyz_fails_with_redis_down(client, settings):
@@ -53,5 +57,6 @@ def test_readyz_fails_with_redis_down(client, settings):
 
     assert response.status_code == 503
     broker = response.json()["checks"]["broker"]
-    assert broker["service"] == "redis" and broker["ok"] is False
+    assert broker["service"] == "redis"
+    assert broker["ok"] is False
     assert response.json()["checks"]["mongodb"]["ok"] is True

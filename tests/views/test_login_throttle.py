@@ -29,7 +29,8 @@ def test_the_31st_attempt_after_30_wrong_passwords_does_not_log_in(client, stewa
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
     page = response.content.decode()
-    assert "Too many failed logins" in page and "“steward”" in page
+    assert "Too many failed logins" in page
+    assert "“steward”" in page
 
 
 def test_the_lockout_holds_one_user_name_from_one_address(client, steward, settings):

@@ -28,7 +28,8 @@ def test_process_again_on_the_current_version_makes_a_new_version_and_says_so(cl
     assert "Version 2 was made from the files of version 1" in text
     assert "Pages show version <strong>1</strong>, the current one." in text
     v1, v2 = (DatasetVersion.objects.get(dataset=dataset, number=number) for number in (1, 2))
-    assert v1.status == VersionStatus.DONE and v2.status == VersionStatus.QUEUED
+    assert v1.status == VersionStatus.DONE
+    assert v2.status == VersionStatus.QUEUED
     assert (v2.namespaces.name, v2.columns.name, v2.replaced_files) == (v1.namespaces.name, v1.columns.name, [])
 
 
@@ -41,7 +42,8 @@ def test_process_again_and_delete_are_refused_with_the_reason_while_a_version_is
     confirm = client.get(f"/datasets/{dataset.pk}/delete/", follow=True)
 
     for response in (again, delete, confirm):
-        assert response.status_code == 200 and "still being processed" in response.content.decode()
+        assert response.status_code == 200
+        assert "still being processed" in response.content.decode()
     assert DatasetVersion.objects.filter(dataset=dataset).count() == 2
     dataset.refresh_from_db()
     assert not dataset.deleting

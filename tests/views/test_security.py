@@ -83,7 +83,8 @@ def test_a_missing_file_is_reported_on_the_form(client, steward):
 
     response = client.post("/", {"name": "x", **files})
 
-    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
 
 
 def test_unknown_ids_and_bad_parameters_answer_404_or_400_not_500(client, steward):

@@ -54,7 +54,8 @@ def test_a_line_of_ten_million_commas_answers_a_small_page_with_its_length_and_a
     assert len(response.content) < 100_000
     text = _text(html)
     assert "cells 8–10,500,001 (past the 7 header columns)" in text
-    assert "10,500,001 cells" in text and "10,500,000 characters" in text
+    assert "10,500,001 cells" in text
+    assert "10,500,000 characters" in text
     assert "Shown here: cells 1–21" in text
     assert '<sup class="pos">8</sup><mark class="blank">(blank)</mark>' in html
     assert '<sup class="pos">22</sup>' not in html
@@ -67,8 +68,10 @@ def test_a_line_of_ten_million_commas_answers_a_small_page_with_its_length_and_a
     raw = client.get(raw_url)
 
     # then it comes streamed, as an attachment, whole
-    assert raw.status_code == 200 and raw.streaming
-    assert raw["Content-Type"] == "text/plain" and raw["Content-Length"] == str(COMMAS)
+    assert raw.status_code == 200
+    assert raw.streaming
+    assert raw["Content-Type"] == "text/plain"
+    assert raw["Content-Length"] == str(COMMAS)
     assert raw["Content-Disposition"] == 'attachment; filename="columns-v1-line-2.txt"'
     assert b"".join(raw.streaming_content) == b"," * COMMAS
 
@@ -82,7 +85,8 @@ def test_a_huge_field_is_cut_and_its_length_stated(client, steward, sample_files
 
     assert len(html) < 100_000
     assert "<mark>" + "o" * source.CELL_CHARACTERS_SHOWN + "</mark>" in html
-    assert "300,017 characters" in _text(html) and "7 cells" in _text(html)
+    assert "300,017 characters" in _text(html)
+    assert "7 cells" in _text(html)
 
 
 def test_paging_reaches_the_last_lines_and_offers_no_earlier_lines_at_the_top(client, steward, sample_files):
@@ -100,7 +104,8 @@ def test_paging_reaches_the_last_lines_and_offers_no_earlier_lines_at_the_top(cl
     assert re.search(r'href="[^"]*\?line=1">‹ Earlier lines', middle)  # 4–10 shown: 1–4 above
     assert re.search(r'href="[^"]*\?line=13">Later lines', near_end)  # 6–12 shown: line 13 is reached
     last = client.get(url, {"line": 13}).content.decode()
-    assert 'id="line-13"' in last and "Later lines" not in last
+    assert 'id="line-13"' in last
+    assert "Later lines" not in last
 
 
 def test_an_index_stored_before_the_blocks_still_finds_its_lines(tmp_path):
@@ -125,7 +130,8 @@ def test_an_index_stored_before_the_blocks_still_finds_its_lines(tmp_path):
         (1001, b"," * 50),
         (1002, b"last,x"),
     ]
-    assert found[2].end - found[2].start == 200_000 and found[2].cut
+    assert found[2].end - found[2].start == 200_000
+    assert found[2].cut
 
 
 def test_a_whitespace_only_line_offers_its_line_and_no_record(client, steward, sample_files):

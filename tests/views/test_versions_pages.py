@@ -28,9 +28,12 @@ def test_the_dataset_page_lists_every_version_with_who_files_counts_and_status(c
 
     assert "Pages show version <strong>1</strong>" in page
     assert page.count('<tr data-version="') == 2
-    assert "steward" in page and "command line" in page
-    assert "columns (same)" in page and "namespaces (same)" in page
-    assert "0 / 0 / 0" in page and "status-failed" in page
+    assert "steward" in page
+    assert "command line" in page
+    assert "columns (same)" in page
+    assert "namespaces (same)" in page
+    assert "0 / 0 / 0" in page
+    assert "status-failed" in page
     assert f"/datasets/{dataset.pk}/versions/2/anomalies/" in page
     assert "Upload a new version" in page
 
@@ -40,7 +43,8 @@ def test_a_new_version_needs_at_least_one_file(client, steward):
 
     response = client.post(f"/datasets/{dataset.pk}/versions/", {})
 
-    assert response.status_code == 400 and "Choose at least one file to replace." in response.content.decode()
+    assert response.status_code == 400
+    assert "Choose at least one file to replace." in response.content.decode()
     assert dataset.versions.count() == 1
 
 
@@ -51,7 +55,8 @@ def test_no_new_version_while_one_is_being_processed(client, steward):
 
     response = client.post(f"/datasets/{dataset.pk}/versions/", {"columns_file": upload})
 
-    assert response.status_code == 400 and "still being processed" in response.content.decode()
+    assert response.status_code == 400
+    assert "still being processed" in response.content.decode()
     assert dataset.versions.count() == 2
 
 
@@ -72,8 +77,10 @@ def test_a_version_form_sent_back_names_the_files_to_choose_again(client, stewar
     response = client.post(f"/datasets/{dataset.pk}/versions/", files)
 
     page = response.content.decode()
-    assert response.status_code == 400 and dataset.versions.count() == 1
-    assert "Nothing was uploaded" in page and "choose the 2 files again (New namespaces CSV, New columns CSV)" in page
+    assert response.status_code == 400
+    assert dataset.versions.count() == 1
+    assert "Nothing was uploaded" in page
+    assert "choose the 2 files again (New namespaces CSV, New columns CSV)" in page
     assert '<small class="muted" id="id_namespaces_file_again">“ns-v2.csv” was fine: choose it again.</small>' in page
     assert 'aria-describedby="id_namespaces_file_again"' in page
     # the wrong file has its error instead, in the element upload-check.js also writes into

@@ -44,14 +44,16 @@ def test_the_three_files_and_a_workbook_together_are_refused(client, steward):
 
     response = client.post("/", {"name": "Both", **files, "workbook": SimpleUploadedFile("b.xlsx", BOOK)})
 
-    assert response.status_code == 200 and FILES_OR_WORKBOOK in response.content.decode()
+    assert response.status_code == 200
+    assert FILES_OR_WORKBOOK in response.content.decode()
     assert not Dataset.objects.exists()
 
 
 def test_neither_files_nor_a_workbook_says_what_to_choose(client, steward):
     response = client.post("/", {"name": "Nothing"})
 
-    assert NOTHING_CHOSEN in response.content.decode() and not Dataset.objects.exists()
+    assert NOTHING_CHOSEN in response.content.decode()
+    assert not Dataset.objects.exists()
 
 
 def test_some_files_without_a_workbook_name_the_missing_ones(client, steward):
@@ -82,7 +84,8 @@ def test_a_new_version_from_one_workbook_replaces_the_three_files(client, stewar
 
     assert response.status_code == 302
     v2 = dataset.versions.get(number=2)
-    assert v2.replaced_files == ["namespaces", "datapoints", "columns"] and v2.columns.name == v2.namespaces.name
+    assert v2.replaced_files == ["namespaces", "datapoints", "columns"]
+    assert v2.columns.name == v2.namespaces.name
 
 
 def test_a_new_version_with_a_file_and_a_workbook_is_refused(client, steward):
@@ -91,7 +94,8 @@ def test_a_new_version_with_a_file_and_a_workbook_is_refused(client, steward):
 
     response = client.post(f"/datasets/{dataset.pk}/versions/", fields)
 
-    assert response.status_code == 400 and FILES_OR_WORKBOOK in response.content.decode()
+    assert response.status_code == 400
+    assert FILES_OR_WORKBOOK in response.content.decode()
     assert dataset.versions.count() == 1
 
 
@@ -99,7 +103,8 @@ def test_the_template_workbook_is_the_same_every_time_with_a_sheet_per_file(clie
     first = client.get("/help/templates/catalog-template.xlsx")
 
     # written again (not the cached bytes): the same bytes
-    assert first.status_code == 200 and first.content == workbook_template.__wrapped__()
+    assert first.status_code == 200
+    assert first.content == workbook_template.__wrapped__()
     assert first["Content-Disposition"] == 'attachment; filename="catalog-template.xlsx"'
     book = openpyxl.load_workbook(io.BytesIO(first.content))
     assert book.sheetnames == ["namespaces", "datapoints", "columns"]

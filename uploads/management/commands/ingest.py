@@ -11,7 +11,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from engine import FILES
-from uploads.models import VERSION_FILES, Dataset, VersionStatus
+from uploads.models import VERSION_FILES, Dataset, DatasetVersion, VersionStatus
 from uploads.processing import version_process
 from uploads.services import (
     DatasetBusy,
@@ -55,25 +55,7 @@ class Command(BaseCommand):
             )
         if dataset is not None and not paths and workbook is None:
             raise CommandError("give at least one file to replace, or --workbook")
-        with ExitStack() as stack:
-            files = {file: File(stack.enter_context(path.open("rb")), name=path.name) for file, path in paths.items()}
-            try:
-                if workbook is not None:
-                    book = File(stack.enter_context(workbook.open("rb")), name=workbook.name)
-                    if dataset is None:
-                        version = dataset_create_from_workbook(
-                            name=options["name"], owner=None, workbook=book, enqueue=False
-                        )
-                    else:
-                        version = version_create_from_workbook(
-                            dataset=dataset, created_by=None, workbook=book, enqueue=False
-                        )
-                elif dataset is None:
-                    version = dataset_create(name=options["name"], owner=None, files=files, enqueue=False)
-                else:
-                    version = version_create(dataset=dataset, created_by=None, files=files, enqueue=False)
-            except DatasetBusy as exc:
-                raise CommandError(str(exc)) from exc
+        version = self._version_create(dataset=dataset, name=options["name"], paths=paths, workbook=workbook)
         version = version_process(version_id=str(version.pk))
         summary = _read(version.summary_json) if version.summary_json else b"{}"
         if options["report_dir"]:
@@ -86,6 +68,24 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(json.loads(summary), ensure_ascii=False))
         if version.status != VersionStatus.DONE:
             raise CommandError(f"version failed: {version.error}")
+
+    def _version_create(
+        self, *, dataset: Dataset | None, name: str, paths: dict[str, Path], workbook: Path | None
+    ) -> DatasetVersion:
+        """The new dataset's first version, or the dataset's next one, from the files or the workbook."""
+        with ExitStack() as stack:
+            files = {file: File(stack.enter_context(path.open("rb")), name=path.name) for file, path in paths.items()}
+            try:
+                if workbook is not None:
+                    book = File(stack.enter_context(workbook.open("rb")), name=workbook.name)
+                    if dataset is None:
+                        return dataset_create_from_workbook(name=name, owner=None, workbook=book, enqueue=False)
+                    return version_create_from_workbook(dataset=dataset, created_by=None, workbook=book, enqueue=False)
+                if dataset is None:
+                    return dataset_create(name=name, owner=None, files=files, enqueue=False)
+                return version_create(dataset=dataset, created_by=None, files=files, enqueue=False)
+            except DatasetBusy as exc:
+                raise CommandError(str(exc)) from exc
 
     def _dataset(self, options) -> Dataset | None:
         if not options["dataset"]:
