@@ -3,6 +3,7 @@ and undoes it in one step. Decisions are kept per dataset by fingerprint (`Anoma
 every later version gives the same anomalies the status `accepted` (`uploads.anomaly_status`)."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -10,23 +11,25 @@ from engine import anomaly_group_fingerprint
 from uploads.models import AcceptanceScope, AnomalyAcceptance, Dataset
 
 
+@dataclass(frozen=True)
+class AnomalyChosen:
+    """What a person accepts: an anomaly (by its fingerprint) or the group of file, code, field and value."""
+
+    file: str
+    code: str
+    field: str = ""
+    value: str = ""
+    fingerprint: str = ""
+
+
 @transaction.atomic
 def anomaly_accept(
-    *,
-    dataset: Dataset,
-    user,
-    scope: str,
-    file: str,
-    code: str,
-    field: str = "",
-    value: str = "",
-    fingerprint: str = "",
-    note: str = "",
-    until: datetime.date | None = None,
+    *, dataset: Dataset, user, scope: str, chosen: AnomalyChosen, note: str = "", until: datetime.date | None = None
 ) -> AnomalyAcceptance:
     """Accepts one anomaly (its `fingerprint`) or the group of file, code, field and value (whose
     fingerprint is computed here, never taken from the request). Accepting again replaces the
     note, the day and who accepted it."""
+    file, code, field, value, fingerprint = chosen.file, chosen.code, chosen.field, chosen.value, chosen.fingerprint
     if scope == AcceptanceScope.GROUP:
         fingerprint = anomaly_group_fingerprint(file=file, code=code, field=field, value=value)
     acceptance, _ = AnomalyAcceptance.objects.update_or_create(

@@ -64,10 +64,13 @@ def test_groups_list_one_row_per_file_code_field_and_value_errors_first(client, 
     rows = _rows(html)
 
     severities = [_cell(row, "Severity") for row in rows]
-    assert len(rows) == 10 and severities == sorted(severities, key=["error", "warning", "info"].index)
+    assert len(rows) == 10
+    assert severities == sorted(severities, key=["error", "warning", "info"].index)
     reference = next(row for row in rows if _cell(row, "Value") == "N9")
-    assert _cell(reference, "Code") == "unknown-reference" and _cell(reference, "Records") == "1"
-    assert _cell(reference, "First lines") == "7" and "add namespace N9" in _cell(reference, "Fix")
+    assert _cell(reference, "Code") == "unknown-reference"
+    assert _cell(reference, "Records") == "1"
+    assert _cell(reference, "First lines") == "7"
+    assert "add namespace N9" in _cell(reference, "Fix")
     group = anomaly_group_fingerprint(file="columns", code="unknown-reference", field="namespace_id", value="N9")
     assert f"/datasets/{dataset.pk}/anomalies/?group={group}&amp;status=all" in reference
 
@@ -79,7 +82,8 @@ def test_groups_list_one_row_per_file_code_field_and_value_errors_first(client, 
     filtered = _rows(
         client.get(f"/datasets/{dataset.pk}/versions/1/anomalies/groups/?file=namespaces").content.decode()
     )
-    assert {_cell(row, "File") for row in filtered} == {"namespaces"} and len(filtered) == 2
+    assert {_cell(row, "File") for row in filtered} == {"namespaces"}
+    assert len(filtered) == 2
 
 
 def test_a_group_accepted_shows_at_once_and_stays_accepted_in_the_next_version(client, owner, sample_files):
@@ -88,27 +92,31 @@ def test_a_group_accepted_shows_at_once_and_stays_accepted_in_the_next_version(c
         client, dataset, file="columns", code="whitespace", field="dataset_column_name", value=" tr_3y ",
         note="the source system pads it", next=f"/datasets/{dataset.pk}/anomalies/groups/",
     )  # fmt: skip
-    assert response.status_code == 302 and response["Location"] == f"/datasets/{dataset.pk}/anomalies/groups/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/datasets/{dataset.pk}/anomalies/groups/"
     acceptance = AnomalyAcceptance.objects.get(dataset=dataset)
     assert (acceptance.note, acceptance.accepted_by, acceptance.scope) == ("the source system pads it", owner, "group")
 
     # on the current version, at once
     rows = _rows(client.get(f"/datasets/{dataset.pk}/anomalies/groups/").content.decode())
     whitespace = next(row for row in rows if _cell(row, "Code") == "whitespace")
-    assert "accepted" in _cell(whitespace, "Status") and "the source system pads it" in whitespace
+    assert "accepted" in _cell(whitespace, "Status")
+    assert "the source system pads it" in whitespace
     assert "Undo accept" in whitespace
 
     # the next version: stored as accepted, counted, out of "needs attention", in anomalies.csv
     second = _again(dataset, sample_files)
     statuses = {d["code"]: d["status"] for d in version_collection(version=second.records_key, kind="anomalies").find()}
-    assert statuses["whitespace"] == "accepted" and statuses["blank-row"] == "known"
+    assert statuses["whitespace"] == "accepted"
+    assert statuses["blank-row"] == "known"
     html = client.get(f"/datasets/{dataset.pk}/anomalies/").content.decode()
     assert "whitespace" not in "".join(_cell(row, "Code") for row in _rows(html))
     assert re.search(r"9 known · 1 accepted", html)
     accepted = _rows(client.get(f"/datasets/{dataset.pk}/anomalies/?status=accepted").content.decode())
     assert [_cell(row, "Code") for row in accepted] == ["whitespace"]
     groups = _rows(client.get(f"/datasets/{dataset.pk}/anomalies/groups/").content.decode())
-    assert len(groups) == 9 and all(_cell(row, "Code") != "whitespace" for row in groups)
+    assert len(groups) == 9
+    assert all(_cell(row, "Code") != "whitespace" for row in groups)
     report = csv.DictReader(
         io.StringIO(client.get(f"/datasets/{dataset.pk}/anomalies.csv").getvalue().decode("utf-8-sig"))
     )
@@ -116,7 +124,8 @@ def test_a_group_accepted_shows_at_once_and_stays_accepted_in_the_next_version(c
 
     # undo is one click: it needs attention again at once
     undo = client.post(f"/datasets/{dataset.pk}/anomalies/undo/", {"fingerprint": acceptance.fingerprint})
-    assert undo.status_code == 302 and not AnomalyAcceptance.objects.exists()
+    assert undo.status_code == 302
+    assert not AnomalyAcceptance.objects.exists()
     rows = _rows(client.get(f"/datasets/{dataset.pk}/anomalies/?status=accepted").content.decode())
     assert [_cell(row, "Status").split()[0] for row in rows] == ["known"]
 
@@ -137,7 +146,8 @@ def test_one_anomaly_accepted_until_a_day_lapses_after_it(client, owner, sample_
     assert AnomalyAcceptance.objects.get().until is None  # accepting again replaces the decision
     third = _again(dataset, sample_files)
     statuses = {d["code"]: d["status"] for d in version_collection(version=third.records_key, kind="anomalies").find()}
-    assert statuses["blank-row"] == "accepted" and statuses["whitespace"] == "known"
+    assert statuses["blank-row"] == "accepted"
+    assert statuses["whitespace"] == "known"
 
 
 def test_only_the_owner_or_staff_accept_with_csrf_and_post_only(client, owner, sample_files):
@@ -168,7 +178,8 @@ def test_rejected_rows_are_the_records_an_error_rejected_as_uploaded_with_their_
     response = client.get(f"/datasets/{dataset.pk}/rejected/columns.csv")
     body = b"".join(response.streaming_content)
 
-    assert response["Content-Type"].startswith("text/csv") and body.startswith(b"\xef\xbb\xbf")
+    assert response["Content-Type"].startswith("text/csv")
+    assert body.startswith(b"\xef\xbb\xbf")
     assert 'filename="sample-rejected-columns.csv"' in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == [*sample_files["columns"].decode().splitlines()[0].split(","), "source_line"]
@@ -190,4 +201,5 @@ def test_rejected_rows_are_the_records_an_error_rejected_as_uploaded_with_their_
     assert namespaces[1:] == [["N4", "", "ORPHAN", "6"]]
     assert client.get(f"/datasets/{dataset.pk}/rejected/other.csv").status_code == 404
     detail = client.get(f"/datasets/{dataset.pk}/").content.decode()
-    assert f"/datasets/{dataset.pk}/rejected/columns.csv" in detail and "rejected columns rows (3)" in detail
+    assert f"/datasets/{dataset.pk}/rejected/columns.csv" in detail
+    assert "rejected columns rows (3)" in detail

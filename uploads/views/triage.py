@@ -21,7 +21,7 @@ from uploads.fixes import fixes_files, group_fixable, version_from_fixes
 from uploads.forms import AnomalyAcceptForm, AnomalyFilterForm, AnomalyUndoForm, FixesForm
 from uploads.models import AcceptanceScope
 from uploads.services import DatasetBusy
-from uploads.triage import anomaly_accept, anomaly_accept_undo
+from uploads.triage import AnomalyChosen, anomaly_accept, anomaly_accept_undo
 from uploads.views.access import dataset_for_change, dataset_for_view, may_change, version_shown
 from uploads.views.anomalies import _status_counts, anomaly_groups_url, anomaly_list_url, line_url, status_asked
 
@@ -104,11 +104,13 @@ def anomaly_accept_view(request: HttpRequest, dataset_id) -> HttpResponse:
         dataset=dataset,
         user=request.user,
         scope=data["scope"],
-        file=data["file"],
-        code=data["code"],
-        field=data["field"],
-        value=data["value"],
-        fingerprint=data["fingerprint"],
+        chosen=AnomalyChosen(
+            file=data["file"],
+            code=data["code"],
+            field=data["field"],
+            value=data["value"],
+            fingerprint=data["fingerprint"],
+        ),
         note=data["note"],
         until=data["until"],
     )
