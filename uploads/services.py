@@ -70,6 +70,17 @@ def _dataset_may_change(*, dataset: Dataset) -> None:
         raise VersionInProgress(IN_PROGRESS)
 
 
+def _dataset_for_new_version(dataset: Dataset, *, new_dataset: bool) -> tuple[Dataset, DatasetVersion | None]:
+    """Inside the short transaction of a new version: the dataset saved (a new one) or locked and
+    checked (an existing one), and its latest version."""
+    if new_dataset:
+        dataset.save(force_insert=True)
+    else:
+        dataset = _dataset_locked(dataset.pk)
+        _dataset_may_change(dataset=dataset)
+    return dataset, dataset.versions.order_by("-number").first()
+
+
 def _dataset_locked(dataset_id) -> Dataset:
     """The dataset's row, locked until the transaction ends (PostgreSQL: `SELECT ... FOR UPDATE`;
     SQLite takes the whole database at `BEGIN IMMEDIATE`, see the settings' `transaction_mode`)."""
@@ -116,12 +127,7 @@ def _version_add(
             getattr(version, file).save(f"{file}.csv", files[file], save=False)
             stored.append(getattr(version, file).name)
         with transaction.atomic():
-            if new_dataset:
-                dataset.save(force_insert=True)
-            else:
-                dataset = _dataset_locked(dataset.pk)
-                _dataset_may_change(dataset=dataset)
-            latest = dataset.versions.order_by("-number").first()
+            dataset, latest = _dataset_for_new_version(dataset, new_dataset=new_dataset)
             source = carried_from or latest
             missing = [file for file in FILES if file not in replaced]
             if missing and source is None:
@@ -178,12 +184,7 @@ def _workbook_version_add(
         getattr(version, first).save(f"{first}.xlsx", workbook, save=False)
         stored.append(getattr(version, first).name)
         with transaction.atomic():
-            if new_dataset:
-                dataset.save(force_insert=True)
-            else:
-                dataset = _dataset_locked(dataset.pk)
-                _dataset_may_change(dataset=dataset)
-            latest = dataset.versions.order_by("-number").first()
+            dataset, latest = _dataset_for_new_version(dataset, new_dataset=new_dataset)
             version.dataset = dataset
             version.number = (latest.number + 1) if latest else 1
             version.replaced_files = list(FILES)

@@ -157,30 +157,39 @@ def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) ->
         )
     else:
         page = selectors.no_page()
-    counts = version.anomaly_counts() if version else []
-    list_url = anomaly_list_url(dataset, version, number is not None)
-    items = items_status_shown(dataset_id=dataset.pk, items=page.object_list)
-    context = {
+    context = anomaly_page_context(request, dataset, version, number, form=form, page=page, statuses=statuses)
+    list_url, counts = context["list_url"], context["counts"]
+    context.update(
+        items=[anomaly_links(dataset, version, item) for item in context["items"]],
+        group=group,
+        filtered=any(filters.values()) or bool(group),
+        chart=_chart_rows(list_url, counts, filters),
+    )
+    return render(request, "uploads/anomaly_list.html", context)
+
+
+def anomaly_page_context(request, dataset, version, number, *, form, page, statuses) -> dict:
+    """What the anomaly list and the groups page share: the version, its links, the page of items
+    (with today's triage decisions shown), the filters and the counts."""
+    filters = form.filters()
+    return {
         "dataset": dataset,
         "version": version,
         "version_asked": number is not None,
-        "list_url": list_url,
+        "list_url": anomaly_list_url(dataset, version, number is not None),
         "groups_url": anomaly_groups_url(dataset, version, number is not None),
         "page": page,
-        "items": [anomaly_links(dataset, version, item) for item in items],
-        "group": group,
+        "items": items_status_shown(dataset_id=dataset.pk, items=page.object_list),
         "may_change": may_change(request, dataset),
         "back": request.get_full_path(),
         "filters": filters,
-        "filtered": any(filters.values()) or bool(group),
+        "filtered": any(filters.values()),
         "notes": form.unknown(),
         "files": FILES,
         "severities": [str(s) for s in Severity],
         "statuses": statuses,
-        "counts": counts,
-        "chart": _chart_rows(list_url, counts, filters),
+        "counts": version.anomaly_counts() if version else [],
     }
-    return render(request, "uploads/anomaly_list.html", context)
 
 
 @require_GET

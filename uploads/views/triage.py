@@ -15,15 +15,14 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog import selectors
-from engine import FILES, Severity, anomaly_render
-from uploads.anomaly_status import items_status_shown
+from engine import anomaly_render
 from uploads.fixes import fixes_files, group_fixable, version_from_fixes
 from uploads.forms import AnomalyAcceptForm, AnomalyFilterForm, AnomalyUndoForm, FixesForm
 from uploads.models import AcceptanceScope
 from uploads.services import DatasetBusy
 from uploads.triage import AnomalyChosen, anomaly_accept, anomaly_accept_undo
-from uploads.views.access import dataset_for_change, dataset_for_view, may_change, version_shown
-from uploads.views.anomalies import _status_counts, anomaly_groups_url, anomaly_list_url, line_url, status_asked
+from uploads.views.access import dataset_for_change, dataset_for_view, version_shown
+from uploads.views.anomalies import _status_counts, anomaly_page_context, line_url, status_asked
 
 
 def _group_row(dataset, version, list_url: str, item: dict) -> dict:
@@ -55,31 +54,16 @@ def anomaly_groups(request: HttpRequest, dataset_id, number: int | None = None) 
         )
     else:
         page = selectors.no_page()
-    list_url = anomaly_list_url(dataset, version, number is not None)
-    items = items_status_shown(dataset_id=dataset.pk, items=page.object_list)
-    context = {
-        "dataset": dataset,
-        "version": version,
-        "version_asked": number is not None,
-        "list_url": list_url,
-        "groups_url": anomaly_groups_url(dataset, version, number is not None),
-        "page": page,
-        "items": [_group_row(dataset, version, list_url, item) for item in items],
-        "may_change": may_change(request, dataset),
-        "back": request.get_full_path(),
-        "fixes_url": reverse("uploads:version_fixes", args=[dataset.pk, version.number]) if version else "",
-        "fixes_download_url": reverse("uploads:version_fixes_download", args=[dataset.pk, version.number])
+    context = anomaly_page_context(request, dataset, version, number, form=form, page=page, statuses=statuses)
+    list_url = context["list_url"]
+    context.update(
+        items=[_group_row(dataset, version, list_url, item) for item in context["items"]],
+        fixes_url=reverse("uploads:version_fixes", args=[dataset.pk, version.number]) if version else "",
+        fixes_download_url=reverse("uploads:version_fixes_download", args=[dataset.pk, version.number])
         if version
         else "",
-        "may_make_version": version is not None and version.pk == dataset.versions.values_list("pk", flat=True).first(),
-        "filters": filters,
-        "filtered": any(filters.values()),
-        "notes": form.unknown(),
-        "files": FILES,
-        "severities": [str(s) for s in Severity],
-        "statuses": statuses,
-        "counts": version.anomaly_counts() if version else [],
-    }
+        may_make_version=version is not None and version.pk == dataset.versions.values_list("pk", flat=True).first(),
+    )
     return render(request, "uploads/anomaly_groups.html", context)
 
 
