@@ -78,7 +78,9 @@ def page(browser, live_server, page_events) -> Page:
     """A fresh browser context (no cookies) at laptop width, with relative URLs on the live server."""
     context = browser.new_context(base_url=live_server.url, viewport=LAPTOP, accept_downloads=True)
     context.set_default_timeout(15_000)
-    context.expose_function("__cspViolation", page_events.csp_violations.append)
+    # a lambda, not the bound `append`: Playwright tags the callable it is given, and a builtin
+    # method takes no attribute
+    context.expose_function("__cspViolation", lambda text: page_events.csp_violations.append(text))  # noqa: PLW0108
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()
 
