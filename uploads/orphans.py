@@ -52,12 +52,13 @@ def _listdir(storage, folder: str) -> tuple[list[str], list[str]]:
         return [], []
 
 
-def _walk(storage, folder: str) -> Iterator[str]:
+def storage_files(storage, folder: str) -> Iterator[str]:
+    """The name of every file stored under `folder`, at any depth (none when it does not exist)."""
     folders, files = _listdir(storage, folder)
     for name in files:
         yield f"{folder}/{name}"
     for name in folders:
-        yield from _walk(storage, f"{folder}/{name}")
+        yield from storage_files(storage, f"{folder}/{name}")
 
 
 def _version_folders(storage) -> Iterator[tuple[str, str]]:
@@ -97,7 +98,7 @@ def orphans_sweep(*, remove: bool = True) -> Orphans:
     for dataset_id, version_id in folders:
         if (dataset_id, version_id) in owners:
             continue
-        for name in _walk(storage, f"{STORAGE_ROOT}/{dataset_id}/versions/{version_id}"):
+        for name in storage_files(storage, f"{STORAGE_ROOT}/{dataset_id}/versions/{version_id}"):
             if name not in referenced and _old_enough(storage, name, cutoff):
                 orphans.files.append(name)
                 if remove:

@@ -19,7 +19,7 @@ from tests.conftest import OUTPUT_DIR, ROOT, _free_port, _stop, _wait_for_port, 
 from tests.e2e import test_faults
 from tests.factories import upload_files
 from uploads.models import STORAGE_ROOT, DatasetVersion
-from uploads.orphans import FILE_FIELDS
+from uploads.orphans import FILE_FIELDS, storage_files
 from uploads.services import dataset_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("mongo")]
@@ -50,16 +50,8 @@ def web_server():
 
 
 def _stored(dataset_id) -> set[str]:
-    names, folders = set(), [f"{STORAGE_ROOT}/{dataset_id}"]
-    while folders:
-        folder = folders.pop()
-        try:
-            subfolders, files = default_storage.listdir(folder)
-        except FileNotFoundError:
-            continue
-        names |= {f"{folder}/{name}" for name in files}
-        folders += [f"{folder}/{name}" for name in subfolders]
-    return names
+    """Every file stored under the dataset's folder."""
+    return set(storage_files(default_storage, f"{STORAGE_ROOT}/{dataset_id}"))
 
 
 def _referenced(dataset_id) -> set[str]:

@@ -25,7 +25,7 @@ from tests.e2e import test_faults
 from tests.e2e.test_faults import RECOVERY_LIMIT, _final, _paused_pid, _wait_for
 from tests.factories import upload_files
 from uploads.models import STORAGE_ROOT, Dataset, DatasetVersion, VersionStatus
-from uploads.orphans import ORPHANS_JOB, ORPHANS_OBJECT, orphans_sweep_request
+from uploads.orphans import ORPHANS_JOB, ORPHANS_OBJECT, orphans_sweep_request, storage_files
 from uploads.processing import version_process
 from uploads.services import VERSION_JOB, dataset_create, version_process_again
 
@@ -45,16 +45,8 @@ def _processed(files: dict[str, bytes], name: str) -> DatasetVersion:
 
 
 def _stored(dataset_id) -> list[str]:
-    names, folders = [], [f"{STORAGE_ROOT}/{dataset_id}"]
-    while folders:
-        folder = folders.pop()
-        try:
-            subfolders, files = default_storage.listdir(folder)
-        except FileNotFoundError:
-            continue
-        names += [f"{folder}/{name}" for name in files]
-        folders += [f"{folder}/{name}" for name in subfolders]
-    return sorted(names)
+    """Every file stored under the dataset's folder."""
+    return sorted(storage_files(default_storage, f"{STORAGE_ROOT}/{dataset_id}"))
 
 
 def _pages(dataset: Dataset, version: DatasetVersion) -> list[str]:

@@ -10,6 +10,7 @@ from catalog.persistence import version_document_counts
 from tests.factories import upload_files
 from uploads import processing, services
 from uploads.models import STORAGE_ROOT, Dataset, DatasetVersion, VersionStatus
+from uploads.orphans import storage_files
 from uploads.processing import version_process
 from uploads.services import (
     DatasetBeingDeleted,
@@ -32,16 +33,7 @@ def _processed(files: dict[str, bytes]) -> DatasetVersion:
 
 def _stored(dataset_id) -> list[str]:
     """Every file stored under the dataset's folder."""
-    names, folders = [], [f"{STORAGE_ROOT}/{dataset_id}"]
-    while folders:
-        folder = folders.pop()
-        try:
-            subfolders, files = default_storage.listdir(folder)
-        except FileNotFoundError:
-            continue
-        names += [f"{folder}/{name}" for name in files]
-        folders += [f"{folder}/{name}" for name in subfolders]
-    return sorted(names)
+    return sorted(storage_files(default_storage, f"{STORAGE_ROOT}/{dataset_id}"))
 
 
 def test_processing_the_current_version_again_makes_a_new_version_and_keeps_the_current_records(
