@@ -10,7 +10,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import AnyHttpUrl, Field
 
-from engine import FILES, AnomalyStatus, Code, Severity, anomaly_render
+from contract import FILES, AnomalyStatus, Code, Severity, anomaly_render
 
 FileName = Enum("FileName", {file: file for file in FILES}, type=str)
 

@@ -6,6 +6,8 @@ them is a bulk insert into empty collections, and removing a version is one `dro
 collection, on FerretDB (where `delete_many` fails past ~32k matches) and MongoDB alike.
 """
 
+import re
+
 import pymongo
 from django.conf import settings
 from pymongo.collection import Collection
@@ -81,3 +83,26 @@ def mongo_ping(*, timeout_seconds: float) -> None:
     database = mongo_connect()
     with pymongo.timeout(timeout_seconds):
         database.command("ping")
+
+
+def version_documents_drop(*, version: str) -> None:
+    """Drops every collection of the version (dropping one that does not exist is harmless)."""
+    mongo_connect()
+    for kind in VERSION_COLLECTIONS:
+        version_collection(version=version, kind=kind).drop()
+
+
+def version_collections_stored() -> dict[str, list[str]]:
+    """The collections of versions in the database, by version key (`DatasetVersion.records_key`)."""
+    pattern = re.compile(rf"^v([0-9a-f]{{32}})_({'|'.join(VERSION_COLLECTIONS)})$")
+    stored: dict[str, list[str]] = {}
+    for name in mongo_connect().list_collection_names():
+        match = pattern.match(name)
+        if match:
+            stored.setdefault(match.group(1), []).append(name)
+    return stored
+
+
+def version_document_counts(*, version: str) -> dict[str, int]:
+    """Documents per collection of the version (a count of a whole collection, no filter)."""
+    return {kind: version_collection(version=version, kind=kind).count_documents({}) for kind in VERSION_COLLECTIONS}

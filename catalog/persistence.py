@@ -1,4 +1,4 @@
-"""Writes the MongoDB documents of a version in bulk, and drops them.
+"""Writes the MongoDB documents of a version in bulk (the worker; `catalog.mongo` drops them).
 
 A version's documents live in collections of their own (`catalog.mongo`): writing is
 `insert_many` into empty collections, removing is one `drop()` per collection. Nothing is ever
@@ -6,7 +6,6 @@ deleted document by document.
 """
 
 import logging
-import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,9 +13,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pandas as pd
 from pymongo.errors import BulkWriteError
 
-from catalog.mongo import VERSION_COLLECTIONS, mongo_connect, version_collection
-from catalog.read_model import NODE_HEADER, browse_nodes_build, node_pack
-from engine import FILES, SCHEMAS
+from catalog.mongo import version_collection
+from catalog.nodes import NODE_HEADER, node_pack
+from catalog.read_model import browse_nodes_build
+from contract import FILES, SCHEMAS
 from engine.codes import ANOMALY_FRAME_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -202,26 +202,3 @@ def browse_index_persist(
     if progress:
         progress(expected, expected)
     return inserted
-
-
-def version_documents_drop(*, version: str) -> None:
-    """Drops every collection of the version (dropping one that does not exist is harmless)."""
-    mongo_connect()
-    for kind in VERSION_COLLECTIONS:
-        version_collection(version=version, kind=kind).drop()
-
-
-def version_collections_stored() -> dict[str, list[str]]:
-    """The collections of versions in the database, by version key (`DatasetVersion.records_key`)."""
-    pattern = re.compile(rf"^v([0-9a-f]{{32}})_({'|'.join(VERSION_COLLECTIONS)})$")
-    stored: dict[str, list[str]] = {}
-    for name in mongo_connect().list_collection_names():
-        match = pattern.match(name)
-        if match:
-            stored.setdefault(match.group(1), []).append(name)
-    return stored
-
-
-def version_document_counts(*, version: str) -> dict[str, int]:
-    """Documents per collection of the version (a count of a whole collection, no filter)."""
-    return {kind: version_collection(version=version, kind=kind).count_documents({}) for kind in VERSION_COLLECTIONS}

@@ -1,6 +1,8 @@
 """Facets of the search: the namespace, database and owner of every column row, to count the
 matches by each and narrow them to one. No Django import.
 
+Built by `catalog.search_index.search_facet_nodes_build` (pandas, the worker); read here with numpy.
+
 A namespace is counted by its name (its id when it has none): that is what a person reads, and
 ids repeat across datasets (`N1` in each). Stored at processing time beside the search index: one
 node of labels (the distinct values of each facet), then, for every POSTINGS_CHUNK column rows in browse order, one
@@ -8,34 +10,15 @@ node holding their three label numbers as int32 (-1 for a blank owner). A query 
 chunks its matches fall in, by `_id`: at most 16 reads for a million column rows.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from catalog.search_index import POSTINGS_CHUNK
+from catalog.search_query import POSTINGS_CHUNK
 
 FACETS = ("namespace", "database", "owner")
 FACET_VALUES_SHOWN = 10
-
-
-def search_facet_nodes_build(*, make_node: Callable, columns: pd.DataFrame) -> Iterator[dict]:
-    """`columns` in the search index's order, with `namespace_name`."""
-    values = {
-        "namespace": columns["namespace_name"].fillna(columns["namespace_id"]),
-        "database": columns["database"],
-        "owner": columns["owner"],
-    }
-    codes, labels = [], {}
-    for facet in FACETS:
-        numbers, uniques = pd.factorize(values[facet].to_numpy(dtype=object), use_na_sentinel=True)
-        codes.append(numbers.astype("<i4"))
-        labels[facet] = [str(value) for value in uniques]
-    yield make_node("search_facets", [], items=[{"labels": labels}])
-    stacked = np.stack(codes) if codes else np.zeros((len(FACETS), 0), dtype="<i4")
-    for number, start in enumerate(range(0, stacked.shape[1], POSTINGS_CHUNK)):
-        yield make_node("search_facets", [str(number)], data=stacked[:, start : start + POSTINGS_CHUNK].tobytes())
 
 
 @dataclass(frozen=True)

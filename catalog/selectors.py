@@ -1,21 +1,19 @@
 """Read queries for the browse, search and anomaly pages, always of one version.
 
 `version` is the version id's hex, which names its collections (`catalog.mongo`). Pages read
-the browse index (`catalog.read_model`) by `_id`, one document per page; single records are read
-by `_id` (their key) too. Nothing here filters a collection by field (see browse_index).
+the browse index (`catalog.nodes`; built by `catalog.read_model`) by `_id`, one document per
+page; single records are read by `_id` (their key) too. Nothing here filters a collection by field (see browse_index).
 """
 
 from dataclasses import dataclass, field
 from functools import partial
 
-import pandas as pd
-
 from catalog.mongo import version_collection
+from catalog.nodes import PAGE_SIZE, STATUS_OPEN, node_id, node_unpack
 from catalog.pages import ElidedPage, IndexPages, Matches, PageNumber, Pages
-from catalog.read_model import PAGE_SIZE, STATUS_OPEN, node_id, node_unpack
 from catalog.search_facets import FACET_VALUES_SHOWN, FACETS, FacetValue, search_facets
-from catalog.search_index import search_match, search_rows
-from engine import FILES, anomaly_fingerprints
+from catalog.search_query import search_match, search_rows
+from contract import FILES, anomaly_fingerprint
 
 
 def _node(version: str, kind: str, path: list, page: int = 1) -> dict | None:
@@ -312,6 +310,10 @@ def catalog_search(
     return CatalogSearch(found=found, facets=facets)
 
 
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
 def anomaly_fingerprints_of(*, version: str) -> set[str]:
     """The fingerprints of a version's anomalies. A document written before anomalies had one
     gets it from its stored fields, as the engine computes it (same parts, same hash)."""
@@ -320,9 +322,12 @@ def anomaly_fingerprints_of(*, version: str) -> set[str]:
         version_collection(version=version, kind="anomalies").find({}, {"_id": 0, **dict.fromkeys(fields, 1)})
     )
     known = {document["fingerprint"] for document in documents if document.get("fingerprint")}
-    older = [document for document in documents if not document.get("fingerprint")]
-    if older:
-        frame = pd.DataFrame(older).reindex(columns=list(fields))
-        frame["line"] = pd.array(frame["line"].astype(object).where(frame["line"].notna(), None), dtype="Int64")
-        known.update(anomaly_fingerprints(frame))
+    known.update(
+        anomaly_fingerprint(
+            **{name: _text(document.get(name)) for name in ("file", "code", "field", "key", "value")},
+            line=document.get("line"),
+        )
+        for document in documents
+        if not document.get("fingerprint")
+    )
     return known

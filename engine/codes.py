@@ -1,23 +1,16 @@
-"""The one shape every anomaly takes, and the registry of checks (codes and severities live in the catalogue)."""
+"""The one shape every anomaly takes, and the registry of checks (codes and severities live in the
+contract's catalogue, statuses and fingerprints in `contract.report`)."""
 
 from collections.abc import Callable
-from enum import StrEnum
 from hashlib import sha1
 
 import numpy as np
 import pandas as pd
 
-from .catalogue import SEVERITY, Code
+from contract import SEVERITY, VALUE_MAX, Code
 
 Check = Callable[..., np.ndarray]
 
-
-# Errors at file level reject the whole dataset.
-FILE_LEVEL_ERRORS = frozenset({Code.FILE_EMPTY, Code.FILE_NOT_CSV, Code.HEADER_MISSING_COLUMN})
-
-# The report's columns (the spec's "Reports"): `message` and `fix` are rendered from the catalogue
-# (`catalogue.anomaly_render`), `status` set by whoever knows the dataset's earlier versions.
-ANOMALY_COLUMNS = ("file", "line", "field", "code", "severity", "value", "message", "fix", "status")
 # The frame the engine returns keeps values, not prose: for each anomaly, besides where it is and
 # its value, the `key` of the record it is about ("" for file- and header-level anomalies, and for
 # records whose key is blank), the `variant` of its code's message and the `params` it is rendered
@@ -26,13 +19,6 @@ ANOMALY_FRAME_COLUMNS = (
     *("file", "line", "field", "code", "severity", "value"),
     *("key", "variant", "params", "fingerprint"),
 )
-VALUE_MAX = 200
-
-
-class AnomalyStatus(StrEnum):
-    NEW = "new"  # the previous done version had no anomaly with this fingerprint (version 1: all)
-    KNOWN = "known"  # it had
-    ACCEPTED = "accepted"  # a person accepted it
 
 
 def anomaly_frame(
@@ -95,14 +81,10 @@ def _objects(items) -> np.ndarray:
 
 
 def anomaly_fingerprints(anomalies: pd.DataFrame) -> np.ndarray:
-    """One stable id per anomaly: the SHA-1 (hex) of its file, code, field, the record's key (for
-    records that have one; else the line) and value, so the same problem of the same record keeps
-    it from version to version whatever line it moves to.
-
-    The hashed text is each of the five parts as `<length in characters>:<text>`, one after the
-    other (the key as `k<key>`, a line as `l<line>`, neither as ``): no value can make two
-    different anomalies spell the same text. Built with pandas' string operations, the same in
-    every pandas version; only the hashing itself is one call per anomaly."""
+    """`contract.anomaly_fingerprint` of every anomaly of a frame (the same parts, the same text,
+    the same hash; tests/engine/test_fingerprints.py holds them equal). The text is built with
+    pandas' string operations, the same in every pandas version; only the hashing itself is one
+    call per anomaly."""
     if anomalies.empty:
         return np.empty(0, dtype=object)
     line = anomalies["line"].astype("Int64")
@@ -118,16 +100,9 @@ def anomaly_fingerprints(anomalies: pd.DataFrame) -> np.ndarray:
 
 
 def anomaly_group_fingerprints(anomalies: pd.DataFrame) -> np.ndarray:
-    """One id per group of anomalies (file, code, field and value, whichever record): the
-    fingerprint of the same parts with no record identity, so that triage can accept a group and
-    every later version's anomalies of it (see docs/anomalies.md, "Groups")."""
+    """`contract.anomaly_group_fingerprint` of every anomaly of a frame: the fingerprint of the same
+    parts with no record identity."""
     return anomaly_fingerprints(anomalies.assign(key="", line=pd.array([None] * len(anomalies), dtype="Int64")))
-
-
-def anomaly_group_fingerprint(*, file: str, code: str, field: str, value: str) -> str:
-    """`anomaly_group_fingerprints` of one group, without a frame (for a page's few items)."""
-    text = "".join(f"{len(part)}:{part}" for part in (file, code, field, "", value))
-    return sha1(text.encode("utf-8")).hexdigest()
 
 
 def anomalies_empty() -> pd.DataFrame:

@@ -1,12 +1,11 @@
 """Hints that turn a message into a fix: the closest allowed word, the file a header belongs to,
-where the first undecodable byte is."""
+where the first undecodable byte is (the allowed words themselves: `contract.vocabularies`)."""
 
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
 
-from .schema import SCHEMAS
-from .vocabularies import Vocabularies
+from contract import SCHEMAS
 
 # Indel similarity in percent: `strnig`/`string` scores 83, `namespace_idd`/`namespace_id` 96,
 # `maybe`/`yes` 50. Below the cutoff a suggestion would mislead more than help.
@@ -22,29 +21,6 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
         word.strip().lower(), choices, scorer=fuzz.ratio, processor=str.lower, score_cutoff=CLOSEST_CUTOFF
     )
     return found[0] if found else None
-
-
-def vocabulary_words(field_name: str, vocabularies: Vocabularies) -> list[str]:
-    """Every accepted word of a vocabulary field, canonical words first."""
-    if field_name == "data_type":
-        return sorted(vocabularies.data_types) + sorted(vocabularies.data_type_synonyms)
-    return sorted(vocabularies.is_derived_true) + sorted(vocabularies.is_derived_false)
-
-
-def vocabulary_allowed(field_name: str, vocabularies: Vocabularies, *, synonyms: bool = True) -> str:
-    """The allowed words as a user reads them; a message names the synonyms only in general."""
-    if field_name == "data_type":
-        words = ", ".join(sorted(vocabularies.data_types))
-        if not vocabularies.data_type_synonyms:
-            return words
-        if not synonyms:
-            return f"{words}, and their synonyms"
-        pairs = ", ".join(f"{k}→{v}" for k, v in sorted(vocabularies.data_type_synonyms.items()))
-        return f"{words}; synonyms {pairs}"
-    return (
-        f"true = {', '.join(sorted(vocabularies.is_derived_true))}; "
-        f"false = {', '.join(sorted(vocabularies.is_derived_false))}"
-    )
 
 
 def header_owner(header: Iterable[str], name: str) -> str | None:

@@ -3,7 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from .codes import Code, check_registry
+from contract import Code
+
+from .codes import check_registry
 from .read import FileState, column_array
 
 CHECKS, check = check_registry()

@@ -7,7 +7,6 @@ cells (`cells.py`).
 import csv
 import io
 import logging
-import re
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,42 +14,30 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .catalogue import message
+from contract import SCHEMAS, VALUE_MAX, Code, FileSchema, Limits, message
+from contract.dialect import BOM, DELIMITER_NAMES, UTF16_BOMS, delimiter_detect, sep_line
+from sourcelines.breaks import LF, byte_positions, line_breaks
+
 from .cells import cells_factorize, cells_parse, column_join
-from .codes import VALUE_MAX, Code, anomaly_frame
+from .codes import anomaly_frame
 from .formats import not_csv_kind
 from .guidance import closest, header_owner, undecodable_line
-from .limits import Limits
 from .scan import (
     ASCII_END,
-    LF,
     QUOTE,
     blank_records,
-    byte_positions,
     cells_scan,
     delimiters_count,
-    line_breaks,
     quotes_regular,
     record_spans,
     spans_drop,
     utf8_valid,
 )
-from .schema import SCHEMAS, FileSchema
 
 logger = logging.getLogger(__name__)
-BOM = b"\xef\xbb\xbf"
-# Excel's "Unicode Text": UTF-16 with its byte-order mark, either byte order.
-UTF16_BOMS = {
-    b"\xff\xfe": ("utf-16-le", "UTF-16 LE with byte-order mark"),
-    b"\xfe\xff": ("utf-16-be", "UTF-16 BE with byte-order mark"),
-}
-# Excel's delimiter hint: a first line `sep=X`, possibly quoted.
-_SEP_LINE = re.compile(r'\A"?sep=([^"\r\n])"?\Z')
 _HEADER_BYTES_READ = 2**21
 _HEADER_CELL_KEPT = 1_000  # characters of a header cell kept (field names are short; reports quote 200)
 _BLANK_DROPPED_FROM = 1_000  # blank lines in a file from which they are left out of pandas' parse
-DELIMITERS = (",", ";", "\t", "|")
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 @dataclass
@@ -191,12 +178,6 @@ def utf16_decode(data: bytes) -> tuple[bytes, str] | None:
     if encoding is None or data[:4] == b"\xff\xfe\x00\x00":  # that mark opens UTF-32
         return None
     return bytes(data[2:]).decode(encoding[0]).encode("utf-8"), encoding[1]
-
-
-def sep_line(first_line: str) -> str | None:
-    """The delimiter an Excel `sep=X` line names, or None when the line is no such hint."""
-    found = _SEP_LINE.match(first_line)
-    return found.group(1) if found else None
 
 
 def _from_cp1252(result: FileState, text: memoryview) -> bytes:
@@ -354,12 +335,6 @@ def _first_filled(text: memoryview, starts, ends) -> int | None:
         if str(text[starts[position] : ends[position]], "utf-8").strip():
             return int(position)
     return None
-
-
-def delimiter_detect(header: str) -> str:
-    outside = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
-    counts = {d: outside.count(d) for d in DELIMITERS}
-    return max(DELIMITERS, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
 def _header_map(result: FileState, *, line: int) -> None:

@@ -3,8 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from .catalogue import Severity
-from .codes import Code, check_registry, params_per_value
+from contract import Code, Severity
+
+from .codes import check_registry, params_per_value
 from .read import FileState
 
 CHECKS, check = check_registry()

@@ -6,12 +6,11 @@ from datetime import datetime
 
 import pandas as pd
 
-from .catalogue import anomaly_render
-from .codes import ANOMALY_COLUMNS, VALUE_MAX, AnomalyStatus, anomalies_empty
-from .run import PipelineResult
-from .schema import FILES
+from contract import ANOMALY_COLUMNS, FILES, VALUE_MAX, AnomalyStatus, anomaly_render, cell_safe
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from .codes import anomalies_empty
+from .run import PipelineResult
+
 _RENDERED = ("file", "field", "code", "value", "variant", "params")
 
 
@@ -39,14 +38,8 @@ def anomalies_csv(anomalies: pd.DataFrame | None) -> bytes:
     frame["status"] = frame["status"].fillna(str(AnomalyStatus.NEW))
     frame = frame[list(ANOMALY_COLUMNS)].fillna("")
     for row in zip(*(frame[c].to_numpy() for c in ANOMALY_COLUMNS)):
-        writer.writerow([_cell_safe(c) for c in row])
+        writer.writerow([cell_safe(c) for c in row])
     return out.getvalue().encode("utf-8")
-
-
-def _cell_safe(cell) -> str:
-    # spreadsheet programs run cells starting with these as formulas
-    text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def summary_dict(

@@ -7,18 +7,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from contract import FILES, SCHEMAS, Limits, Progress, Stage, Vocabularies
+
 from .codes import ANOMALY_FRAME_COLUMNS, anomalies_empty, anomaly_fingerprints
 from .keys import keys_check
-from .limits import Limits, field_size_check, limit_anomalies
+from .limits import field_size_check, limit_anomalies
 from .memory import memory_release
 from .persisted import near_duplicate_check, unused_check
 from .read import FileState, column_array, file_unreadable
 from .references import references_check, rejected_keys
-from .schema import FILES, SCHEMAS
-from .stages import Progress, Stage
 from .structure import structure_check
 from .values import records_clean, values_check
-from .vocabularies import Vocabularies
 from .workbook import one_workbook, upload_read
 
 logger = logging.getLogger(__name__)

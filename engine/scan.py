@@ -7,11 +7,12 @@ import codecs
 
 import numpy as np
 
-QUOTE, LF, CR = 34, 10, 13
+from sourcelines.breaks import BLOCK, CR, LF
+
+QUOTE = 34
 # str.strip() whitespace below 128, line ends aside; bytes >= 128 may start or end a Unicode space.
 WHITESPACE_ASCII = (9, 11, 12, 28, 29, 30, 31, 32)
 ASCII_END = 128  # bytes from here on start (or continue) a multi-byte UTF-8 character
-_BLOCK = 1 << 23
 
 
 def utf8_valid(data) -> bool:
@@ -21,34 +22,12 @@ def utf8_valid(data) -> bool:
     view = memoryview(data)
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        for low in range(0, len(view), _BLOCK):
-            decoder.decode(view[low : low + _BLOCK])
+        for low in range(0, len(view), BLOCK):
+            decoder.decode(view[low : low + BLOCK])
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True
-
-
-def byte_positions(arr: np.ndarray, byte: int) -> np.ndarray:
-    """np.flatnonzero(arr == byte), without a boolean temporary as large as the file."""
-    found = [np.flatnonzero(arr[low : low + _BLOCK] == byte) + low for low in range(0, arr.size, _BLOCK)]
-    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
-
-
-def line_breaks(arr: np.ndarray, *, cr_present: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Byte spans of every physical line end: LF, CRLF or a lone CR."""
-    lf = byte_positions(arr, LF)
-    cr = byte_positions(arr, CR) if cr_present else np.zeros(0, dtype=np.intp)
-    if cr.size == 0:
-        return lf, lf + 1
-    after_cr = arr[np.minimum(cr + 1, arr.size - 1)]
-    lone = cr[(cr + 1 == arr.size) | (after_cr != LF)]
-    lf_starts = lf - ((lf > 0) & (arr[np.maximum(lf - 1, 0)] == CR))
-    if lone.size == 0:
-        return lf_starts, lf + 1
-    starts = np.concatenate([lf_starts, lone])
-    order = np.argsort(starts, kind="stable")
-    return starts[order], np.concatenate([lf + 1, lone + 1])[order]
 
 
 def record_spans(size: int, break_starts, break_ends, quotes) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +69,7 @@ def quotes_regular(arr: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:
 def delimiters_count(arr: np.ndarray, start: int, end: int, quotes, delimiter: int, limit: int) -> tuple[int, int]:
     """Cells of the record at [start, end), and where its cell number `limit` ends (`end` when it
     has no more): in small blocks, so that a line of ten million delimiters costs no large temporary."""
-    width, cut, block = 1, end, max(_BLOCK >> 3, 1)
+    width, cut, block = 1, end, max(BLOCK >> 3, 1)
     for low in range(start, end, block):
         high = min(low + block, end)
         at = np.flatnonzero(arr[low:high] == delimiter) + low
@@ -117,9 +96,9 @@ def cells_scan(arr: np.ndarray, starts, ends, quotes, delimiter: int, mapped: se
     size = arr.size
     first = 0
     while first < starts.size:
-        last = int(np.searchsorted(starts, starts[first] + _BLOCK, side="left"))
+        last = int(np.searchsorted(starts, starts[first] + BLOCK, side="left"))
         # and a bounded number of records: the per-record temporaries of a file of blank lines stay small
-        last = max(min(last, first + (_BLOCK >> 3)), first + 1)
+        last = max(min(last, first + (BLOCK >> 3)), first + 1)
         # the block's records, with a byte of context each side; positions below are relative to base
         base = max(int(starts[first]) - 1, 0)
         view = arr[base : min(int(ends[last - 1]) + 1, size)]

@@ -3,7 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from .codes import Code, check_registry, params_per_value
+from contract import Code
+
+from .codes import check_registry, params_per_value
 from .read import FileState
 
 CHECKS, check = check_registry()

@@ -3,10 +3,11 @@
 import numpy as np
 import pandas as pd
 
-from .codes import Code, check_registry, params_per_value
-from .guidance import closest, vocabulary_allowed, vocabulary_words
+from contract import Code, Vocabularies, vocabulary_allowed, vocabulary_words
+
+from .codes import check_registry, params_per_value
+from .guidance import closest
 from .read import FileState, column_array, column_take
-from .vocabularies import Vocabularies
 
 CHECKS, check = check_registry()
 

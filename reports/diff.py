@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from contract import FORMULA_STARTS, cell_safe
 from engine import FILES, SCHEMAS, SEVERITY, Code, PipelineResult
-from engine.report import FORMULA_STARTS, _cell_safe, anomalies_rendered
+from engine.report import anomalies_rendered
 
 # What a mapping links: when one of these changes, the mapping has moved (the owner only "changed").
 MAPPING_LOCATION = (
@@ -287,7 +288,7 @@ def _cells_safe(values: np.ndarray) -> np.ndarray:
     """anomalies.csv's escaping, on the few cells that need it (a vectorised test finds them)."""
     risky = pd.Series(values, dtype=object).str.startswith(FORMULA_STARTS, na=False).to_numpy(dtype=bool)
     safe = values.copy()
-    safe[risky] = [_cell_safe(value) for value in values[risky]]
+    safe[risky] = [cell_safe(value) for value in values[risky]]
     return safe
 
 

@@ -11,7 +11,7 @@ from catalog.selectors import (
     export_rows_for_namespace,
     namespace_get,
 )
-from engine import SCHEMAS
+from contract import SCHEMAS
 
 # Every field of a data point but its id (the key above it) and its name, as the original export.
 EXPORTED_FIELDS = tuple(

@@ -11,7 +11,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from engine.lines import header_cells, line_index_build, record_lines, text_decode
+from contract.dialect import text_decode
+from sourcelines.lines import header_cells, line_index_build, record_lines
 
 RECORD_LINES_MAX = 40  # as the source view: a record's quoted text spans at most this many lines
 TRIM = object()  # a cell edit that trims the cell's own value

@@ -2,7 +2,7 @@
 header and every record an error rejected (not the exact duplicate rows dropped, a warning), cells
 as uploaded, its source line in a last column `source_line`.
 
-The records are read through the line index stored with the version (`engine.lines`): a few ranged
+The records are read through the line index stored with the version (`sourcelines.lines`): a few ranged
 reads per record, never the whole upload at once. Cells that a
 spreadsheet would run as a formula are prefixed with `'`, as in the reports (the spec's "Reports").
 """
@@ -11,9 +11,10 @@ import csv
 import io
 from collections.abc import Iterator
 
-from engine.lines import header_cells, lines_read, record_lines, text_decode
-from engine.report import _cell_safe
+from contract import cell_safe
+from contract.dialect import text_decode
 from reports.source import RECORD_LINES_MAX, _opened
+from sourcelines.lines import header_cells, lines_read, record_lines
 
 SOURCE_LINE = "source_line"
 _BATCH = 500  # rows written per yielded chunk
@@ -28,14 +29,14 @@ def _cells(text: str, delimiter: str) -> list[str]:
 def _encoded(rows: list[list], out: io.StringIO, writer) -> bytes:
     out.seek(0)
     out.truncate()
-    writer.writerows([[_cell_safe(cell) for cell in row] for row in rows])
+    writer.writerows([[cell_safe(cell) for cell in row] for row in rows])
     return out.getvalue().encode("utf-8")
 
 
 def rejected_rows_csv(*, index_file, upload_file, lines: list[int]) -> Iterator[bytes]:
     """The CSV (UTF-8, no byte-order mark: the view adds one) of the records starting at `lines`
     (sorted, distinct), header first. `index_file` and `upload_file` are stored files (a version's
-    `FieldFile`s); the lines are found through the index, read in ranges (`engine.lines.lines_read`)."""
+    `FieldFile`s); the lines are found through the index, read in ranges (`sourcelines.lines.lines_read`)."""
     index, reader = _opened(index_file, upload_file)
     start, end = index.header
     delimiter, _ = header_cells(text_decode(reader.read(start, end), index.encoding))

@@ -5,7 +5,7 @@ the header and of the lines shown (a ranged GET on S3), never the whole upload. 
 upload holds, the page is bounded: at most LINE_BYTES_SHOWN bytes of each line are read for it, at
 most WINDOW_CELLS cells of the record are shown around the one in question, each cut at
 CELL_CHARACTERS_SHOWN characters, and the full length of a longer line is counted with numpy
-(`engine.lines.line_census`), stated, and offered as a download of its raw bytes. The files are the
+(`sourcelines.lines.line_census`), stated, and offered as a download of its raw bytes. The files are the
 version's `FieldFile`s (this layer knows no model: it is handed them).
 """
 
@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from django.core.files.storage import Storage
 from storages.utils import clean_name
 
-from engine import Code
-from engine.lines import (
+from contract import Code
+from contract.dialect import text_decode
+from sourcelines.lines import (
     LineIndex,
     LineRead,
     RangeReader,
@@ -26,7 +27,6 @@ from engine.lines import (
     line_index_build,
     lines_read,
     record_lines,
-    text_decode,
 )
 
 CONTEXT_LINES = 3
@@ -66,7 +66,7 @@ class SourceView:
 
 
 def line_index_render(data: bytes) -> bytes:
-    """The stored form of an upload's line index (see `engine.lines`)."""
+    """The stored form of an upload's line index (see `sourcelines.lines`)."""
     return line_index_build(data).to_bytes()
 
 

@@ -1,9 +1,9 @@
 """The source-line view of a workbook upload: the sheet rows around one row, its cells apart, the
 anomaly's cell marked (a workbook has no text lines; see reports/source.py for CSV files)."""
 
-from engine import Code
-from engine.workbook import sheet_rows
+from contract import Code
 from reports.source import CONTEXT_LINES, SourceLine, SourceView
+from sourcelines.workbook import sheet_rows
 
 _SEPARATOR = {"text": "│", "cell": None, "marked": False, "position": None}
 

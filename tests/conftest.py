@@ -27,7 +27,7 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 
-from catalog.persistence import version_documents_drop
+from catalog.mongo import version_documents_drop
 from tests.factories import UserFactory, processed_dataset
 from uploads.models import Dataset
 

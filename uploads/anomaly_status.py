@@ -3,14 +3,20 @@
 `anomalies_status` at processing time, `items_status_shown` for the few items a page shows (so an
 acceptance made on the current version shows at once, and its undo too)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 from django.db.models import Q
 from django.utils import timezone
 
 from catalog import selectors
-from engine import AnomalyStatus, anomaly_group_fingerprint, anomaly_group_fingerprints
+from contract import AnomalyStatus, anomaly_group_fingerprint
 from uploads.models import AnomalyAcceptance, DatasetVersion, VersionStatus
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def version_previous_done(*, version: DatasetVersion) -> DatasetVersion | None:
@@ -37,6 +43,11 @@ def anomalies_status(*, version: DatasetVersion, anomalies: pd.DataFrame) -> np.
     fingerprint, `new` for the others (all of them for a first version). When the previous
     version's anomalies are no longer kept (retention dropped its collections), none can be
     matched as known."""
+    # Processing time only (the worker): the pages import this module without pandas or the engine.
+    import pandas as pd
+
+    from engine import anomaly_group_fingerprints
+
     statuses = np.full(len(anomalies), str(AnomalyStatus.NEW), dtype=object)
     if anomalies.empty:
         return statuses

@@ -1,4 +1,17 @@
+from importlib import import_module
+
 from django.apps import AppConfig
+
+
+def _processing(name: str):
+    """A callback of the processing job, imported when the sweep first calls it: `uploads.processing`
+    loads the engine and pandas, which the web process never imports (docs/production.md)."""
+
+    def call(**kwargs):
+        return getattr(import_module("uploads.processing"), name)(**kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
 
 
 class UploadsConfig(AppConfig):
@@ -8,15 +21,15 @@ class UploadsConfig(AppConfig):
     def ready(self) -> None:
         # The jobs app runs the dataset's jobs by task name and calls back here; it imports nothing of uploads.
         from jobs.registry import JobKind, job_kind_register
-        from uploads import orphans, processing, services, tasks
+        from uploads import orphans, services, tasks
 
         job_kind_register(
             kind=JobKind(
                 name=services.VERSION_JOB,
                 task_name=tasks.version_process_task.name,
                 activity="processing",
-                give_up=processing.version_fail,
-                is_finished=processing.version_job_finished,
+                give_up=_processing("version_fail"),
+                is_finished=_processing("version_job_finished"),
                 existing=services.versions_existing,
             )
         )

@@ -1,7 +1,8 @@
-"""What changed between a version and the one that was current when it was processed.
+"""What changed between a version and the one that was current when it was processed, as the page
+reads it.
 
-Computed once, at processing time (`reports.diff`), and stored as the version's two diff
-reports, so the "What changed" page only reads a small JSON document.
+Computed once, at processing time (`reports.diff`, stored by `uploads.processing.changes_write`)
+as the version's two diff reports, so the "What changed" page only reads a small JSON document.
 """
 
 import csv
@@ -9,25 +10,8 @@ import io
 import itertools
 from collections.abc import Iterator
 
-from engine import PipelineResult
-from engine.catalogue import SEVERITY
-from engine.report import FORMULA_STARTS
-from reports.diff import diff_csv, diff_json, version_diff
+from contract import FORMULA_STARTS, SEVERITY
 from uploads.models import DatasetVersion
-
-
-def changes_write(
-    *, version: DatasetVersion, result: PipelineResult, previous: DatasetVersion, previous_result: PipelineResult
-) -> None:
-    """Stores the comparison of `version` with `previous` as the version's diff reports."""
-    diff = version_diff(before=previous_result, after=result)
-    version.file_write("diff_json", diff_json(diff))
-    version.file_write("diff_csv", diff_csv(diff))
-    version.compared_to = previous
-    DatasetVersion.objects.filter(pk=version.pk).update(
-        diff_json=version.diff_json.name, diff_csv=version.diff_csv.name, compared_to=previous
-    )
-
 
 # The rows diff_json keeps per section (`reports.diff.diff_dict`): a page of "What changed" holds as
 # many, so its first page is read from the JSON and the later ones from the CSV holding them all.
@@ -59,7 +43,7 @@ def _csv_rows(version: DatasetVersion, section: str, start: int, stop: int) -> I
 
 
 def _cell_unescaped(text: str) -> str | None:
-    """A CSV cell as it was before `_cell_safe` guarded it against spreadsheet formulas; None if blank."""
+    """A CSV cell as it was before `contract.cell_safe` guarded it against spreadsheet formulas; None if blank."""
     if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
         return text[1:]
     return text or None

@@ -10,7 +10,7 @@ duplicate row is dropped.
 from django.core.files.base import ContentFile
 
 from catalog import selectors
-from engine import Code
+from contract import Code
 from reports.fixes import TRIM, RecordEdit, fixes_apply
 from uploads.models import DatasetVersion
 from uploads.services import version_create

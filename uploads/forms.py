@@ -7,7 +7,7 @@ import re
 from django import forms
 from django.conf import settings
 
-from engine import CATALOGUE, FILES, AnomalyStatus, Severity
+from contract import CATALOGUE, FILES, AnomalyStatus, Severity
 from uploads.models import AcceptanceScope
 
 # A file of the dataset may be CSV text or an .xlsx workbook (the engine tells them apart by content).

@@ -13,8 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import models
 from django.utils.deconstruct import deconstructible
 
-from engine import FILES, SEVERITY, STAGE_LABELS, Code, Stage
-from engine.codes import FILE_LEVEL_ERRORS
+from contract import FILE_LEVEL_ERRORS, FILES, SEVERITY, STAGE_LABELS, Code, Stage
 
 
 class VersionStatus(models.TextChoices):
@@ -67,7 +66,7 @@ class StoredFile(NamedTuple):
 # Every file a version keeps, by its FileField: the one table the keys, the downloads and their URLs read.
 VERSION_FILES: dict[str, StoredFile] = {
     **{file: StoredFile("uploads", f"{file}.csv", "text/csv") for file in FILES},
-    # the sampled line index of each upload (`engine.lines`)
+    # the sampled line index of each upload (`sourcelines.lines`)
     **{f"{file}_lines": StoredFile("uploads", f"{file}.lines.npz") for file in FILES},
     "anomalies_csv": StoredFile("reports", "anomalies.csv", "text/csv; charset=utf-8"),
     "summary_json": StoredFile("reports", "summary.json", "application/json"),
@@ -132,7 +131,7 @@ class DatasetVersion(models.Model):
     namespaces = _file_field("namespaces")
     datapoints = _file_field("datapoints")
     columns = _file_field("columns")
-    # The sampled line index of each upload (`engine.lines`), built by this version's processing,
+    # The sampled line index of each upload (`sourcelines.lines`), built by this version's processing,
     # so its source-line view reads only the byte ranges it shows.
     namespaces_lines = _file_field("namespaces_lines", blank=True)
     datapoints_lines = _file_field("datapoints_lines", blank=True)

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from catalog.persistence import version_collections_stored, version_documents_drop
+from catalog.mongo import version_collections_stored, version_documents_drop
 from jobs.outbox import job_request
 from uploads.models import STORAGE_ROOT, DatasetVersion
 

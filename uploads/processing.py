@@ -30,10 +30,10 @@ from engine.codes import anomalies_empty
 from jobs.leases import TransientJobError
 from jobs.outages import outage_service
 from jobs.runs import job_heartbeat, job_may_retry
+from reports.diff import diff_csv, diff_json, version_diff
 from reports.services import reports_render
 from reports.source import line_index_render
 from uploads.anomaly_status import anomalies_status
-from uploads.changes import changes_write
 from uploads.models import DatasetVersion, VersionStage, VersionStatus
 from uploads.services import version_publish, version_records_withdraw, version_state_reset
 from uploads.signals import version_finished
@@ -310,6 +310,19 @@ def _collections_write(version: DatasetVersion, result: PipelineResult, progress
             report(running)
             time.sleep(PROGRESS_INTERVAL_SECONDS)
         report(running)
+
+
+def changes_write(
+    *, version: DatasetVersion, result: PipelineResult, previous: DatasetVersion, previous_result: PipelineResult
+) -> None:
+    """Stores the comparison of `version` with `previous` as the version's diff reports."""
+    diff = version_diff(before=previous_result, after=result)
+    version.file_write("diff_json", diff_json(diff))
+    version.file_write("diff_csv", diff_csv(diff))
+    version.compared_to = previous
+    DatasetVersion.objects.filter(pk=version.pk).update(
+        diff_json=version.diff_json.name, diff_csv=version.diff_csv.name, compared_to=previous
+    )
 
 
 def _compare(version: DatasetVersion, result: PipelineResult, progress: Progress) -> None:

@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from engine.codes import FILE_LEVEL_ERRORS
+from contract import FILE_LEVEL_ERRORS
 from uploads.models import DatasetVersion, VersionStage, VersionStatus
 
 FINAL = (VersionStatus.DONE, VersionStatus.FAILED)

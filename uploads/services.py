@@ -15,8 +15,8 @@ from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 from django.db.models import Q
 
-from catalog.persistence import version_documents_drop
-from engine import FILES
+from catalog.mongo import version_documents_drop
+from contract import FILES
 from jobs.outbox import job_enqueue
 from jobs.runs import job_heartbeat
 from uploads.models import VERSION_FILES, Dataset, DatasetVersion, VersionStage, VersionStatus

@@ -1,5 +1,8 @@
 """Celery tasks: load by id, run one service under the job's lease (`jobs.runs.job_run`), own
-the failed status. Every task acknowledges late and has the time limits of the settings."""
+the failed status. Every task acknowledges late and has the time limits of the settings.
+
+The web process imports this module to queue the tasks by name, so the processing job (the engine,
+pandas) is imported in its task's body, in the worker only."""
 
 from celery import shared_task
 
@@ -7,12 +10,13 @@ from jobs.leases import TransientJobError
 from jobs.runs import job_attempt, job_may_retry, job_run
 from uploads.models import Dataset
 from uploads.orphans import ORPHANS_JOB, orphans_sweep, orphans_sweep_request
-from uploads.processing import version_fail, version_process
 from uploads.services import DELETE_JOB, VERSION_JOB, dataset_delete, dataset_delete_give_up
 
 
 @shared_task
 def version_process_task(version_id: str) -> str:
+    from uploads.processing import version_fail, version_process
+
     def work() -> None:
         try:
             version_process(version_id=version_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from engine import anomaly_group_fingerprint
+from contract import anomaly_group_fingerprint
 from uploads.models import AcceptanceScope, AnomalyAcceptance, Dataset
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import openpyxl
 
-from engine import FILES, SCHEMAS
+from contract import FILES, SCHEMAS
 
 _FIXED = datetime.datetime(2024, 1, 1)
 

@@ -13,7 +13,7 @@ from api import schemas
 from api.idempotency import KeyReused, idempotent_call
 from api.operations.common import ERRORS, PAGE_MAX, dataset_out, page_out, version_for_view, version_out
 from catalog import selectors
-from engine import FILES
+from contract import FILES
 from uploads.forms import DatasetUploadForm, VersionUploadForm
 from uploads.models import DatasetVersion
 from uploads.services import (

@@ -9,8 +9,8 @@ from ninja.errors import HttpError
 from api import schemas
 from api.operations.common import ERRORS, PAGE_MAX, as_json, page_out, records_key
 from catalog import selectors
+from catalog.nodes import PAGE_SIZE
 from catalog.pages import Pages
-from catalog.read_model import PAGE_SIZE
 from reports.exports import export_build, export_build_for_search
 
 router = Router()

@@ -8,8 +8,8 @@ import pytest
 from pymongo.errors import BulkWriteError
 
 from catalog import persistence
-from catalog.mongo import version_collection
-from catalog.persistence import records_persist, version_document_counts, version_documents_drop
+from catalog.mongo import version_collection, version_document_counts, version_documents_drop
+from catalog.persistence import records_persist
 from engine import pipeline_run
 
 pytestmark = pytest.mark.usefixtures("mongo")

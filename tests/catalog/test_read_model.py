@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from catalog import read_model
-from catalog.read_model import NODE_HEADER, PAGE_SIZE, browse_nodes_build, node_id, node_pack, node_unpack
-from catalog.search_index import search_match, search_rows
+from catalog.nodes import NODE_HEADER, PAGE_SIZE, node_id, node_pack, node_unpack
+from catalog.read_model import browse_nodes_build
+from catalog.search_query import search_match, search_rows
 from engine import SCHEMAS, pipeline_run
 
 

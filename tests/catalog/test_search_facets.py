@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 
 from catalog import search_facets
-from catalog.search_facets import search_facet_nodes_build
 from catalog.search_facets import search_facets as facets_of
+from catalog.search_index import search_facet_nodes_build
 
 
 def _fetcher(columns: pd.DataFrame):

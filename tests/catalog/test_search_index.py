@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from catalog import search_index
-from catalog.search_index import search_match, search_nodes_build, search_rows, search_words
+from catalog.search_index import search_nodes_build
+from catalog.search_query import search_match, search_rows, search_words
 
 
 def _index(datapoints: pd.DataFrame, columns: pd.DataFrame) -> dict:

@@ -18,8 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from catalog.mongo import version_collection
-from catalog.persistence import version_collections_stored, version_document_counts
+from catalog.mongo import version_collection, version_collections_stored, version_document_counts
 from jobs.models import JobLease, JobRun, RunOutcome
 from tests.e2e import test_faults
 from tests.e2e.test_faults import RECOVERY_LIMIT, _final, _paused_pid, _wait_for

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog.persistence import version_document_counts
+from catalog.mongo import version_document_counts
 from tests.conftest import SAMPLE_DIR, storage_environment
 from uploads.models import DatasetVersion
 

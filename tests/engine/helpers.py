@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from engine import Vocabularies
+from contract import Vocabularies
 from engine.codes import anomalies_empty
 from engine.keys import keys_check
 from engine.read import FileState, file_read

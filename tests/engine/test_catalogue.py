@@ -4,7 +4,7 @@ from string import Formatter
 
 from engine import CATALOGUE, SEVERITY, Code, Severity, anomaly_render, message, pipeline_run
 from engine.guidance import closest, header_owner, undecodable_line
-from engine.lines import cell_spans
+from sourcelines.lines import cell_spans
 
 NAMESPACES = b"namespace_id,namespace_option_name\nN1,One\nN2,Two\n"
 DATAPOINTS = b"data_point_id,data_point_name,data_type\nDP1,One,string\n"

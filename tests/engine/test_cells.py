@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from contract.vocabularies import Vocabularies
 from engine import cells
 from engine.read import file_read
 from engine.run import pipeline_run
 from engine.structure import structure_check
 from engine.values import values_check
-from engine.vocabularies import Vocabularies
 
 HEADER = "namespace_id,namespace_option_name,namespace_option_standard_name"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine import Vocabularies
+from contract import Vocabularies
 from engine.values import records_clean
 from tests.engine.helpers import WITH_VALUE, anomaly_tuples, file_checked
 

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.files.storage import default_storage
 
-from catalog.persistence import version_document_counts
+from catalog.mongo import version_document_counts
 from tests.factories import upload_files
 from uploads import processing, services
 from uploads.models import STORAGE_ROOT, Dataset, DatasetVersion, VersionStatus

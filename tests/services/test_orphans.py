@@ -9,8 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from catalog.mongo import version_collection
-from catalog.persistence import version_collections_stored, version_document_counts
+from catalog.mongo import version_collection, version_collections_stored, version_document_counts
 from jobs.models import JobRun
 from tests.factories import upload_files
 from uploads.models import STORAGE_ROOT

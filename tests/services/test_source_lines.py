@@ -6,8 +6,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
 
-from engine.lines import READ_BLOCK
 from reports.source import line_index_render, source_view, storage_read_range
+from sourcelines.lines import READ_BLOCK
 
 pytestmark = [pytest.mark.django_db]
 

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from pymongo.errors import AutoReconnect, BulkWriteError
 
-from catalog.persistence import version_document_counts
+from catalog.mongo import version_document_counts
 from jobs.leases import job_claim
 from jobs.models import JobLease, JobRun, OutboxMessage
 from jobs.sweep import jobs_sweep

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.core.files.storage import default_storage
 
-from catalog.persistence import version_document_counts
+from catalog.mongo import version_document_counts
 from tests.factories import upload_files
 from uploads import processing
 from uploads.models import Dataset, DatasetVersion, VersionStatus

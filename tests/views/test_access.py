@@ -13,8 +13,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 
-from catalog.persistence import version_documents_drop
-from engine import anomaly_group_fingerprint
+from catalog.mongo import version_documents_drop
+from contract import anomaly_group_fingerprint
 from tests.conftest import sample_read
 from tests.factories import DatasetFactory, UserFactory, processed_dataset, processed_version, published_dataset
 from uploads.models import Dataset, DatasetVersion, VersionStatus

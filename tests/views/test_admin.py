@@ -5,7 +5,7 @@ and removes the files."""
 import pytest
 from django.core.files.storage import default_storage
 
-from catalog.persistence import version_document_counts
+from catalog.mongo import version_document_counts
 from tests.factories import UserFactory, upload_files
 from uploads.models import Dataset
 from uploads.processing import version_process

@@ -12,8 +12,8 @@ from django.core.files.base import ContentFile
 from django.db.models.fields.files import FieldFile
 
 from catalog.mongo import version_collection
-from catalog.read_model import node_id, node_pack
-from engine import CATALOGUE, SCHEMAS
+from catalog.nodes import node_id, node_pack
+from contract import CATALOGUE, SCHEMAS
 from reports import source
 from tests.factories import processed_dataset
 from uploads.models import Dataset

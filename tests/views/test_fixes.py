@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
 from catalog.mongo import version_collection
-from engine import anomaly_group_fingerprint
+from contract import anomaly_group_fingerprint
 from uploads.models import Dataset, DatasetVersion
 from uploads.processing import version_process
 from uploads.services import dataset_create

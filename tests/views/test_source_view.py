@@ -114,7 +114,7 @@ def test_an_index_stored_before_the_blocks_still_finds_its_lines(tmp_path):
 
     import numpy as np
 
-    from engine.lines import LineIndex, RangeReader, lines_read
+    from sourcelines.lines import LineIndex, RangeReader, lines_read
 
     data = b"h1,h2\n" + b"".join(b"v%d,x\n" % i for i in range(1, 1000)) + b"," * 200_000 + b"\nlast,x"
     starts = [0] + [i + 1 for i, byte in enumerate(data) if byte == 10]

@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 
 from catalog.mongo import version_collection
-from engine import anomaly_group_fingerprint
+from contract import anomaly_group_fingerprint
 from uploads.models import AnomalyAcceptance, Dataset, DatasetVersion
 from uploads.processing import version_process
 from uploads.services import dataset_create, version_create

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog import selectors
-from catalog.read_model import STATUS_OPEN
-from engine import FILES, AnomalyStatus, Code, Severity, anomaly_render
+from catalog.nodes import STATUS_OPEN
+from contract import FILES, AnomalyStatus, Code, Severity, anomaly_render
 from reports.source import source_view
 from reports.workbook_source import workbook_row_view
 from uploads.anomaly_status import items_status_shown

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog import selectors
+from catalog.nodes import PAGE_SIZE
 from catalog.pages import Pages
-from catalog.read_model import PAGE_SIZE
 from catalog.search_facets import FACETS, FacetValue
 from uploads.models import Dataset
 from uploads.views.access import dataset_for_view, datasets_visible, version_with_records

@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from engine import FILES
+from contract import FILES
 from jobs.selectors import JobNotice, job_notice
 from uploads.forms import DatasetUploadForm, VersionUploadForm
 from uploads.models import Dataset, DatasetVersion, VersionStatus

@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from catalog import selectors
-from engine import FILES
+from contract import FILES
 from reports.exports import export_build, export_build_for_search, export_filename
 from reports.rejected import rejected_rows_csv
 from uploads.models import VERSION_FILES, Dataset, DatasetVersion

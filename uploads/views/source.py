@@ -4,7 +4,7 @@ long to show. Streamed in blocks read as they are sent, so its size never weighs
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from engine import FILES
+from contract import FILES
 from reports.source import source_line_raw
 from uploads.forms import SourceLineForm
 from uploads.models import DatasetVersion

@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog import selectors
-from engine import anomaly_render
+from contract import anomaly_render
 from uploads.fixes import fixes_files, group_fixable, version_from_fixes
 from uploads.forms import AnomalyAcceptForm, AnomalyFilterForm, AnomalyUndoForm, FixesForm
 from uploads.models import AcceptanceScope

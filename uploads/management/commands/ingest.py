@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from engine import FILES
+from contract import FILES
 from uploads.models import VERSION_FILES, Dataset, DatasetVersion, VersionStatus
 from uploads.processing import version_process
 from uploads.services import (

@@ -313,6 +313,8 @@ ENTRIES = (
 
 CATALOGUE: dict[Code, Entry] = {entry.code: entry for entry in ENTRIES}
 SEVERITY: dict[Code, Severity] = {entry.code: entry.severity for entry in ENTRIES}
+# Errors at file level reject the whole dataset.
+FILE_LEVEL_ERRORS = frozenset({Code.FILE_EMPTY, Code.FILE_NOT_CSV, Code.HEADER_MISSING_COLUMN})
 # What a reference names, for the fix of an unknown reference ("add namespace N9 to namespaces").
 RECORD_NAMES = {"namespaces": "namespace", "datapoints": "data point", "columns": "column row"}
 

@@ -1,8 +1,8 @@
-"""The line index and the bounded reads of the source-line view (engine/lines.py)."""
+"""The line index and the bounded reads of the source-line view (sourcelines/lines.py)."""
 
 import numpy as np
 
-from engine.lines import (
+from sourcelines.lines import (
     CENSUS_BLOCK,
     LINE_INDEX_BLOCK,
     READ_BLOCK,

@@ -55,3 +55,26 @@ class Vocabularies:
 
     def vocabulary(self, field_name: str) -> dict:
         return self.data_type_canonical() if field_name == "data_type" else self.is_derived_boolean()
+
+
+def vocabulary_words(field_name: str, vocabularies: Vocabularies) -> list[str]:
+    """Every accepted word of a vocabulary field, canonical words first."""
+    if field_name == "data_type":
+        return sorted(vocabularies.data_types) + sorted(vocabularies.data_type_synonyms)
+    return sorted(vocabularies.is_derived_true) + sorted(vocabularies.is_derived_false)
+
+
+def vocabulary_allowed(field_name: str, vocabularies: Vocabularies, *, synonyms: bool = True) -> str:
+    """The allowed words as a user reads them; a message names the synonyms only in general."""
+    if field_name == "data_type":
+        words = ", ".join(sorted(vocabularies.data_types))
+        if not vocabularies.data_type_synonyms:
+            return words
+        if not synonyms:
+            return f"{words}, and their synonyms"
+        pairs = ", ".join(f"{k}→{v}" for k, v in sorted(vocabularies.data_type_synonyms.items()))
+        return f"{words}; synonyms {pairs}"
+    return (
+        f"true = {', '.join(sorted(vocabularies.is_derived_true))}; "
+        f"false = {', '.join(sorted(vocabularies.is_derived_false))}"
+    )

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .read import BOM, UTF16_BOMS, delimiter_detect, sep_line
-from .scan import line_breaks
+from contract.dialect import UTF16_BOMS, delimiter_detect, sep_line, text_decode
+from sourcelines.breaks import line_breaks
 
 LINE_INDEX_STEP = 256
 LINE_INDEX_BLOCK = 16 * 1024
@@ -197,21 +197,6 @@ def lines_read(index: LineIndex, reader: RangeReader, first: int, last: int, *, 
             found.append(LineRead(number=number, start=offset, end=end, head=head))
         number, offset = number + 1, following
     return found
-
-
-def text_decode(data: bytes, encoding: str = "") -> str:
-    """UTF-8 when it is, else cp1252 as the reader does; a BOM is dropped. A UTF-8 character cut at
-    the end of `data` (a line read in part) is left out."""
-    if encoding:  # UTF-16: a code unit cut at the end of a line read in part is left out
-        text = data[: len(data) // 2 * 2].decode(encoding, errors="replace")
-        return text[1:] if text.startswith("\ufeff") else text
-    data = data[len(BOM) :] if data.startswith(BOM) else data
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start >= len(data) - 3 and error.reason == "unexpected end of data":
-            return data[: error.start].decode("utf-8")
-        return data.decode("cp1252", errors="replace")
 
 
 def line_census(reader: RangeReader, start: int, end: int, delimiter: str) -> tuple[int, int]:
