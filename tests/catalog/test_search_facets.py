@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from catalog import search_facets
+from catalog import search_facets, search_index
 from catalog.search_facets import search_facets as facets_of
 from catalog.search_index import search_facet_nodes_build
 
@@ -39,7 +39,8 @@ def test_matches_are_counted_by_namespace_name_database_and_owner():
 
 
 def test_a_chosen_value_narrows_the_matches_and_the_counts(monkeypatch):
-    monkeypatch.setattr(search_facets, "POSTINGS_CHUNK", 2)  # matches spread over three chunks
+    for module in (search_index, search_facets):  # the build's chunks and the query's alike
+        monkeypatch.setattr(module, "POSTINGS_CHUNK", 2)  # matches spread over three chunks
     found = facets_of(fetch=_fetcher(COLUMNS), columns=np.array([3, 2, 1, 0]), chosen={"database": "lake"})
     assert found.columns.tolist() == [3, 2]
     assert _counts(found, "namespace") == [("Asset Management", 1), ("Développement", 1)]

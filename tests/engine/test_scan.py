@@ -5,13 +5,16 @@ import pytest
 
 from engine import scan
 from engine.read import file_read
+from sourcelines import breaks
 
 HEADER = "namespace_id,namespace_option_name,namespace_option_standard_name"
 
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(scan, "_BLOCK", 7)
+    # the engine's scan and the line ends it takes from `sourcelines.breaks` alike
+    monkeypatch.setattr(scan, "BLOCK", 7)
+    monkeypatch.setattr(breaks, "BLOCK", 7)
 
 
 def test_utf8_check_follows_characters_split_across_blocks(tiny_blocks):
@@ -24,7 +27,7 @@ def test_utf8_check_follows_characters_split_across_blocks(tiny_blocks):
 def test_byte_positions_match_a_plain_search(tiny_blocks):
     arr = np.frombuffer(b'a,"b"\nc,d\r\n"e\nf",g\n', dtype=np.uint8)
     for byte in (10, 13, 34, 44):
-        assert scan.byte_positions(arr, byte).tolist() == np.flatnonzero(arr == byte).tolist()
+        assert breaks.byte_positions(arr, byte).tolist() == np.flatnonzero(arr == byte).tolist()
 
 
 def test_cells_and_suspects_do_not_depend_on_the_block_size(monkeypatch):
@@ -33,7 +36,8 @@ def test_cells_and_suspects_do_not_depend_on_the_block_size(monkeypatch):
     data = text.encode()
     found = []
     for block in (1 << 23, 5, 1):
-        monkeypatch.setattr(scan, "_BLOCK", block)
+        monkeypatch.setattr(scan, "BLOCK", block)
+        monkeypatch.setattr(breaks, "BLOCK", block)
         state = file_read(name="namespaces", data=data)
         found.append((state.records["cells"].tolist(), state.records["suspect"].tolist()))
     # then every block size cuts the same cells and flags the same records

@@ -1,8 +1,7 @@
 """Help before and after an upload: the anomaly catalogue, the format of each file, templates and a sample."""
 
-import io
-import zipfile
 from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -70,18 +69,15 @@ def template_workbook_download(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# Written by `manage.py generate_sample_dataset --zip uploads/samples/sample-dataset.zip --seed 8`
+# (the generator uses pandas, which the web process never imports); tests/views/test_sample_download.py
+# holds it equal to what the generator gives.
+SAMPLE_ZIP = Path(__file__).resolve().parents[1] / "samples" / "sample-dataset.zip"
+
+
 @lru_cache(maxsize=1)
 def _sample_zip() -> bytes:
-    # The one page that loads pandas in the web process: the ground truth's generator uses it. Not
-    # yet built ahead of time (docs/production.md, "A web tier without pandas").
-    from groundtruth import sample_generate
-
-    sample = sample_generate(scale=1, seed=8)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in FILES:
-            archive.writestr(f"sample/{file}.csv", sample.files[file])
-    return out.getvalue()
+    return SAMPLE_ZIP.read_bytes()
 
 
 @require_GET
