@@ -20,9 +20,9 @@ test: install browser node_modules/.installed .env
 test-fast: install .env
 	@devservices/test.sh -m "not e2e and not browser" $(ARGS)
 
-# The engine and the ground truth alone: no service, no Django database, a few seconds to a minute.
+# The engine, the source lines and the ground truth alone: no service, no Django database, a few seconds to a minute.
 test-engine: install
-	@$(PY) -m pytest tests/engine tests/groundtruth -q $(ARGS)
+	@$(PY) -m pytest tests/engine tests/sourcelines tests/groundtruth -q $(ARGS)
 
 lint: install
 	.venv/bin/ruff check .

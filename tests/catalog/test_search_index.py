@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catalog import search_index
+from catalog import search_index, search_query
 from catalog.search_index import search_nodes_build
 from catalog.search_query import search_match, search_rows, search_words
 
@@ -90,8 +90,9 @@ def test_a_one_letter_word_matches_whole_words_only(index):
 
 
 def test_totals_are_true_beyond_every_chunk(monkeypatch):
-    monkeypatch.setattr(search_index, "POSTINGS_CHUNK", 64)
-    monkeypatch.setattr(search_index, "ROWS_CHUNK", 7)
+    for module in (search_index, search_query):  # the build's chunks and the query's alike
+        monkeypatch.setattr(module, "POSTINGS_CHUNK", 64)
+        monkeypatch.setattr(module, "ROWS_CHUNK", 7)
     n = 1_000
     columns = pd.DataFrame(
         {
