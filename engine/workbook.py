@@ -1,8 +1,9 @@
 """Reading a sheet of an `.xlsx` workbook into the same records a CSV file gives (spec: "Workbooks").
 
 The zip directory and every part are checked before the workbook is opened (declared sizes, real
-sizes, the sheet's used area), so a zip bomb or a sheet of 16,384 columns costs a bounded read;
-python-calamine then reads the sheet (measured against openpyxl in bench/xlsx.py).
+sizes, the sheet's used area: `sourcelines.workbook`, which the workbook's line view uses too), so a
+zip bomb or a sheet of 16,384 columns costs a bounded read; python-calamine then reads the sheet
+(measured against openpyxl in bench/xlsx.py).
 """
 
 import io

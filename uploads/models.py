@@ -204,7 +204,7 @@ class AcceptanceScope(models.TextChoices):
 
 class AnomalyAcceptance(models.Model):
     """A person's decision to live with an anomaly (`scope` anomaly: its fingerprint) or a group of
-    them (`scope` group: file, code, field and value, whichever record; `engine.anomaly_group_fingerprint`),
+    them (`scope` group: file, code, field and value, whichever record; `contract.anomaly_group_fingerprint`),
     kept per dataset so that every later version's anomaly with the same fingerprint is `accepted`
     (`uploads.anomaly_status`). File, code, field and value are kept to show what was accepted."""
 
