@@ -38,6 +38,8 @@ _VALUE_OVERHEAD = 16  # BSON type, name and length of one value, about
 ANOMALY_FILTERS = ("file", "code", "severity", "status")
 # The status filter's value for every anomaly nobody accepted: "needs attention".
 STATUS_OPEN = "open"
+# The anomaly pages that hold statuses: those rebuilt when a person accepts or undoes (`status_nodes`).
+STATUS_KINDS = frozenset({"anomalies", "anomaly_groups", "anomaly_group_rows"})
 GROUP_LINES = 5  # first lines kept with each group of anomalies
 
 
@@ -47,6 +49,11 @@ _PACK_LEVEL = 1  # zstandard's fastest level: most of the gain, a fraction of th
 
 def node_id(kind: str, path: list, page: int = 1) -> str:
     return f"{kind}|{json.dumps(path, ensure_ascii=False)}|{page}"
+
+
+def status_node_id(revision: int, node_id: str) -> str:
+    """The id of a status page (one of STATUS_KINDS) rebuilt at a triage revision (`status_nodes`)."""
+    return f"{revision}|{node_id}"
 
 
 def node_pack(node: dict) -> dict:
@@ -268,7 +275,7 @@ def browse_nodes_build(*, records: dict[str, pd.DataFrame], anomalies: pd.DataFr
         ["data_point_id", "column_id", *path, "owner"]
     ]
     yield from _grouped_nodes("usages", usages, ["data_point_id"])
-    yield from _anomaly_nodes(anomalies)
+    yield from anomaly_nodes_build(anomalies)
     yield from _search_nodes(namespaces, datapoints, columns)
     yield from _export_nodes(datapoints, columns)
 
@@ -316,7 +323,7 @@ def _export_nodes(datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[d
         )
 
 
-def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
+def anomaly_nodes_build(anomalies: pd.DataFrame) -> Iterator[dict]:
     """Anomaly pages for every combination of the file / code / severity filters (blank = all)."""
     if anomalies.empty:
         yield from _nodes("anomalies", ["", "", ""], [])

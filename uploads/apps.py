@@ -8,7 +8,7 @@ class UploadsConfig(AppConfig):
     def ready(self) -> None:
         # The jobs app runs the dataset's jobs by task name and calls back here; it imports nothing of uploads.
         from jobs.registry import JobKind, job_kind_register
-        from uploads import orphans, processing, services, tasks
+        from uploads import orphans, processing, services, status_pages, tasks, triage
 
         job_kind_register(
             kind=JobKind(
@@ -38,5 +38,15 @@ class UploadsConfig(AppConfig):
                 give_up=orphans.orphans_job_give_up,
                 is_finished=orphans.orphans_job_finished,
                 existing=orphans.orphans_job_existing,
+            )
+        )
+        job_kind_register(
+            kind=JobKind(
+                name=triage.STATUSES_JOB,
+                task_name=tasks.version_statuses_task.name,
+                activity="applying a triage decision",
+                give_up=status_pages.version_statuses_give_up,
+                is_finished=triage.version_statuses_finished,
+                existing=services.versions_existing,
             )
         )

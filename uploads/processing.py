@@ -32,11 +32,12 @@ from jobs.outages import outage_service
 from jobs.runs import job_heartbeat, job_may_retry
 from reports.services import reports_render
 from reports.source import line_index_render
-from uploads.anomaly_status import anomalies_status
+from uploads.anomaly_status import anomalies_accepted, anomalies_known, anomalies_status
 from uploads.changes import changes_write
-from uploads.models import DatasetVersion, VersionStage, VersionStatus
+from uploads.models import Dataset, DatasetVersion, VersionStage, VersionStatus
 from uploads.services import version_publish, version_records_withdraw, version_state_reset
 from uploads.signals import version_finished
+from uploads.triage import version_statuses_follow
 
 logger = logging.getLogger(__name__)
 
@@ -380,8 +381,8 @@ def _finish(version: DatasetVersion, outcome: Outcome) -> None:
             progress_total=0,
             finished_at=timezone.now(),
         )
-        if outcome.status == VersionStatus.DONE:
-            version_publish(version=version)
+        if outcome.status == VersionStatus.DONE and version_publish(version=version):
+            version_statuses_follow(version=version)
         # A receiver that fails is logged and leaves the version finished (`send_robust`).
         version_finished.send_robust(sender=DatasetVersion, version=version)
 
@@ -397,9 +398,16 @@ def version_process(*, version_id: str) -> DatasetVersion:
         uploads = _uploads_read(version)
         _line_indexes_write(version, uploads)
         result = engine_run_on(version, progress, uploads)
-        result.anomalies["status"] = anomalies_status(version=version, anomalies=result.anomalies)
+        # Read before the decisions are: one made meanwhile is a later revision, rebuilt once published.
+        triage_revision = Dataset.objects.values_list("triage_revision", flat=True).get(pk=version.dataset_id)
+        anomalies = result.anomalies
+        anomalies["known"] = anomalies_known(version=version, anomalies=anomalies)
+        accepted = anomalies_accepted(dataset_id=version.dataset_id, anomalies=anomalies)
+        anomalies["status"] = anomalies_status(known=anomalies["known"].to_numpy(), accepted=accepted)
         _version_update(
             version,
+            statuses_revision=triage_revision,
+            statuses_rebuilt=False,
             counts=file_counts(result),
             anomalies_total=len(result.anomalies),
             sources=_sources_with_dialects(version, result),

@@ -9,6 +9,8 @@ from uploads.models import Dataset
 from uploads.orphans import ORPHANS_JOB, orphans_sweep, orphans_sweep_request
 from uploads.processing import version_fail, version_process
 from uploads.services import DELETE_JOB, VERSION_JOB, dataset_delete, dataset_delete_give_up
+from uploads.status_pages import version_statuses_refresh
+from uploads.triage import STATUSES_JOB
 
 
 @shared_task
@@ -62,3 +64,16 @@ def orphans_sweep_task(object_id: str) -> str:
 def orphans_sweep_request_task() -> bool:
     """Celery beat's entry (`CELERY_BEAT_SCHEDULE`): queues the sweep as a job."""
     return orphans_sweep_request()
+
+
+@shared_task
+def version_statuses_task(version_id: str) -> str:
+    def work() -> None:
+        try:
+            version_statuses_refresh(version_id=version_id)
+        except Exception as exc:
+            if job_may_retry():
+                raise TransientJobError(f"Rebuilding the anomaly pages stopped ({type(exc).__name__}: {exc}).") from exc
+            raise
+
+    return job_run(kind=STATUSES_JOB, object_id=version_id, work=work)
