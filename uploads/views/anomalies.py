@@ -131,6 +131,15 @@ def _status_counts(version: DatasetVersion | None, filters: dict) -> list[tuple[
     return counts
 
 
+def statuses_pending(dataset, version: DatasetVersion | None) -> bool:
+    """A decision is not in the current version's counts yet: its pages are being rebuilt (seconds)."""
+    return (
+        version is not None
+        and version.pk == dataset.current_version_id
+        and version.statuses_revision < dataset.triage_revision
+    )
+
+
 def status_asked(filters: dict, statuses: list[tuple[str, int]]) -> dict:
     """The filters with the status a page reads: none asked means "needs attention", which is all
     of them when none under the other filters is accepted (the counts say so: no read to find out)."""
@@ -192,6 +201,7 @@ def anomaly_page_context(request, dataset, version, number, *, form, page, statu
         "files": FILES,
         "severities": [str(s) for s in Severity],
         "statuses": statuses,
+        "statuses_pending": statuses_pending(dataset, version),
         "counts": version.anomaly_counts() if version else [],
     }
 
