@@ -150,6 +150,9 @@ class DatasetVersion(models.Model):
     # pages were rebuilt after processing (`uploads.status_pages`) rather than written with it.
     statuses_revision = models.PositiveIntegerField(default=0)
     statuses_rebuilt = models.BooleanField(default=False)
+    # The day they were given: an acceptance whose `until` day has passed since no longer holds
+    # (`uploads.triage.triage_lapses_follow`).
+    statuses_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["dataset", "-number"]

@@ -408,6 +408,7 @@ def version_process(*, version_id: str) -> DatasetVersion:
             version,
             statuses_revision=triage_revision,
             statuses_rebuilt=False,
+            statuses_on=timezone.localdate(),
             counts=file_counts(result),
             anomalies_total=len(result.anomalies),
             sources=_sources_with_dialects(version, result),

@@ -12,6 +12,7 @@ read at that moment may still need them.
 import logging
 
 import numpy as np
+from django.utils import timezone
 
 from catalog.persistence import anomalies_read, status_nodes_persist, status_nodes_prune
 from engine import AnomalyStatus
@@ -40,7 +41,7 @@ def version_statuses_refresh(*, version_id: str) -> bool:
     status_nodes_persist(version=key, anomalies=anomalies, revision=revision)
     published = (
         DatasetVersion.objects.filter(pk=version.pk, statuses_revision__lt=revision).update(
-            statuses_revision=revision, statuses_rebuilt=True
+            statuses_revision=revision, statuses_rebuilt=True, statuses_on=timezone.localdate()
         )
         == 1
     )

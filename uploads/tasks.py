@@ -10,7 +10,7 @@ from uploads.orphans import ORPHANS_JOB, orphans_sweep, orphans_sweep_request
 from uploads.processing import version_fail, version_process
 from uploads.services import DELETE_JOB, VERSION_JOB, dataset_delete, dataset_delete_give_up
 from uploads.status_pages import version_statuses_refresh
-from uploads.triage import STATUSES_JOB
+from uploads.triage import STATUSES_JOB, triage_lapses_follow
 
 
 @shared_task
@@ -77,3 +77,9 @@ def version_statuses_task(version_id: str) -> str:
             raise
 
     return job_run(kind=STATUSES_JOB, object_id=version_id, work=work)
+
+
+@shared_task(name="uploads.triage_lapses_follow")
+def triage_lapses_follow_task() -> int:
+    """Celery beat's entry (`CELERY_BEAT_SCHEDULE`)."""
+    return triage_lapses_follow()

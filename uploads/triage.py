@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from engine import anomaly_group_fingerprint
 from jobs.outbox import job_enqueue
@@ -85,3 +86,17 @@ def version_statuses_finished(*, object_id: str) -> bool:
     """The job has nothing left to do: the version is gone, or its pages are at its dataset's revision."""
     version = DatasetVersion.objects.select_related("dataset").filter(pk=object_id).first()
     return version is None or version.statuses_revision >= version.dataset.triage_revision
+
+
+def triage_lapses_follow() -> int:
+    """Celery beat's hourly entry: the datasets whose current version's statuses were given while an
+    acceptance held that has lapsed since (its `until` day passed) get their pages rebuilt, as for a
+    decision. Returns how many."""
+    lapsed = AnomalyAcceptance.objects.filter(
+        until__lt=timezone.localdate(), until__gte=F("dataset__current_version__statuses_on")
+    )
+    datasets = Dataset.objects.filter(pk__in=lapsed.values("dataset_id"))
+    for dataset in datasets:
+        with transaction.atomic():
+            _triage_changed(dataset)
+    return len(datasets)

@@ -2,7 +2,10 @@
 (`uploads.status_pages`), so counts, "needs attention" and the groups follow at once. Run in this
 process against FerretDB; the job's queueing is checked on the outbox."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from catalog import selectors
 from catalog.mongo import version_collection
@@ -13,7 +16,7 @@ from uploads.models import AcceptanceScope, Dataset, DatasetVersion
 from uploads.processing import version_process
 from uploads.services import version_create
 from uploads.status_pages import version_statuses_refresh
-from uploads.triage import STATUSES_JOB, AnomalyChosen, anomaly_accept, anomaly_accept_undo
+from uploads.triage import STATUSES_JOB, AnomalyChosen, anomaly_accept, anomaly_accept_undo, triage_lapses_follow
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo", "broker")]
 
@@ -149,3 +152,23 @@ def test_pages_of_anomalies_stored_before_known_was_kept_keep_known_and_new_apar
     anomaly_accept(dataset=dataset, user=None, scope=AcceptanceScope.GROUP, chosen=WHITESPACE)
     assert version_statuses_refresh(version_id=str(second.pk)) is True
     assert _counts(second) == {"new": 0, "known": 9, "accepted": 1, **ATTENTION_NINE}
+
+
+def test_an_acceptance_whose_day_passed_is_taken_out_of_the_counts_by_the_hourly_check(sample_files):
+    dataset = processed_dataset(sample_files)
+    version = dataset.current_version
+    today = timezone.localdate()
+    anomaly_accept(dataset=dataset, user=None, scope=AcceptanceScope.GROUP, chosen=WHITESPACE, until=today)
+    assert version_statuses_refresh(version_id=str(version.pk)) is True
+    assert _counts(version)["accepted"] == 1
+    assert triage_lapses_follow() == 0  # it still holds today
+
+    # the next day: accepted until yesterday, statuses given yesterday
+    yesterday = today - datetime.timedelta(days=1)
+    dataset.acceptances.update(until=yesterday)
+    DatasetVersion.objects.filter(pk=version.pk).update(statuses_on=yesterday)
+    assert triage_lapses_follow() == 1
+    assert _queued(version)
+    assert version_statuses_refresh(version_id=str(version.pk)) is True
+    assert _counts(version)["accepted"] == 0
+    assert triage_lapses_follow() == 0  # once is enough

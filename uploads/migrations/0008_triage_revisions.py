@@ -6,23 +6,28 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('uploads', '0007_anomaly_acceptance'),
+        ("uploads", "0007_anomaly_acceptance"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dataset',
-            name='triage_revision',
+            model_name="datasetversion",
+            name="statuses_on",
+            field=models.DateField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="dataset",
+            name="triage_revision",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='datasetversion',
-            name='statuses_rebuilt',
+            model_name="datasetversion",
+            name="statuses_rebuilt",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='datasetversion',
-            name='statuses_revision',
+            model_name="datasetversion",
+            name="statuses_revision",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

@@ -261,6 +261,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": float(JOB_SWEEP_SECONDS)},
     },
     "orphans-sweep": {"task": "uploads.orphans_sweep_request", "schedule": float(ORPHANS_SWEEP_SECONDS)},
+    # An acceptance's `until` day is a day: looking every hour is enough.
+    "triage-lapses": {"task": "uploads.triage_lapses_follow", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
