@@ -21,17 +21,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings.develo
 def page_timings(*, dataset_id: str, repeat: int = 5, extra: dict | None = None) -> list[tuple[float, float, str]]:
     """(max ms, median ms, name) of every page of the dataset's current version, plus `extra` pages
     (name → (url, query)); needs `django.setup()` first."""
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django.test.utils import setup_test_environment
-
     from catalog import selectors
     from uploads.models import Dataset
 
-    setup_test_environment()
-    user, _ = get_user_model().objects.get_or_create(username="bench-pages")
-    client = Client()
-    client.force_login(user)
+    client = bench_client()
     key = Dataset.objects.get(pk=dataset_id).current_version.records_key
     base = f"/datasets/{dataset_id}"
     first = selectors.namespaces_for_dataset(version=key)
@@ -93,6 +86,23 @@ def page_timings(*, dataset_id: str, repeat: int = 5, extra: dict | None = None)
         "help: anomaly codes": ("/help/anomalies/", {}),
         **(extra or {}),
     }
+    return pages_time(client, pages, repeat=repeat)
+
+
+def bench_client():
+    """Django's test client, logged in as the benchmark's user; needs `django.setup()` first."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    client = Client()
+    client.force_login(get_user_model().objects.get_or_create(username="bench-pages")[0])
+    return client
+
+
+def pages_time(client, pages: dict, *, repeat: int) -> list[tuple[float, float, str]]:
+    """(max ms, median ms, name) of each page (name → (url, query)), a download read whole, slowest first."""
     results = []
     for name, (url, query) in pages.items():
         times = []

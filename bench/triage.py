@@ -10,7 +10,6 @@ Run after bench/pages.py on the same dataset (`make bench` does); the first grou
 import argparse
 import os
 import resource
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -28,27 +27,6 @@ def _timed_refresh(version_id: str) -> float:
     return time.perf_counter() - started
 
 
-def _timings(pages: dict, *, repeat: int) -> list[tuple[float, float, str]]:
-    """(max ms, median ms, name) of each page, through Django's test client in this process."""
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
-    client = Client()
-    client.force_login(get_user_model().objects.get_or_create(username="bench-pages")[0])
-    results = []
-    for name, (url, query) in pages.items():
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            response = client.get(url, query)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (name, response.status_code)
-        results.append((max(times), statistics.median(times), name))
-    return sorted(results, reverse=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", required=True)
@@ -58,7 +36,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from bench.pages import timings_print
+    from bench.pages import bench_client, pages_time, timings_print
     from catalog import selectors
     from catalog.mongo import version_collection
     from uploads.models import AcceptanceScope, Dataset
@@ -82,7 +60,7 @@ def main() -> None:
         "anomalies accepted (rebuilt)": (f"{base}/anomalies/", {"status": "accepted"}),
         "anomaly groups (rebuilt)": (f"{base}/anomalies/groups/", {}),
     }
-    timings_print(_timings(anomaly_pages, repeat=args.repeat))
+    timings_print(pages_time(bench_client(), anomaly_pages, repeat=args.repeat))
     anomaly_accept_undo(dataset=dataset, fingerprint=acceptance.fingerprint)
     print(f"undoing it: pages rebuilt in {_timed_refresh(str(version.pk)):.2f} s")
 
