@@ -1,6 +1,9 @@
 """Celery tasks: load by id, run one service under the job's lease (`jobs.runs.job_run`), own
 the failed status. Every task acknowledges late and has the time limits of the settings."""
 
+import functools
+from collections.abc import Callable
+
 from celery import shared_task
 
 from jobs.leases import TransientJobError
@@ -47,16 +50,24 @@ def dataset_delete_task(dataset_id: str) -> str:
     return job_run(kind=DELETE_JOB, object_id=dataset_id, work=work)
 
 
-@shared_task
-def orphans_sweep_task(object_id: str) -> str:
-    def work() -> None:
+def _run_again_on_any_error(what: str, work: Callable[[], object]) -> Callable[[], None]:
+    """A job that is harmless to run again: any error is worth another run (after a backoff), up
+    to the job's attempts."""
+
+    def run() -> None:
         try:
-            orphans_sweep()
+            work()
         except Exception as exc:
             if job_may_retry():
-                raise TransientJobError(f"The orphan sweep stopped ({type(exc).__name__}: {exc}).") from exc
+                raise TransientJobError(f"{what} stopped ({type(exc).__name__}: {exc}).") from exc
             raise
 
+    return run
+
+
+@shared_task
+def orphans_sweep_task(object_id: str) -> str:
+    work = _run_again_on_any_error("The orphan sweep", orphans_sweep)
     return job_run(kind=ORPHANS_JOB, object_id=object_id, work=work)
 
 
@@ -68,14 +79,9 @@ def orphans_sweep_request_task() -> bool:
 
 @shared_task
 def version_statuses_task(version_id: str) -> str:
-    def work() -> None:
-        try:
-            version_statuses_refresh(version_id=version_id)
-        except Exception as exc:
-            if job_may_retry():
-                raise TransientJobError(f"Rebuilding the anomaly pages stopped ({type(exc).__name__}: {exc}).") from exc
-            raise
-
+    work = _run_again_on_any_error(
+        "Rebuilding the anomaly pages", functools.partial(version_statuses_refresh, version_id=version_id)
+    )
     return job_run(kind=STATUSES_JOB, object_id=version_id, work=work)
 
 
