@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from django.conf import settings
+from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
 from zemoga_datasets.settings.base import cache_settings
@@ -106,3 +107,12 @@ def test_deploy_and_docker_compose_set_the_database_cache_of_their_shape():
     # their broker is SQS, so the default would be the same: the files only say it out loud
     assert variables["CELERY_BROKER_URL"].startswith("sqs://")
     assert compose["CELERY_BROKER_URL"].startswith("sqs://")
+
+
+@pytest.mark.parametrize(("kind", "warned"), [("locmem", True), ("redis", False), ("database", False)])
+def test_the_deploy_check_warns_of_a_cache_each_process_keeps_alone(settings, kind, warned):
+    settings.CACHE_KIND = kind
+
+    warnings = [message.id for message in run_checks(include_deployment_checks=True, tags=["caches"])]
+
+    assert ("api.W001" in warnings) is warned
