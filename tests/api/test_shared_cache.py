@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -26,7 +27,8 @@ BACKENDS = ["db"] + (["redis"] if settings.BROKER_TRANSPORT == "redis" else [])
 
 
 def _cache_url(backend: str) -> str:
-    return "db" if backend == "db" else settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + "/1"
+    # Redis: the settings' own default, the broker's Redis, database 1
+    return "db" if backend == "db" else urlsplit(settings.CELERY_BROKER_URL)._replace(path="/1").geturl()
 
 
 def _start_web_process(*, token: str, cache_url: str, key_prefix: str, log) -> subprocess.Popen:
