@@ -36,7 +36,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from bench.pages import bench_client, pages_time, timings_print
+    from bench.pages import pages_client, pages_time, timings_print
     from catalog import selectors
     from catalog.mongo import version_collection
     from uploads.models import AcceptanceScope, Dataset
@@ -60,7 +60,7 @@ def main() -> None:
         "anomalies accepted (rebuilt)": (f"{base}/anomalies/", {"status": "accepted"}),
         "anomaly groups (rebuilt)": (f"{base}/anomalies/groups/", {}),
     }
-    timings_print(pages_time(bench_client(), anomaly_pages, repeat=args.repeat))
+    timings_print(pages_time(pages_client(), anomaly_pages, repeat=args.repeat))
     anomaly_accept_undo(dataset=dataset, fingerprint=acceptance.fingerprint)
     print(f"undoing it: pages rebuilt in {_timed_refresh(str(version.pk)):.2f} s")
 
