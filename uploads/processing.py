@@ -22,7 +22,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from catalog.persistence import DUPLICATE_KEY, anomalies_persist, browse_index_persist, records_persist
 from engine import FILES, FileResult, Limits, PipelineResult, Progress, Vocabularies, pipeline_run
@@ -119,14 +119,29 @@ def _late_writes(exc: Exception) -> bool:
     return bool(errors) and all(error.get("code") == DUPLICATE_KEY for error in errors)
 
 
+def _mongodb_busy(exc: Exception) -> bool:
+    """The records' server could not take the write now: FerretDB's SQLite handler when another
+    writer held its one lock past the busy timeout (`database is locked (5) (SQLITE_BUSY)`, seen
+    forcing it, see docs/performance.md), or MongoDB's retryable write errors."""
+    if not isinstance(exc, OperationFailure):
+        return False
+    if exc.has_error_label("RetryableWriteError") or exc.has_error_label("TransientTransactionError"):
+        return True
+    messages = [str(exc), *(str(error.get("errmsg", "")) for error in (exc.details or {}).get("writeErrors") or [])]
+    return any("SQLITE_BUSY" in message or "database is locked" in message for message in messages)
+
+
 def _transient(exc: Exception) -> bool:
-    """MongoDB or storage unreachable, or late writes of a stopped run: another run later may well succeed."""
-    return outage_service(exc) in ("MongoDB", "storage") or _late_writes(exc)
+    """MongoDB or storage unreachable or busy, or late writes of a stopped run: another run later
+    may well succeed."""
+    return outage_service(exc) in ("MongoDB", "storage") or _late_writes(exc) or _mongodb_busy(exc)
 
 
 def _readable(exc: Exception) -> str:
     if _late_writes(exc):
         return "MongoDB was still finishing writes of a stopped run"
+    if _mongodb_busy(exc):
+        return "MongoDB was too busy to take the writes"
     service = outage_service(exc)
     if service == "MongoDB":
         return "MongoDB could not be reached"
