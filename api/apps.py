@@ -7,7 +7,7 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         # Webhook deliveries are jobs of the jobs app (outbox, lease, retries with backoff, sweep).
-        from api import tasks, webhooks
+        from api import checks, tasks, webhooks  # noqa: F401  (checks: registers the deploy check)
         from jobs.registry import JobKind, job_kind_register
         from uploads.signals import version_finished
 

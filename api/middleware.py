@@ -5,10 +5,15 @@ It decides from the headers alone, so an oversized upload is refused (413) befor
 read, as `RequestBodyGuardMiddleware` does for the pages.
 """
 
+import logging
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from api.tokens import failed_tokens_throttled, token_authenticate, token_throttled
+from jobs.outages import outage_service
+
+logger = logging.getLogger(__name__)
 
 # The API alone; the token and webhook pages under /api/ are pages like the others (login, CSRF).
 API_PREFIX = "/api/v1/"
@@ -36,7 +41,16 @@ class ApiRequestMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
-        refused = self._identify(request) or self._body_refusal(request)
+        try:
+            refused = self._identify(request)
+        except Exception as exc:
+            # The throttles' shared cache (Redis) or the database unreachable: a JSON 503, not a 500.
+            service = outage_service(exc)
+            if service is None:
+                raise
+            logger.warning("%s unavailable on %s %s: %s", service, request.method, request.path, type(exc).__name__)
+            return api_error(503, f"{service} is unavailable; try again shortly.", "unavailable", Retry_After="30")
+        refused = refused or self._body_refusal(request)
         return refused or self.get_response(request)
 
     def _identify(self, request: HttpRequest) -> HttpResponse | None:

@@ -1,5 +1,6 @@
 """Personal API tokens: create (the secret is returned once), authenticate, revoke, and the
-per-token and per-address throttles (Django's cache, a counter per minute)."""
+per-token and per-address throttles (a counter per minute in the cache every web process shares:
+CACHE_URL, docs/production.md)."""
 
 import hashlib
 import secrets
@@ -60,7 +61,9 @@ def token_revoke(*, user, token_id: int) -> bool:
 
 
 def _over(key: str, limit: int) -> bool:
-    """Counts one more hit in this minute's window of `key`; True past `limit`."""
+    """Counts one more hit in this minute's window of `key`; True past `limit`. `add` and `incr`
+    are each atomic on the shared backends (Redis; the database cache of zemoga_datasets/cache.py),
+    so processes counting at once never lose a hit."""
     window = f"api-throttle:{key}:{int(timezone.now().timestamp() // 60)}"
     cache.add(window, 0, timeout=120)
     try:

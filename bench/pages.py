@@ -18,20 +18,24 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zemoga_datasets.settings.development")
 
 
-def page_timings(*, dataset_id: str, repeat: int = 5, extra: dict | None = None) -> list[tuple[float, float, str]]:
-    """(max ms, median ms, name) of every page of the dataset's current version, plus `extra` pages
-    (name → (url, query)); needs `django.setup()` first."""
+def pages_client():
+    """Django's test client, logged in as the bench's user; needs `django.setup()` first."""
     from django.contrib.auth import get_user_model
     from django.test import Client
     from django.test.utils import setup_test_environment
-
-    from catalog import selectors
-    from uploads.models import Dataset
 
     setup_test_environment()
     user, _ = get_user_model().objects.get_or_create(username="bench-pages")
     client = Client()
     client.force_login(user)
+    return client
+
+
+def page_urls(*, dataset_id: str, extra: dict | None = None) -> dict[str, tuple[str, dict]]:
+    """Every page of the dataset's current version (name → (url, query)), plus `extra` pages."""
+    from catalog import selectors
+    from uploads.models import Dataset
+
     key = Dataset.objects.get(pk=dataset_id).current_version.records_key
     base = f"/datasets/{dataset_id}"
     first = selectors.namespaces_for_dataset(version=key)
@@ -93,16 +97,33 @@ def page_timings(*, dataset_id: str, repeat: int = 5, extra: dict | None = None)
         "help: anomaly codes": ("/help/anomalies/", {}),
         **(extra or {}),
     }
+    return pages
+
+
+def page_get(client, url: str, query: dict) -> tuple[float, int]:
+    """Milliseconds to serve the page whole (a streamed body read to its end), and its status."""
+    started = time.perf_counter()
+    response = client.get(url, query)
+    if hasattr(response, "streaming_content"):
+        b"".join(response.streaming_content)
+    return (time.perf_counter() - started) * 1000, response.status_code
+
+
+def page_timings(*, dataset_id: str, repeat: int = 5, extra: dict | None = None) -> list[tuple[float, float, str]]:
+    """(max ms, median ms, name) of every page of the dataset's current version, plus `extra` pages
+    (name → (url, query)); needs `django.setup()` first."""
+    return pages_time(pages_client(), page_urls(dataset_id=dataset_id, extra=extra), repeat=repeat)
+
+
+def pages_time(client, pages: dict, *, repeat: int) -> list[tuple[float, float, str]]:
+    """(max ms, median ms, name) of each page (name → (url, query)), slowest first."""
     results = []
     for name, (url, query) in pages.items():
         times = []
         for _ in range(repeat):
-            started = time.perf_counter()
-            response = client.get(url, query)
-            if hasattr(response, "streaming_content"):
-                b"".join(response.streaming_content)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code in (200, 302), (name, response.status_code)
+            milliseconds, status = page_get(client, url, query)
+            times.append(milliseconds)
+            assert status in (200, 302), (name, status)
         results.append((max(times), statistics.median(times), name))
         print(f"  {name}: {statistics.median(times):.1f} ms", file=sys.stderr, flush=True)
     return sorted(results, reverse=True)

@@ -13,8 +13,9 @@ from django.conf import settings
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-# Every collection a version may have; `browse_nodes` is the read model of `catalog.read_model`.
-VERSION_COLLECTIONS = ("namespaces", "datapoints", "columns", "anomalies", "browse_nodes")
+# Every collection a version may have; `browse_nodes` is the read model of `catalog.read_model`,
+# `status_nodes` its anomaly pages rebuilt after a triage decision (`catalog.persistence`).
+VERSION_COLLECTIONS = ("namespaces", "datapoints", "columns", "anomalies", "browse_nodes", "status_nodes")
 
 
 class _Connection:

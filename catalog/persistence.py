@@ -2,7 +2,8 @@
 
 A version's documents live in collections of their own (`catalog.mongo`): writing is
 `insert_many` into empty collections, removing is one `drop()` per collection. Nothing is ever
-deleted document by document.
+deleted document by document, but the anomaly pages of a superseded triage decision
+(`status_nodes_prune`).
 """
 
 import logging
@@ -14,8 +15,8 @@ import pandas as pd
 from pymongo.errors import BulkWriteError
 
 from catalog.mongo import version_collection
-from catalog.nodes import NODE_HEADER, node_pack
-from catalog.read_model import browse_nodes_build
+from catalog.nodes import NODE_HEADER, STATUS_KINDS, node_pack, status_node_id
+from catalog.read_model import anomaly_nodes_build, browse_nodes_build
 from contract import FILES, SCHEMAS
 from engine.codes import ANOMALY_FRAME_COLUMNS
 
@@ -25,14 +26,18 @@ INSERT_BATCH_SIZE = 5_000
 DUPLICATE_KEY = 11000  # MongoDB's error code
 # Record batches in flight at once: the server encodes one while it writes the other.
 RECORD_STREAMS = 2
+# Kept with each anomaly beside the engine's columns: its status, and whether the previous version had it.
+ANOMALY_TRIAGE_COLUMNS = ("status", "known")
 NODE_BATCH_SIZE = 500  # nodes hold up to 50 items each
 NODE_BATCH_BYTES = 8 << 20  # of packed nodes (one may hold up to about 3 MiB before compression)
 # The fields a document of each collection may hold, from the one home of each: the engine's schema
 # (records), its anomaly columns, and a browse node's header and packed body (`catalog.read_model`).
 DOCUMENT_FIELDS = {
     **{file: frozenset({"_id", "line", *SCHEMAS[file].fields}) for file in FILES},
-    "anomalies": frozenset({"_id", *ANOMALY_FRAME_COLUMNS, "status"}),  # status: `uploads.anomaly_status`
+    # status and known: `uploads.anomaly_status`
+    "anomalies": frozenset({"_id", *ANOMALY_FRAME_COLUMNS, *ANOMALY_TRIAGE_COLUMNS}),
     "browse_nodes": frozenset({*NODE_HEADER, "packed", "data"}),
+    "status_nodes": frozenset({*NODE_HEADER, "packed", "data", "revision"}),
 }
 
 
@@ -139,10 +144,12 @@ def records_persist(
 
 
 def anomalies_persist(*, version: str, anomalies: pd.DataFrame, rewrite: bool = False) -> None:
-    """One document per anomaly, with its status when the frame has one (`uploads.anomaly_status`)."""
+    """One document per anomaly, with its status and `known` when the frame has them (`uploads.anomaly_status`)."""
     if anomalies.empty:
         return
     frame = anomalies.reindex(columns=[*ANOMALY_FRAME_COLUMNS, "status"], fill_value="")
+    if "known" in anomalies:
+        frame["known"] = anomalies["known"].astype(bool)
     positions = pd.Series(range(len(frame)), index=frame.index).map("{:09d}".format)
     documents = _frame_to_documents(frame, ids=positions)
     _insert(version=version, kind="anomalies", batches=documents, progress=None, rewrite=rewrite)
@@ -184,7 +191,7 @@ def browse_index_persist(
 
     `progress(written, expected)` follows the entries written against an estimate: each column row
     appears about three times (its table's page, its data point's page, the search index), each
-    data point once, each anomaly under sixteen filter combinations and more (see `_anomaly_nodes`)."""
+    data point once, each anomaly under sixteen filter combinations and more (see `anomaly_nodes_build`)."""
     nodes = browse_nodes_build(records=records, anomalies=anomalies)
     expected = len(records["namespaces"]) + 3 * len(records["columns"]) + len(records["datapoints"])
     expected += 26 * len(anomalies) + 1  # and the "needs attention" pages, the groups and their rows
@@ -202,3 +209,41 @@ def browse_index_persist(
     if progress:
         progress(expected, expected)
     return inserted
+
+
+def anomalies_read(*, version: str) -> pd.DataFrame:
+    """A version's anomalies as `anomalies_persist` got them, in the same order; `known` is missing
+    (NA) for documents written before it was kept."""
+    documents = version_collection(version=version, kind="anomalies").find({}, sort=[("_id", 1)])
+    frame = pd.DataFrame(list(documents), columns=["_id", *ANOMALY_FRAME_COLUMNS, *ANOMALY_TRIAGE_COLUMNS])
+    frame = frame.drop(columns="_id")
+    frame["line"] = pd.array(frame["line"].astype(object).where(frame["line"].notna(), None), dtype="Int64")
+    return frame
+
+
+def status_nodes_persist(*, version: str, anomalies: pd.DataFrame, revision: int) -> int:
+    """Writes the anomaly pages that hold statuses (`read_model.STATUS_KINDS`) of `anomalies` as
+    the version's pages at triage revision `revision` (`read_model.status_node_id`). Writing the
+    same revision again (a run stopped, then run again) gives the same documents: already there."""
+    nodes = (node for node in anomaly_nodes_build(anomalies) if node["kind"] in STATUS_KINDS)
+
+    def batches() -> Iterator[list[dict]]:
+        for batch, _weight in _node_batches(nodes):
+            yield [
+                {**document, "_id": status_node_id(revision, document["_id"]), "revision": revision}
+                for document in batch
+            ]
+
+    return _insert(version=version, kind="status_nodes", batches=batches(), progress=None, rewrite=True)
+
+
+def status_nodes_prune(*, version: str, keep: Callable[[int], bool]) -> int:
+    """Deletes the version's rebuilt status pages of every revision `keep` refuses (a few thousand
+    nodes each; by `_id`, in batches, as FerretDB refuses a delete of too many documents at once)."""
+    collection = version_collection(version=version, kind="status_nodes")
+    deleted = 0
+    for revision in (stored for stored in collection.distinct("revision") if not keep(stored)):
+        ids = [document["_id"] for document in collection.find({"revision": revision}, {"_id": 1})]
+        for start in range(0, len(ids), INSERT_BATCH_SIZE):
+            deleted += collection.delete_many({"_id": {"$in": ids[start : start + INSERT_BATCH_SIZE]}}).deleted_count
+    return deleted

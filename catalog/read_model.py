@@ -229,7 +229,7 @@ def browse_nodes_build(*, records: dict[str, pd.DataFrame], anomalies: pd.DataFr
         ["data_point_id", "column_id", *path, "owner"]
     ]
     yield from _grouped_nodes("usages", usages, ["data_point_id"])
-    yield from _anomaly_nodes(anomalies)
+    yield from anomaly_nodes_build(anomalies)
     yield from _search_nodes(namespaces, datapoints, columns)
     yield from _export_nodes(datapoints, columns)
 
@@ -277,7 +277,7 @@ def _export_nodes(datapoints: pd.DataFrame, columns: pd.DataFrame) -> Iterator[d
         )
 
 
-def _anomaly_nodes(anomalies: pd.DataFrame) -> Iterator[dict]:
+def anomaly_nodes_build(anomalies: pd.DataFrame) -> Iterator[dict]:
     """Anomaly pages for every combination of the file / code / severity filters (blank = all)."""
     if anomalies.empty:
         yield from _nodes("anomalies", ["", "", ""], [])

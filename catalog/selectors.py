@@ -9,23 +9,32 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from catalog.mongo import version_collection
-from catalog.nodes import PAGE_SIZE, STATUS_OPEN, node_id, node_unpack
+from catalog.nodes import PAGE_SIZE, STATUS_KINDS, STATUS_OPEN, node_id, node_unpack, status_node_id
 from catalog.pages import ElidedPage, IndexPages, Matches, PageNumber, Pages
 from catalog.search_facets import FACET_VALUES_SHOWN, FACETS, FacetValue, search_facets
 from catalog.search_query import search_match, search_rows
 from contract import FILES, anomaly_fingerprint
 
 
-def _node(version: str, kind: str, path: list, page: int = 1) -> dict | None:
-    document = version_collection(version=version, kind="browse_nodes").find_one({"_id": node_id(kind, path, page)})
-    return node_unpack(document)
+def _located(version: str, kind: str, path: list, page: int, statuses: int) -> tuple:
+    """The collection and `_id` of a node: the browse index, or for an anomaly page holding
+    statuses, the pages rebuilt at triage revision `statuses` (0: those written with the version)."""
+    if statuses and kind in STATUS_KINDS:
+        return version_collection(version=version, kind="status_nodes"), status_node_id(
+            statuses, node_id(kind, path, page)
+        )
+    return version_collection(version=version, kind="browse_nodes"), node_id(kind, path, page)
 
 
-def _node_header(version: str, kind: str, path: list, page: int = 1) -> dict | None:
+def _node(version: str, kind: str, path: list, page: int = 1, statuses: int = 0) -> dict | None:
+    collection, key = _located(version, kind, path, page, statuses)
+    return node_unpack(collection.find_one({"_id": key}))
+
+
+def _node_header(version: str, kind: str, path: list, page: int = 1, statuses: int = 0) -> dict | None:
     """A node's page, pages and total, without its items."""
-    return version_collection(version=version, kind="browse_nodes").find_one(
-        {"_id": node_id(kind, path, page)}, projection={"page": 1, "pages": 1, "total": 1}
-    )
+    collection, key = _located(version, kind, path, page, statuses)
+    return collection.find_one({"_id": key}, projection={"page": 1, "pages": 1, "total": 1})
 
 
 def _record(version: str, file: str, key: str) -> dict | None:
@@ -33,12 +42,12 @@ def _record(version: str, file: str, key: str) -> dict | None:
     return version_collection(version=version, kind=file).find_one({"_id": key})
 
 
-def _page(version: str, kind: str, path: list, page: PageNumber = 1) -> ElidedPage:
+def _page(version: str, kind: str, path: list, page: PageNumber = 1, statuses: int = 0) -> ElidedPage:
     """One page of a node; `page` as the query string gives it (Django's `get_page`: a number that
     is no page gives the first or the last one)."""
 
     def read(number: int, header_only: bool) -> dict | None:
-        return (_node_header if header_only else _node)(version, kind, path, number)
+        return (_node_header if header_only else _node)(version, kind, path, number, statuses)
 
     return IndexPages(read, PAGE_SIZE).get_page(page)
 
@@ -91,14 +100,14 @@ def _item_mappings(version: str, table_path: list, item: dict) -> list[dict]:
     return item["mappings"] + _all_pages(version, "mappings", [*table_path, item["name"]])
 
 
-def _all_pages(version: str, kind: str, path: list) -> list:
+def _all_pages(version: str, kind: str, path: list, statuses: int = 0) -> list:
     """The items of every page of a node, in order (none when it has no page at all)."""
-    first = _node(version, kind, path)
+    first = _node(version, kind, path, statuses=statuses)
     if first is None:
         return []
     items = list(first["items"])
     for page in range(2, first["pages"] + 1):
-        node = _node(version, kind, path, page)
+        node = _node(version, kind, path, page, statuses)
         if node is not None:
             items.extend(node["items"])
     return items
@@ -173,14 +182,25 @@ def anomalies_for_datapoint(*, version: str, line: int) -> list[dict]:
     return node["items"] if node else []
 
 
+# The anomaly pages below take `statuses`: which of the version's status pages to read
+# (`DatasetVersion.status_pages`: 0 for those written with the version, else a triage revision).
+
+
 def anomalies_list(
-    *, version: str, file: str = "", code: str = "", severity: str = "", status: str = "", page: PageNumber = 1
+    *,
+    version: str,
+    file: str = "",
+    code: str = "",
+    severity: str = "",
+    status: str = "",
+    page: PageNumber = 1,
+    statuses: int = 0,
 ) -> ElidedPage:
     """A page of a version's anomalies, filtered (see `read_model.ANOMALY_FILTERS`)."""
-    return _page(version, "anomalies", [file, code, severity, *([status] if status else [])], page)
+    return _page(version, "anomalies", [file, code, severity, *([status] if status else [])], page, statuses)
 
 
-def _status_part(version: str, status: str) -> list[str]:
+def _status_part(version: str, status: str, statuses: int) -> list[str]:
     """The status part of an anomaly page's path. `all` is none; no status ("needs attention")
     is `open` when the version holds accepted anomalies, else none as well (the same anomalies,
     and the only pages a version processed before statuses existed has)."""
@@ -188,28 +208,44 @@ def _status_part(version: str, status: str) -> list[str]:
         return []
     if status:
         return [status]
-    accepted = _node(version, "anomalies", ["", "", "", "accepted"])
+    accepted = _node_header(version, "anomalies", ["", "", "", "accepted"], statuses=statuses)
     return [STATUS_OPEN] if accepted is not None and accepted["total"] else []
 
 
 def anomalies_needing_attention(
-    *, version: str, file: str = "", code: str = "", severity: str = "", status: str = "", page: PageNumber = 1
+    *,
+    version: str,
+    file: str = "",
+    code: str = "",
+    severity: str = "",
+    status: str = "",
+    page: PageNumber = 1,
+    statuses: int = 0,
 ) -> ElidedPage:
     """Like `anomalies_list`, but no status means the anomalies nobody accepted, `all` all of them."""
-    return _page(version, "anomalies", [file, code, severity, *_status_part(version, status)], page)
+    path = [file, code, severity, *_status_part(version, status, statuses)]
+    return _page(version, "anomalies", path, page, statuses)
 
 
 def anomaly_groups_list(
-    *, version: str, file: str = "", code: str = "", severity: str = "", status: str = "", page: PageNumber = 1
+    *,
+    version: str,
+    file: str = "",
+    code: str = "",
+    severity: str = "",
+    status: str = "",
+    page: PageNumber = 1,
+    statuses: int = 0,
 ) -> ElidedPage:
     """A page of a version's anomaly groups (`read_model.anomaly_groups_frame`), filtered as the
     anomaly list is; empty for a version processed before groups existed."""
-    return _page(version, "anomaly_groups", [file, code, severity, *_status_part(version, status)], page)
+    path = [file, code, severity, *_status_part(version, status, statuses)]
+    return _page(version, "anomaly_groups", path, page, statuses)
 
 
-def anomaly_group_rows(*, version: str, group: str, page: PageNumber = 1) -> ElidedPage:
+def anomaly_group_rows(*, version: str, group: str, page: PageNumber = 1, statuses: int = 0) -> ElidedPage:
     """A page of the anomalies of one group, by its fingerprint."""
-    return _page(version, "anomaly_group_rows", [group], page)
+    return _page(version, "anomaly_group_rows", [group], page, statuses)
 
 
 def rejected_lines(*, version: str, file: str) -> list[int]:
@@ -224,9 +260,9 @@ def rejected_lines(*, version: str, file: str) -> list[int]:
     return sorted({int(document["line"]) for document in found if document.get("line") is not None})
 
 
-def anomaly_group_items(*, version: str, group: str) -> list[dict]:
+def anomaly_group_items(*, version: str, group: str, statuses: int = 0) -> list[dict]:
     """Every anomaly of one group (all its pages), for the fixes applied on request."""
-    return _all_pages(version, "anomaly_group_rows", [group])
+    return _all_pages(version, "anomaly_group_rows", [group], statuses)
 
 
 SEARCH_PAGE_SIZE = 25

@@ -13,4 +13,5 @@ export MONGODB_NAME=zemoga_datasets_bench DATABASE_URL="sqlite:///$(pwd)/var/ben
 output=$(.venv/bin/python bench/pipeline.py --scale "${BENCH_SCALE:-100}" --keep | tee /dev/stderr)
 dataset=$(sed -n 's/^dataset \([0-9a-f-]*\):.*/\1/p' <<<"$output")
 .venv/bin/python bench/pages.py --dataset "$dataset"
+.venv/bin/python bench/triage.py --dataset "$dataset"
 .venv/bin/python bench/lines.py --scale "${BENCH_SCALE:-100}"

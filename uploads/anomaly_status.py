@@ -1,7 +1,8 @@
 """The status of each anomaly of a version: `new` or `known` against the previous done version,
 `accepted` when a person accepted it or its group (the spec's "Reports"). One module decides it:
-`anomalies_status` at processing time, `items_status_shown` for the few items a page shows (so an
-acceptance made on the current version shows at once, and its undo too)."""
+`anomalies_status` at processing time and when a decision rebuilds the current version's pages
+(`uploads.status_pages`), `items_status_shown` for the few items a page shows (so a decision shows
+on them even before that rebuild)."""
 
 from __future__ import annotations
 
@@ -37,29 +38,40 @@ def acceptances_active(*, dataset_id, fingerprints=None) -> set[str]:
     return set(query.values_list("fingerprint", flat=True))
 
 
-def anomalies_status(*, version: DatasetVersion, anomalies: pd.DataFrame) -> np.ndarray:
-    """`accepted` for each anomaly whose fingerprint, or whose group's, a person accepted (and not
-    past its `until` day); else `known` when the previous done version's anomalies hold its
-    fingerprint, `new` for the others (all of them for a first version). When the previous
-    version's anomalies are no longer kept (retention dropped its collections), none can be
-    matched as known."""
-    # Processing time only (the worker): the pages import this module without pandas or the engine.
+def anomalies_known(*, version: DatasetVersion, anomalies: pd.DataFrame) -> np.ndarray:
+    """True for each anomaly whose fingerprint the previous done version's anomalies hold (none for
+    a first version, nor when retention dropped the previous version's collections). Kept with
+    each anomaly (`known`), so a later triage decision never has to ask that version again."""
+    known = np.zeros(len(anomalies), dtype=bool)
+    if anomalies.empty:
+        return known
+    previous = version_previous_done(version=version)
+    if previous is not None and previous.records_kept:
+        seen = selectors.anomaly_fingerprints_of(version=previous.records_key)
+        known = anomalies["fingerprint"].isin(seen).to_numpy()
+    return known
+
+
+def anomalies_accepted(*, dataset_id, anomalies: pd.DataFrame) -> np.ndarray:
+    """True for each anomaly whose fingerprint, or whose group's, a person accepted (and not past
+    its `until` day)."""
+    # The worker's side (processing, the status pages' rebuild): the pages import this module
+    # without pandas or the engine.
     import pandas as pd
 
     from engine import anomaly_group_fingerprints
 
-    statuses = np.full(len(anomalies), str(AnomalyStatus.NEW), dtype=object)
-    if anomalies.empty:
-        return statuses
-    previous = version_previous_done(version=version)
-    if previous is not None and previous.records_kept:
-        seen = selectors.anomaly_fingerprints_of(version=previous.records_key)
-        statuses[anomalies["fingerprint"].isin(seen).to_numpy()] = str(AnomalyStatus.KNOWN)
-    accepted = acceptances_active(dataset_id=version.dataset_id)
-    if accepted:
-        groups = pd.Series(anomaly_group_fingerprints(anomalies), index=anomalies.index)
-        matched = anomalies["fingerprint"].isin(accepted) | groups.isin(accepted)
-        statuses[matched.to_numpy()] = str(AnomalyStatus.ACCEPTED)
+    accepted = acceptances_active(dataset_id=dataset_id)
+    if not accepted or anomalies.empty:
+        return np.zeros(len(anomalies), dtype=bool)
+    groups = pd.Series(anomaly_group_fingerprints(anomalies), index=anomalies.index)
+    return (anomalies["fingerprint"].isin(accepted) | groups.isin(accepted)).to_numpy()
+
+
+def anomalies_status(*, known: np.ndarray, accepted: np.ndarray) -> np.ndarray:
+    """`accepted`, else `known`, else `new`, for each anomaly."""
+    statuses = np.where(known, str(AnomalyStatus.KNOWN), str(AnomalyStatus.NEW)).astype(object)
+    statuses[accepted] = str(AnomalyStatus.ACCEPTED)
     return statuses
 
 

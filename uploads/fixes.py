@@ -55,7 +55,9 @@ def fixes_files(*, version: DatasetVersion, groups: list[str]) -> dict[str, byte
     they change, each read once. Groups whose fix is not unambiguous are left out."""
     edits: dict[str, dict[int, RecordEdit]] = {}
     for group in dict.fromkeys(groups):
-        for item in selectors.anomaly_group_items(version=version.records_key, group=group):
+        for item in selectors.anomaly_group_items(
+            version=version.records_key, group=group, statuses=version.status_pages
+        ):
             _edit(edits.setdefault(item.get("file", ""), {}), item)
     corrected = {}
     for file, file_edits in edits.items():

@@ -44,6 +44,9 @@ class Dataset(models.Model):
     deleting = models.BooleanField(default=False)
     # Why the last delete stopped before the end (shown on the pages until the delete is asked again).
     delete_error = models.TextField(blank=True)
+    # Counts the triage decisions (accepting, undoing): the current version's anomaly pages are
+    # rebuilt up to it by a job (`uploads.status_pages`).
+    triage_revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -142,6 +145,13 @@ class DatasetVersion(models.Model):
     diff_json = _file_field("diff_json", blank=True)
     diff_csv = _file_field("diff_csv", blank=True)
     compared_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The dataset's triage revision the anomalies' statuses on its pages reflect, and whether those
+    # pages were rebuilt after processing (`uploads.status_pages`) rather than written with it.
+    statuses_revision = models.PositiveIntegerField(default=0)
+    statuses_rebuilt = models.BooleanField(default=False)
+    # The day they were given: an acceptance whose `until` day has passed since no longer holds
+    # (`uploads.triage.triage_lapses_follow`).
+    statuses_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["dataset", "-number"]
@@ -183,6 +193,12 @@ class DatasetVersion(models.Model):
     def records_key(self) -> str:
         """Names this version's MongoDB collections."""
         return self.id.hex
+
+    @property
+    def status_pages(self) -> int:
+        """Which anomaly pages its pages read (`catalog.selectors`): 0 for those written with the
+        version, else the triage revision they were rebuilt at."""
+        return self.statuses_revision if self.statuses_rebuilt else 0
 
     def anomaly_counts(self) -> list[dict]:
         """Anomalies per code over the three files, in the spec's order, codes with none left out."""

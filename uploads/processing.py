@@ -22,7 +22,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from catalog.persistence import DUPLICATE_KEY, anomalies_persist, browse_index_persist, records_persist
 from engine import FILES, FileResult, Limits, PipelineResult, Progress, Vocabularies, pipeline_run
@@ -33,10 +33,11 @@ from jobs.runs import job_heartbeat, job_may_retry
 from reports.diff import diff_csv, diff_json, version_diff
 from reports.services import reports_render
 from reports.source import line_index_render
-from uploads.anomaly_status import anomalies_status
-from uploads.models import DatasetVersion, VersionStage, VersionStatus
+from uploads.anomaly_status import anomalies_accepted, anomalies_known, anomalies_status
+from uploads.models import Dataset, DatasetVersion, VersionStage, VersionStatus
 from uploads.services import version_publish, version_records_withdraw, version_state_reset
 from uploads.signals import version_finished
+from uploads.triage import version_statuses_follow
 
 logger = logging.getLogger(__name__)
 
@@ -118,14 +119,29 @@ def _late_writes(exc: Exception) -> bool:
     return bool(errors) and all(error.get("code") == DUPLICATE_KEY for error in errors)
 
 
+def _mongodb_busy(exc: Exception) -> bool:
+    """The records' server could not take the write now: FerretDB's SQLite handler when another
+    writer held its one lock past the busy timeout (`database is locked (5) (SQLITE_BUSY)`, seen
+    forcing it, see docs/performance.md), or MongoDB's retryable write errors."""
+    if not isinstance(exc, OperationFailure):
+        return False
+    if exc.has_error_label("RetryableWriteError") or exc.has_error_label("TransientTransactionError"):
+        return True
+    messages = [str(exc), *(str(error.get("errmsg", "")) for error in (exc.details or {}).get("writeErrors") or [])]
+    return any("SQLITE_BUSY" in message or "database is locked" in message for message in messages)
+
+
 def _transient(exc: Exception) -> bool:
-    """MongoDB or storage unreachable, or late writes of a stopped run: another run later may well succeed."""
-    return outage_service(exc) in ("MongoDB", "storage") or _late_writes(exc)
+    """MongoDB or storage unreachable or busy, or late writes of a stopped run: another run later
+    may well succeed."""
+    return outage_service(exc) in ("MongoDB", "storage") or _late_writes(exc) or _mongodb_busy(exc)
 
 
 def _readable(exc: Exception) -> str:
     if _late_writes(exc):
         return "MongoDB was still finishing writes of a stopped run"
+    if _mongodb_busy(exc):
+        return "MongoDB was too busy to take the writes"
     service = outage_service(exc)
     if service == "MongoDB":
         return "MongoDB could not be reached"
@@ -393,8 +409,8 @@ def _finish(version: DatasetVersion, outcome: Outcome) -> None:
             progress_total=0,
             finished_at=timezone.now(),
         )
-        if outcome.status == VersionStatus.DONE:
-            version_publish(version=version)
+        if outcome.status == VersionStatus.DONE and version_publish(version=version):
+            version_statuses_follow(version=version)
         # A receiver that fails is logged and leaves the version finished (`send_robust`).
         version_finished.send_robust(sender=DatasetVersion, version=version)
 
@@ -410,9 +426,17 @@ def version_process(*, version_id: str) -> DatasetVersion:
         uploads = _uploads_read(version)
         _line_indexes_write(version, uploads)
         result = engine_run_on(version, progress, uploads)
-        result.anomalies["status"] = anomalies_status(version=version, anomalies=result.anomalies)
+        # Read before the decisions are: one made meanwhile is a later revision, rebuilt once published.
+        triage_revision = Dataset.objects.values_list("triage_revision", flat=True).get(pk=version.dataset_id)
+        anomalies = result.anomalies
+        anomalies["known"] = anomalies_known(version=version, anomalies=anomalies)
+        accepted = anomalies_accepted(dataset_id=version.dataset_id, anomalies=anomalies)
+        anomalies["status"] = anomalies_status(known=anomalies["known"].to_numpy(), accepted=accepted)
         _version_update(
             version,
+            statuses_revision=triage_revision,
+            statuses_rebuilt=False,
+            statuses_on=timezone.localdate(),
             counts=file_counts(result),
             anomalies_total=len(result.anomalies),
             sources=_sources_with_dialects(version, result),

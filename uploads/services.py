@@ -242,6 +242,8 @@ def version_state_reset(*, version: DatasetVersion) -> None:
         "counts": {},
         "anomalies_total": 0,
         "finished_at": None,
+        "statuses_revision": 0,
+        "statuses_rebuilt": False,
     }
     DatasetVersion.objects.filter(pk=version.pk).update(**fields)
     for name, value in fields.items():

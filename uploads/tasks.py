@@ -1,8 +1,11 @@
 """Celery tasks: load by id, run one service under the job's lease (`jobs.runs.job_run`), own
 the failed status. Every task acknowledges late and has the time limits of the settings.
 
-The web process imports this module to queue the tasks by name, so the processing job (the engine,
-pandas) is imported in its task's body, in the worker only."""
+The web process imports this module to queue the tasks by name, so the jobs that use pandas (the
+processing job, the status pages' rebuild) are imported in their task's body, in the worker only."""
+
+import functools
+from collections.abc import Callable
 
 from celery import shared_task
 
@@ -11,6 +14,7 @@ from jobs.runs import job_attempt, job_may_retry, job_run
 from uploads.models import Dataset
 from uploads.orphans import ORPHANS_JOB, orphans_sweep, orphans_sweep_request
 from uploads.services import DELETE_JOB, VERSION_JOB, dataset_delete, dataset_delete_give_up
+from uploads.triage import STATUSES_JOB, triage_lapses_follow
 
 
 @shared_task
@@ -49,16 +53,24 @@ def dataset_delete_task(dataset_id: str) -> str:
     return job_run(kind=DELETE_JOB, object_id=dataset_id, work=work)
 
 
-@shared_task
-def orphans_sweep_task(object_id: str) -> str:
-    def work() -> None:
+def _run_again_on_any_error(what: str, work: Callable[[], object]) -> Callable[[], None]:
+    """A job that is harmless to run again: any error is worth another run (after a backoff), up
+    to the job's attempts."""
+
+    def run() -> None:
         try:
-            orphans_sweep()
+            work()
         except Exception as exc:
             if job_may_retry():
-                raise TransientJobError(f"The orphan sweep stopped ({type(exc).__name__}: {exc}).") from exc
+                raise TransientJobError(f"{what} stopped ({type(exc).__name__}: {exc}).") from exc
             raise
 
+    return run
+
+
+@shared_task
+def orphans_sweep_task(object_id: str) -> str:
+    work = _run_again_on_any_error("The orphan sweep", orphans_sweep)
     return job_run(kind=ORPHANS_JOB, object_id=object_id, work=work)
 
 
@@ -66,3 +78,19 @@ def orphans_sweep_task(object_id: str) -> str:
 def orphans_sweep_request_task() -> bool:
     """Celery beat's entry (`CELERY_BEAT_SCHEDULE`): queues the sweep as a job."""
     return orphans_sweep_request()
+
+
+@shared_task
+def version_statuses_task(version_id: str) -> str:
+    from uploads.status_pages import version_statuses_refresh
+
+    work = _run_again_on_any_error(
+        "Rebuilding the anomaly pages", functools.partial(version_statuses_refresh, version_id=version_id)
+    )
+    return job_run(kind=STATUSES_JOB, object_id=version_id, work=work)
+
+
+@shared_task(name="uploads.triage_lapses_follow")
+def triage_lapses_follow_task() -> int:
+    """Celery beat's entry (`CELERY_BEAT_SCHEDULE`)."""
+    return triage_lapses_follow()

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -41,7 +42,16 @@ def _storage() -> None:
     storage_ping()
 
 
-CHECKS = {"database": _database, "mongodb": _mongodb, "broker": _broker, "storage": _storage}
+def _cache() -> None:
+    """One read of the shared cache (the API's throttles): Redis's GET, or a SELECT on the cache's
+    table (so a database not migrated fails here)."""
+    try:
+        cache.get("readyz")
+    finally:
+        connections.close_all()  # this thread's own connection, if the cache is the database
+
+
+CHECKS = {"database": _database, "mongodb": _mongodb, "broker": _broker, "storage": _storage, "cache": _cache}
 
 
 def _services() -> dict[str, str]:
@@ -52,6 +62,7 @@ def _services() -> dict[str, str]:
         "mongodb": "mongodb",
         "broker": broker_transport(),  # "sqs" or "redis"
         "storage": "s3" if storage.endswith("S3Storage") else "filesystem",
+        "cache": settings.CACHE_KIND,  # "redis", "database" or "locmem"
     }
 
 

@@ -189,7 +189,9 @@ def versions_anomalies(
         for name, value in (("file", file), ("code", code), ("severity", severity), ("status", status))
     }
     found = (
-        selectors.anomalies_list(version=version.records_key, page=page, **filters) if version.records_kept else None
+        selectors.anomalies_list(version=version.records_key, page=page, statuses=version.status_pages, **filters)
+        if version.records_kept
+        else None
     )
     return page_out(found, schemas.anomaly_out)
 

@@ -1,6 +1,8 @@
 """Fixtures of the API tests: a user with a token, a client that sends it, the sample processed
 in this process (for the tests that only read)."""
 
+import uuid
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
@@ -13,10 +15,12 @@ from uploads.services import dataset_create
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttles():
-    from django.core.cache import cache
-
-    cache.clear()
+def _fresh_throttles(settings):
+    """Counters of this test alone: a key prefix of its own in the shared cache (clearing the cache
+    would empty the keys of another test run on the same Redis)."""
+    default = settings.CACHES["default"]
+    prefix = f"{default.get('KEY_PREFIX', 'test')}-{uuid.uuid4().hex[:8]}"
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": prefix}}
 
 
 @pytest.fixture

@@ -91,6 +91,7 @@ def test_the_cluster_serves_an_upload_through_sqs_to_the_s3_server_and_stops_on_
         "mongodb": "mongodb",
         "broker": "sqs",
         "storage": "s3",
+        "cache": "database",
     }
     # the processing ran on a heavy worker, each of which has its own node name
     logs = {name: (cluster["dir"] / "log" / f"{name}.log").read_text() for name in folders[1:4]}

@@ -250,3 +250,29 @@ def test_a_published_version_replaces_the_records_and_retention_drops_the_older_
     changes = _html(client, f"/datasets/{dataset_id}/versions/2/changes/")
     assert "tr_one_year" in changes
     assert "C2" in changes
+
+
+def test_a_group_accepted_leaves_needs_attention_once_a_worker_rebuilt_the_pages(client, use_storage, start_worker):
+    # given a processed dataset and a real worker
+    use_storage("local")
+    start_worker(storage_environment("local", None))
+    _login(client)
+    dataset_id = _upload(client, _sample_files())
+    assert _wait_finished(client, dataset_id)["status"] == "done"
+
+    # when its whitespace group is accepted through the page's form
+    accepted = client.post(
+        f"/datasets/{dataset_id}/anomalies/accept/",
+        {"scope": "group", "file": "columns", "code": "whitespace", "field": "dataset_column_name", "value": " tr_3y "},
+    )
+    assert accepted.status_code == 302
+
+    # then the worker's job moves the counts: out of "needs attention", one accepted
+    deadline = time.monotonic() + 60
+    while "follow it within seconds" in (html := _html(client, f"/datasets/{dataset_id}/anomalies/")):
+        assert time.monotonic() < deadline, "the anomaly pages were not rebuilt within 60 s"
+        time.sleep(0.2)
+    assert re.search(r"9 new · 0 known · 1 accepted", html)
+    assert "tr_3y" in _html(client, f"/datasets/{dataset_id}/anomalies/", {"status": "accepted"})
+    version = DatasetVersion.objects.get(dataset_id=dataset_id)
+    assert (version.statuses_revision, version.statuses_rebuilt) == (1, True)

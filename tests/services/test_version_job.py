@@ -7,7 +7,7 @@ import json
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from pymongo.errors import AutoReconnect, BulkWriteError
+from pymongo.errors import AutoReconnect, BulkWriteError, OperationFailure
 
 from catalog.mongo import version_document_counts
 from jobs.leases import job_claim
@@ -55,6 +55,25 @@ def test_late_writes_of_a_killed_run_are_retried_not_failed(
     assert version_process_task.apply(args=[str(version.pk)]).get() == "retrying"
     note = JobLease.objects.get(kind=VERSION_JOB, object_id=str(version.pk)).note
     assert note.startswith("Processing stopped: MongoDB was still finishing writes of a stopped run.")
+
+
+def test_mongodb_too_busy_for_the_writes_is_retried_not_failed(
+    sample_files, broker, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given FerretDB's SQLite handler answering as it does when another writer held its lock too long
+    version = _queued(sample_files, django_capture_on_commit_callbacks)
+
+    def busy(**kwargs):
+        message = "database is locked (5) (SQLITE_BUSY)"
+        raise OperationFailure(message, code=1, details={"ok": 0, "errmsg": message, "code": 1})
+
+    monkeypatch.setattr(processing, "records_persist", busy)
+
+    assert version_process_task.apply(args=[str(version.pk)]).get() == "retrying"
+    version.refresh_from_db()
+    assert version.status == VersionStatus.QUEUED
+    note = JobLease.objects.get(kind=VERSION_JOB, object_id=str(version.pk)).note
+    assert note.startswith("Processing stopped: MongoDB was too busy to take the writes.")
 
 
 def _due_now() -> None:

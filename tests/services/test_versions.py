@@ -7,7 +7,7 @@ import json
 import pytest
 from django.core.files.storage import default_storage
 
-from catalog.mongo import version_document_counts
+from catalog.mongo import VERSION_COLLECTIONS, version_document_counts
 from tests.factories import upload_files
 from uploads import processing
 from uploads.models import Dataset, DatasetVersion, VersionStatus
@@ -24,7 +24,7 @@ from uploads.services import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 
-NOTHING = dict.fromkeys(("namespaces", "datapoints", "columns", "anomalies", "browse_nodes"), 0)
+NOTHING = dict.fromkeys(VERSION_COLLECTIONS, 0)
 
 
 def _create(files: dict[str, bytes], name: str = "Sample") -> DatasetVersion:

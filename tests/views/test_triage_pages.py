@@ -16,6 +16,7 @@ from contract import anomaly_group_fingerprint
 from uploads.models import AnomalyAcceptance, Dataset, DatasetVersion
 from uploads.processing import version_process
 from uploads.services import dataset_create, version_create
+from uploads.status_pages import version_statuses_refresh
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mongo")]
 
@@ -103,6 +104,15 @@ def test_a_group_accepted_shows_at_once_and_stays_accepted_in_the_next_version(c
     assert "accepted" in _cell(whitespace, "Status")
     assert "the source system pads it" in whitespace
     assert "Undo accept" in whitespace
+    # its counts follow once the job rebuilt the version's anomaly pages (run here in this process)
+    html = client.get(f"/datasets/{dataset.pk}/anomalies/").content.decode()
+    assert "follow it within seconds" in html
+    assert re.search(r"10 new · 0 known · 0 accepted", html)
+    assert version_statuses_refresh(version_id=str(dataset.current_version_id)) is True
+    html = client.get(f"/datasets/{dataset.pk}/anomalies/").content.decode()
+    assert "follow it within seconds" not in html
+    assert re.search(r"9 new · 0 known · 1 accepted", html)
+    assert "whitespace" not in "".join(_cell(row, "Code") for row in _rows(html))
 
     # the next version: stored as accepted, counted, out of "needs attention", in anomalies.csv
     second = _again(dataset, sample_files)

@@ -5,6 +5,7 @@ asked for by number); the line view reads that version's own upload and line ind
 browsed in the current version only, so only its anomalies link to their records.
 """
 
+from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -122,14 +123,21 @@ def _status_counts(version: DatasetVersion | None, filters: dict) -> list[tuple[
     was processed; none for a version stored before anomalies had a status."""
     if version is None or not version.records_kept:
         return []
-    key, others = version.records_key, {name: value for name, value in filters.items() if name != "status"}
-    counts = [
-        (str(status), selectors.anomalies_list(version=key, **others, status=status).paginator.count)
-        for status in AnomalyStatus
-    ]
+    others = {name: value for name, value in filters.items() if name != "status"}
+    read = partial(selectors.anomalies_list, version=version.records_key, statuses=version.status_pages, **others)
+    counts = [(str(status), read(status=status).paginator.count) for status in AnomalyStatus]
     if not any(count for _, count in counts):
         return []
     return counts
+
+
+def statuses_pending(dataset, version: DatasetVersion | None) -> bool:
+    """A decision is not in the current version's counts yet: its pages are being rebuilt (seconds)."""
+    return (
+        version is not None
+        and version.pk == dataset.current_version_id
+        and version.statuses_revision < dataset.triage_revision
+    )
 
 
 def status_asked(filters: dict, statuses: list[tuple[str, int]]) -> dict:
@@ -150,10 +158,15 @@ def anomaly_list(request: HttpRequest, dataset_id, number: int | None = None) ->
     group = form.group_asked()
     statuses = _status_counts(version, filters)
     if version is not None and version.records_kept and group:
-        page = selectors.anomaly_group_rows(version=version.records_key, group=group, page=request.GET.get("page"))
+        page = selectors.anomaly_group_rows(
+            version=version.records_key, group=group, page=request.GET.get("page"), statuses=version.status_pages
+        )
     elif version is not None and version.records_kept:
         page = selectors.anomalies_needing_attention(
-            version=version.records_key, page=request.GET.get("page"), **status_asked(filters, statuses)
+            version=version.records_key,
+            page=request.GET.get("page"),
+            statuses=version.status_pages,
+            **status_asked(filters, statuses),
         )
     else:
         page = selectors.no_page()
@@ -188,6 +201,7 @@ def anomaly_page_context(request, dataset, version, number, *, form, page, statu
         "files": FILES,
         "severities": [str(s) for s in Severity],
         "statuses": statuses,
+        "statuses_pending": statuses_pending(dataset, version),
         "counts": version.anomaly_counts() if version else [],
     }
 

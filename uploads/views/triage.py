@@ -50,7 +50,10 @@ def anomaly_groups(request: HttpRequest, dataset_id, number: int | None = None) 
     statuses = _status_counts(version, filters)
     if version is not None and version.records_kept:
         page = selectors.anomaly_groups_list(
-            version=version.records_key, page=request.GET.get("page"), **status_asked(filters, statuses)
+            version=version.records_key,
+            page=request.GET.get("page"),
+            statuses=version.status_pages,
+            **status_asked(filters, statuses),
         )
     else:
         page = selectors.no_page()

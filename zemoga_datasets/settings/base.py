@@ -6,6 +6,7 @@ with a one-line comment, in `.env.example`.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import botocore.config
 import environ
@@ -187,6 +188,8 @@ DEPLOY_DEFAULTS = {
     "JOB_QUEUE_HEAVY": "datasets-heavy",
     "JOB_QUEUE_LIGHT": "datasets-light",
     "SQS_WAIT_TIME_SECONDS": 20,
+    # The shared cache with SQS (no Redis): a table in Django's database (see "The shared cache").
+    "CACHE_URL": "db",
 }
 JOB_QUEUE_HEAVY = env.str("JOB_QUEUE_HEAVY", default=DEPLOY_DEFAULTS["JOB_QUEUE_HEAVY"])
 JOB_QUEUE_LIGHT = env.str("JOB_QUEUE_LIGHT", default=DEPLOY_DEFAULTS["JOB_QUEUE_LIGHT"])
@@ -236,6 +239,48 @@ else:
         "socket_connect_timeout": 5,
     }
 
+# --- The shared cache: the API's throttles (api/tokens.py) -----------------------------------
+# One cache for every web process, so that a limit holds across gunicorn's workers and the web
+# tasks, not once per process (docs/production.md, "Limits across web processes").
+# The table of the database cache: made by `migrate` (api's migration 0002) whatever CACHE_URL says.
+CACHE_TABLE = "django_cache"
+# Counters of a minute live two minutes; more live rows than this and Django's database cache
+# deletes a third of them (counts lost), so it stays well above the tokens and addresses seen at once.
+CACHE_DATABASE_MAX_ENTRIES = 10_000
+CACHE_SCHEMES = "redis://HOST:PORT/DB (rediss:// with TLS), db (Django's database) or locmem (one process only)"
+
+
+def cache_settings(url: str, *, connect_timeout: float) -> tuple[str, dict]:
+    """What CACHE_URL names ("redis", "database" or "locmem", which /readyz reports) and Django's
+    CACHES entry for it."""
+    scheme, separator, rest = url.strip().partition("://")
+    scheme = scheme.lower()
+    if scheme in ("redis", "rediss") and rest:
+        # Short timeouts: an unreachable Redis costs an API request seconds, not minutes (503).
+        options = {"socket_connect_timeout": connect_timeout, "socket_timeout": connect_timeout}
+        return "redis", {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "OPTIONS": options}
+    if scheme in ("db", "database") and not separator:
+        # Django's DatabaseCache with an atomic incr (zemoga_datasets/cache.py).
+        backend = "zemoga_datasets.cache.AtomicDatabaseCache"
+        options = {"MAX_ENTRIES": CACHE_DATABASE_MAX_ENTRIES}
+        return "database", {"BACKEND": backend, "LOCATION": CACHE_TABLE, "OPTIONS": options}
+    if scheme == "locmem" and not separator:
+        return "locmem", {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    shown = f"{scheme}://…" if separator else url  # not the rest: it may hold a password
+    raise ImproperlyConfigured(f"CACHE_URL must be {CACHE_SCHEMES}, not {shown!r}.")
+
+
+# CACHE_URL: see CACHE_SCHEMES. Empty: with a Redis broker (`make run`), that Redis's database 1
+# (the broker's is 0); with SQS (the cluster shape, AWS: no Redis), Django's database.
+_cache_default = (
+    urlsplit(CELERY_BROKER_URL)._replace(path="/1").geturl()
+    if BROKER_TRANSPORT == "redis"
+    else DEPLOY_DEFAULTS["CACHE_URL"]
+)
+CACHE_URL = env.str("CACHE_URL", default=_cache_default)
+CACHE_KIND, _cache = cache_settings(CACHE_URL, connect_timeout=CELERY_BROKER_CONNECTION_TIMEOUT)
+CACHES = {"default": _cache}
+
 # --- Jobs that cannot be lost (the `jobs` app) ---------------------------------------------
 # A running job renews its lease every quarter of this; a job whose lease expired is re-queued.
 JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=40)
@@ -261,6 +306,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": float(JOB_SWEEP_SECONDS)},
     },
     "orphans-sweep": {"task": "uploads.orphans_sweep_request", "schedule": float(ORPHANS_SWEEP_SECONDS)},
+    # An acceptance's `until` day is a day: looking every hour is enough.
+    "triage-lapses": {"task": "uploads.triage_lapses_follow", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 

@@ -32,6 +32,10 @@ _storage = {"BACKEND": "storages.backends.s3.S3Storage"} if AWS_STORAGE_BUCKET_N
 STORAGES = {**STORAGES, "default": _storage}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 
+# The shared cache (Redis's database 1, or the test database in the cluster shape): this run's keys
+# apart from another run's on the same Redis (both count for their token 1).
+CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": f"test-{TEST_RUN_ID}"}}  # noqa: F405
+
 # Jobs: short leases and sweeps, so the fault-injection tests see a recovery within seconds.
 JOB_LEASE_SECONDS = env.int("TEST_JOB_LEASE_SECONDS", default=10)
 JOB_SWEEP_SECONDS = 2
