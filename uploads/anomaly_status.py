@@ -4,6 +4,8 @@
 (`uploads.status_pages`), `items_status_shown` for the few items a page shows (so a decision shows
 on them even before that rebuild)."""
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 from django.db.models import Q
@@ -97,3 +99,15 @@ def items_status_shown(*, dataset_id, items: list[dict]) -> list[dict]:
             {**item, "status": status, "group": group, "accepted_fingerprint": match, "acceptance": accepted.get(match)}
         )
     return shown
+
+
+def groups_status_counts(*, version: DatasetVersion, groups: list[str]) -> dict[str, dict[str, int]]:
+    """Per group fingerprint, its anomalies per status as the version's pages hold them (the pages of
+    groups keep one count): read from the group's anomalies, one read per page of them. All zero for
+    a version processed before anomalies had a status."""
+    counts = {}
+    for group in dict.fromkeys(groups):
+        items = selectors.anomaly_group_items(version=version.records_key, group=group, statuses=version.status_pages)
+        found = Counter(str(item.get("status") or "") for item in items)
+        counts[group] = {str(status): found.get(str(status), 0) for status in AnomalyStatus}
+    return counts
