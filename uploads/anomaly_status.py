@@ -101,13 +101,18 @@ def items_status_shown(*, dataset_id, items: list[dict]) -> list[dict]:
     return shown
 
 
-def groups_status_counts(*, version: DatasetVersion, groups: list[str]) -> dict[str, dict[str, int]]:
-    """Per group fingerprint, its anomalies per status as the version's pages hold them (the pages of
-    groups keep one count): read from the group's anomalies, one read per page of them. All zero for
-    a version processed before anomalies had a status."""
+def groups_status_counts(*, version: DatasetVersion, items: list[dict]) -> dict[str, dict[str, int]]:
+    """Per group (its fingerprint), its anomalies per status as the version's pages hold them: kept
+    with each group of the pages; for a version processed before they were, counted from the group's
+    anomalies, one read per page of them. All zero for a version processed before anomalies had a status."""
     counts = {}
-    for group in dict.fromkeys(groups):
-        items = selectors.anomaly_group_items(version=version.records_key, group=group, statuses=version.status_pages)
-        found = Counter(str(item.get("status") or "") for item in items)
-        counts[group] = {str(status): found.get(str(status), 0) for status in AnomalyStatus}
+    for item in items:
+        if all(str(status) in item for status in AnomalyStatus):
+            counts[item["group"]] = {str(status): int(item[str(status)]) for status in AnomalyStatus}
+            continue
+        anomalies = selectors.anomaly_group_items(
+            version=version.records_key, group=item["group"], statuses=version.status_pages
+        )
+        found = Counter(str(anomaly.get("status") or "") for anomaly in anomalies)
+        counts[item["group"]] = {str(status): found.get(str(status), 0) for status in AnomalyStatus}
     return counts

@@ -75,7 +75,7 @@ def versions_anomaly_groups(
         **{**filters, "status": filters["status"] or "all"},
     )
     items = items_status_shown(dataset_id=version.dataset_id, items=list(found.object_list))
-    counts = groups_status_counts(version=version, groups=[item["group"] for item in items])
+    counts = groups_status_counts(version=version, items=items)
     today = timezone.localdate()
     return {
         "items": [
