@@ -94,6 +94,19 @@ class Anomaly(Schema):
     status: str | None = Field(None, description="new, known or accepted")
 
 
+class AnomalyFilters(Schema):
+    """The anomaly list's filters (query parameters), as the pages have them."""
+
+    file: FileName | None = None
+    code: Code | None = None
+    severity: Severity | None = None
+    status: AnomalyStatus | None = None
+
+    def as_strings(self) -> dict[str, str]:
+        """Each filter as the selectors take it: its value, or "" for none."""
+        return {name: str(value.value) if value else "" for name, value in self}
+
+
 class AnomalyPage(Schema):
     items: list[Anomaly]
     page: int

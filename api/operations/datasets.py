@@ -168,19 +168,14 @@ def versions_read(request, version_id: UUID):
 def versions_anomalies(
     request,
     version_id: UUID,
-    file: schemas.FileName | None = None,
-    code: schemas.Code | None = None,
-    severity: schemas.Severity | None = None,
-    status: schemas.AnomalyStatus | None = None,
+    filters: Query[schemas.AnomalyFilters],
     page: int = Query(1, ge=1, le=PAGE_MAX),
 ):
     version = version_for_view(request, version_id)
-    filters = {
-        name: str(value.value) if value else ""
-        for name, value in (("file", file), ("code", code), ("severity", severity), ("status", status))
-    }
     found = (
-        selectors.anomalies_list(version=version.records_key, page=page, statuses=version.status_pages, **filters)
+        selectors.anomalies_list(
+            version=version.records_key, page=page, statuses=version.status_pages, **filters.as_strings()
+        )
         if version.records_kept
         else None
     )

@@ -51,20 +51,13 @@ def _csv_answer(description: str, content: dict) -> dict:
 def versions_anomaly_groups(
     request,
     version_id: UUID,
-    file: schemas.FileName | None = None,
-    code: schemas.Code | None = None,
-    severity: schemas.Severity | None = None,
-    status: schemas.AnomalyStatus | None = None,
+    filters: Query[schemas.AnomalyFilters],
     page: int = Query(1, ge=1, le=PAGE_MAX),
 ):
     """One row per file, code, field and value, errors first, then warnings, then info; larger
     groups first. Every group unless `status` keeps those holding anomalies of that status (and
     counts only those)."""
     version = version_for_view(request, version_id)
-    filters = {
-        name: str(value.value) if value else ""
-        for name, value in (("file", file), ("code", code), ("severity", severity), ("status", status))
-    }
     pending = statuses_pending(version.dataset, version)
     if not version.records_kept:
         return {"items": [], "page": 1, "pages": 1, "total": 0, "statuses_pending": pending}
@@ -72,7 +65,7 @@ def versions_anomaly_groups(
         version=version.records_key,
         page=page,
         statuses=version.status_pages,
-        **{**filters, "status": filters["status"] or "all"},
+        **{**filters.as_strings(), "status": filters.status.value if filters.status else "all"},
     )
     items = items_status_shown(dataset_id=version.dataset_id, items=list(found.object_list))
     counts = groups_status_counts(version=version, items=items)
