@@ -11,7 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from api.operations import datasets, records, webhooks
+from api.operations import datasets, records, triage, webhooks
 
 
 class BearerToken(HttpBearer):
@@ -33,7 +33,7 @@ class Session(APIKeyCookie):
 api = NinjaAPI(
     title="zemoga datasets API",
     version="1",
-    description="Datasets, versions, anomalies, reports, browse, search and export. See docs/api.md.",
+    description="Datasets, versions, anomalies, triage and fixes, reports, browse, search and export. See docs/api.md.",
     urls_namespace="api-v1",
     auth=[BearerToken(), Session()],
     docs_url="/docs",
@@ -95,4 +95,5 @@ def _bad_body(request, exc):
 
 api.add_router("", datasets.router)
 api.add_router("", records.router)
+api.add_router("", triage.router)
 api.add_router("", webhooks.router)

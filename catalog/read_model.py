@@ -365,7 +365,8 @@ def _anomaly_group_nodes(frame: pd.DataFrame) -> Iterator[dict]:
         keyed["position"] = np.arange(len(keyed))
         keys = [f"by_{name}" for name in ANOMALY_FILTERS if name != "status" or name in used]
         keyed = keyed.drop(columns=[c for c in ("by_status",) if c not in keys])
-        keyed = keyed.sort_values([*keys, "position"], kind="stable").drop(columns=["position", *statuses])
+        # each group keeps its counts per status (`new`, `known`, `accepted`) beside `count`
+        keyed = keyed.sort_values([*keys, "position"], kind="stable").drop(columns=["position", STATUS_OPEN])
         yield from _grouped_nodes("anomaly_groups", keyed, keys)
 
 

@@ -6,6 +6,7 @@ on them even before that rebuild)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -109,3 +110,20 @@ def items_status_shown(*, dataset_id, items: list[dict]) -> list[dict]:
             {**item, "status": status, "group": group, "accepted_fingerprint": match, "acceptance": accepted.get(match)}
         )
     return shown
+
+
+def groups_status_counts(*, version: DatasetVersion, items: list[dict]) -> dict[str, dict[str, int]]:
+    """Per group (its fingerprint), its anomalies per status as the version's pages hold them: kept
+    with each group of the pages; for a version processed before they were, counted from the group's
+    anomalies, one read per page of them. All zero for a version processed before anomalies had a status."""
+    counts = {}
+    for item in items:
+        if all(str(status) in item for status in AnomalyStatus):
+            counts[item["group"]] = {str(status): int(item[str(status)]) for status in AnomalyStatus}
+            continue
+        anomalies = selectors.anomaly_group_items(
+            version=version.records_key, group=item["group"], statuses=version.status_pages
+        )
+        found = Counter(str(anomaly.get("status") or "") for anomaly in anomalies)
+        counts[item["group"]] = {str(status): found.get(str(status), 0) for status in AnomalyStatus}
+    return counts

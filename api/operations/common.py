@@ -1,12 +1,16 @@
-"""What the operations share: the error answers, paging bounds, and turning rows into answers."""
+"""What the operations share: the error answers, paging bounds, forms' errors, `Idempotency-Key`,
+and turning rows into answers."""
 
 import json
 from uuid import UUID
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from ninja.errors import HttpError, ValidationError
+from ninja.responses import Status
 
 from api import schemas
+from api.idempotency import KeyReused, idempotent_call
 from uploads.models import Dataset, DatasetVersion
 from uploads.selectors import version_progress
 from uploads.views.access import dataset_for_view, may_change
@@ -92,3 +96,23 @@ def page_out(page, item_out=None) -> dict:
         "pages": page.paginator.num_pages,
         "total": page.paginator.count,
     }
+
+
+def form_valid(form) -> None:
+    """A page's form validates the request as it validates the page's (the one place its rules are
+    written); its errors are a 422 naming each field."""
+    if not form.is_valid():
+        errors = [
+            {"loc": ["body", name.removesuffix("_file") if name != "__all__" else "form"], "msg": str(message)}
+            for name, messages in form.errors.items()
+            for message in messages
+        ]
+        raise ValidationError(errors)
+
+
+def idempotent(request, key, operation, create):
+    """`create` once per `Idempotency-Key` (`api.idempotency`); the answer as ninja sends it."""
+    try:
+        return Status(*idempotent_call(user=request.user, key=key, operation=operation, create=create))
+    except KeyReused as exc:
+        raise HttpError(409, str(exc)) from exc

@@ -6,12 +6,20 @@ from uuid import UUID
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from ninja import File, Form, Header, Query, Router, UploadedFile
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import HttpError
 from ninja.responses import Status
 
 from api import schemas
-from api.idempotency import KeyReused, idempotent_call
-from api.operations.common import ERRORS, PAGE_MAX, dataset_out, page_out, version_for_view, version_out
+from api.operations.common import (
+    ERRORS,
+    PAGE_MAX,
+    dataset_out,
+    form_valid,
+    idempotent,
+    page_out,
+    version_for_view,
+    version_out,
+)
 from catalog import selectors
 from contract import FILES
 from uploads.forms import DatasetUploadForm, VersionUploadForm
@@ -39,16 +47,6 @@ def _upload_files(form_class, **uploads: UploadedFile | None) -> dict:
             raise HttpError(422, "Workbook uploads are not available on this server; send the three CSV files.")
         files[field] = uploads["workbook"]
     return files
-
-
-def _form_valid(form) -> None:
-    if not form.is_valid():
-        errors = [
-            {"loc": ["body", name.removesuffix("_file") if name != "__all__" else "form"], "msg": str(message)}
-            for name, messages in form.errors.items()
-            for message in messages
-        ]
-        raise ValidationError(errors)
 
 
 @router.get("/datasets", response={200: schemas.DatasetPage, **ERRORS}, tags=["datasets"])
@@ -91,7 +89,7 @@ def datasets_create(
             DatasetUploadForm, namespaces=namespaces, datapoints=datapoints, columns=columns, workbook=workbook
         )
         form = DatasetUploadForm({"name": name}, files)
-        _form_valid(form)
+        form_valid(form)
         cleaned = form.cleaned_data["name"]
         if form.workbook():
             version = dataset_create_from_workbook(name=cleaned, owner=request.user, workbook=form.workbook())
@@ -99,14 +97,7 @@ def datasets_create(
             version = dataset_create(name=cleaned, owner=request.user, files=form.files_by_name())
         return 201, version_out(version).model_dump(mode="json")
 
-    return _idempotent(request, idempotency_key, "POST /datasets", create)
-
-
-def _idempotent(request, key, operation, create):
-    try:
-        return Status(*idempotent_call(user=request.user, key=key, operation=operation, create=create))
-    except KeyReused as exc:
-        raise HttpError(409, str(exc)) from exc
+    return idempotent(request, idempotency_key, "POST /datasets", create)
 
 
 @router.get("/datasets/{dataset_id}", response={200: schemas.Dataset, **ERRORS}, tags=["datasets"])
@@ -151,7 +142,7 @@ def versions_create(
             VersionUploadForm, namespaces=namespaces, datapoints=datapoints, columns=columns, workbook=workbook
         )
         form = VersionUploadForm({}, files)
-        _form_valid(form)
+        form_valid(form)
         try:
             if form.workbook():
                 version = version_create_from_workbook(
@@ -163,7 +154,7 @@ def versions_create(
             raise HttpError(409, str(exc)) from exc
         return 201, version_out(version, dataset.current_version_id).model_dump(mode="json")
 
-    return _idempotent(request, idempotency_key, f"POST /datasets/{dataset_id}/versions", create)
+    return idempotent(request, idempotency_key, f"POST /datasets/{dataset_id}/versions", create)
 
 
 @router.get("/versions/{version_id}", response={200: schemas.Version, **ERRORS}, tags=["versions"])
@@ -177,19 +168,14 @@ def versions_read(request, version_id: UUID):
 def versions_anomalies(
     request,
     version_id: UUID,
-    file: schemas.FileName | None = None,
-    code: schemas.Code | None = None,
-    severity: schemas.Severity | None = None,
-    status: schemas.AnomalyStatus | None = None,
+    filters: Query[schemas.AnomalyFilters],
     page: int = Query(1, ge=1, le=PAGE_MAX),
 ):
     version = version_for_view(request, version_id)
-    filters = {
-        name: str(value.value) if value else ""
-        for name, value in (("file", file), ("code", code), ("severity", severity), ("status", status))
-    }
     found = (
-        selectors.anomalies_list(version=version.records_key, page=page, statuses=version.status_pages, **filters)
+        selectors.anomalies_list(
+            version=version.records_key, page=page, statuses=version.status_pages, **filters.as_strings()
+        )
         if version.records_kept
         else None
     )

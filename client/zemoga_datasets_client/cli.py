@@ -1,4 +1,4 @@
-"""`zemoga-datasets`: upload, wait, verdict, anomalies and export from a pipeline.
+"""`zemoga-datasets`: upload, wait, verdict, anomalies, triage, fixes and export from a pipeline.
 
 Exit codes: 0 done with no error-severity anomaly, 1 done with error-severity anomalies,
 2 failed, 3 usage, connection or permission problem.
@@ -19,6 +19,12 @@ from zemoga_datasets_client.api import FILES, ApiError, Client
 DONE, DONE_WITH_ERRORS, FAILED, PROBLEM = 0, 1, 2, 3
 TABLE_COLUMNS = ("file", "line", "field", "code", "severity", "value", "message")
 CSV_COLUMNS = (*TABLE_COLUMNS, "fix", "status", "fingerprint", "key")
+GROUP_TABLE_COLUMNS = ("severity", "file", "code", "field", "value", "count", "fixable", "group")
+GROUP_CSV_COLUMNS = (
+    *("group", "file", "code", "severity", "field", "value", "count", "new", "known", "accepted"),
+    *("lines", "fixable", "message", "fix", "accepted_note"),
+)
+FORMATS = ("table", "csv", "json")
 
 
 class Parser(argparse.ArgumentParser):
@@ -75,7 +81,54 @@ def _parser() -> Parser:
 
     datasets = commands.add_parser("datasets", help="the datasets you can see")
     datasets.add_argument("--name", help="part of the name")
+    _triage_commands(commands)
     return parser
+
+
+def _filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--file", choices=FILES)
+    parser.add_argument("--code")
+    parser.add_argument("--severity", choices=("error", "warning", "info"))
+    parser.add_argument("--status", choices=("new", "known", "accepted"))
+
+
+def _triage_commands(commands) -> None:
+    groups = commands.add_parser("groups", help="a version's anomalies grouped by file, code, field and value")
+    groups.add_argument("version", help="the version's id")
+    groups.add_argument("--format", choices=FORMATS, default="table")
+    _filters(groups)
+
+    accept = commands.add_parser(
+        "accept", help="accept a group (--file, --code, --field, --value) or one anomaly (--anomaly)"
+    )
+    accept.add_argument("dataset", help="the dataset's id")
+    accept.add_argument("--file", choices=FILES, required=True)
+    accept.add_argument("--code", required=True)
+    accept.add_argument("--field", default="", help="the group's field (none for a row-level code)")
+    accept.add_argument("--value", default="", help="the group's value")
+    accept.add_argument("--anomaly", metavar="FINGERPRINT", help="accept this one anomaly instead of its group")
+    accept.add_argument("--note", default="", help="why it is accepted")
+    accept.add_argument("--until", metavar="YYYY-MM-DD", help="the decision lapses after this day")
+
+    undo = commands.add_parser("undo", help="undo an acceptance: what it held needs attention again")
+    undo.add_argument("dataset", help="the dataset's id")
+    undo.add_argument("fingerprint", help="the acceptance's fingerprint (as `accept` printed it)")
+
+    fix = commands.add_parser("fix", help="apply the fixes of groups: download the files or make a new version")
+    fix.add_argument("version", help="the version's id")
+    fix.add_argument("--group", action="append", default=[], metavar="FINGERPRINT", help="a group (repeat it)")
+    fix.add_argument("--all-fixable", action="store_true", help="every group of the version whose fix is sure")
+    into = fix.add_mutually_exclusive_group(required=True)
+    into.add_argument("--download", type=Path, metavar="PATH", help="write the CSV (or ZIP) here, or in this folder")
+    into.add_argument("--version", dest="make_version", action="store_true", help="make a new version from them")
+    fix.add_argument("--wait", action="store_true", help="with --version: wait for its verdict and exit with it")
+    fix.add_argument("--interval", type=float, default=1.0)
+    fix.add_argument("--timeout", type=float, help="give up waiting after this many seconds (exit 3)")
+
+    rejected = commands.add_parser("rejected", help="the rows of one file an error rejected, as a CSV")
+    rejected.add_argument("version", help="the version's id")
+    rejected.add_argument("file", choices=FILES)
+    rejected.add_argument("--output", "-o", type=Path, help="write to this file instead of standard output")
 
 
 def verdict(version: dict) -> int:
@@ -152,12 +205,81 @@ def _anomalies(client: Client, args) -> int:
         writer.writeheader()
         writer.writerows(rows)
     else:
-        rows = list(rows)
-        widths = {c: min(40, max([len(c), *(len(str(r.get(c) or "")) for r in rows)])) for c in TABLE_COLUMNS}
-        print("  ".join(c.ljust(widths[c]) for c in TABLE_COLUMNS))
-        for row in rows:
-            print("  ".join(str(row.get(c) or "")[: widths[c]].ljust(widths[c]) for c in TABLE_COLUMNS))
+        _table(list(rows), TABLE_COLUMNS)
     return DONE
+
+
+def _table(rows: list[dict], columns: tuple[str, ...]) -> None:
+    widths = {c: min(40, max([len(c), *(len(str(r.get(c) or "")) for r in rows)])) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for row in rows:
+        print("  ".join(str(row.get(c) or "")[: widths[c]].ljust(widths[c]) for c in columns))
+
+
+def _groups(client: Client, args) -> int:
+    filters = {name: getattr(args, name) for name in ("file", "code", "severity", "status")}
+    groups = client.anomaly_groups(args.version, **filters)
+    if args.format == "json":
+        json.dump(list(groups), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return DONE
+    rows = [
+        {
+            **group,
+            **group["statuses"],
+            "lines": " ".join(str(line) for line in group["lines"]),
+            "fixable": "yes" if group["fixable"] else "no",
+            "accepted_note": (group.get("acceptance") or {}).get("note", ""),
+        }
+        for group in groups
+    ]
+    if args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=GROUP_CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        _table(rows, GROUP_TABLE_COLUMNS)
+    return DONE
+
+
+def _accept(client: Client, args) -> int:
+    chosen = {"file": args.file, "code": args.code, "note": args.note, "until": args.until}
+    if args.anomaly:
+        chosen.update(scope="anomaly", fingerprint=args.anomaly)
+    else:
+        chosen.update(scope="group", field=args.field, value=args.value)
+    acceptance = client.acceptance_create(args.dataset, **chosen)
+    until = f" until {acceptance['until']}" if acceptance.get("until") else ""
+    print(f"accepted {acceptance['scope']} {acceptance['fingerprint']}{until}")
+    return DONE
+
+
+def _fix(client: Client, args) -> int:
+    groups = list(args.group)
+    if args.all_fixable:
+        groups += [group["group"] for group in client.anomaly_groups(args.version) if group["fixable"]]
+    if not groups:
+        raise UsageError("give --group (one or more) or --all-fixable; no group to fix")
+    if args.make_version:
+        return _created(client, client.version_from_fixes(args.version, groups), args)
+    name, content = client.fixes_download(args.version, groups)
+    path = args.download / (name or "fixed") if args.download.is_dir() else args.download
+    path.write_bytes(content)
+    print(f"{path}: {'a ZIP of the corrected files' if content[:2] == b'PK' else 'the corrected file'}")
+    return DONE
+
+
+def _rejected(client: Client, args) -> int:
+    if args.output is None:
+        client.rejected(args.version, args.file, sys.stdout.buffer)
+        sys.stdout.flush()
+        return DONE
+    with args.output.open("wb") as out:
+        client.rejected(args.version, args.file, out)
+    return DONE
+
+
+TRIAGE = {"groups": _groups, "accept": _accept, "fix": _fix, "rejected": _rejected}
 
 
 def run(args, client: Client) -> int:
@@ -177,6 +299,12 @@ def run(args, client: Client) -> int:
         return verdict(version) if version["final"] else DONE
     if args.command == "anomalies":
         return _anomalies(client, args)
+    if args.command in TRIAGE:
+        return TRIAGE[args.command](client, args)
+    if args.command == "undo":
+        client.acceptance_delete(args.dataset, args.fingerprint)
+        print(f"undone {args.fingerprint}")
+        return DONE
     if args.command == "export":
         selection = {p: getattr(args, p) for p in ("namespace", "database", "table", "column")}
         document = client.export(args.dataset, q=args.query, **selection)

@@ -91,6 +91,6 @@ def test_every_operation_answers_within_its_schema(processed, token, broker, out
     (output_dir / "schemathesis.json").write_text(json.dumps(figures, indent=2))
     print(f"schemathesis: {figures}")
     assert not failures, "\n".join(failures)
-    assert operations == 21
+    assert operations == 27
     assert cases > operations * EXAMPLES
     assert statuses.get(200, 0) > operations  # the real ids reached real records

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 
+from engine import anomaly_group_fingerprint
 from tests.conftest import SAMPLE_DIR
 from zemoga_datasets_client.cli import main
 
@@ -123,7 +124,14 @@ def _check_against_schema(schema: dict, request, body: bytes) -> None:
     headers = {p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"}
     if "idempotency-key" in request.headers:
         assert "idempotency-key" in headers
-    if request.method == "POST":
+    if request.headers.get("content-type", "").startswith("application/json"):
+        declared_body = operation["requestBody"]["content"]["application/json"]["schema"]
+        jsonschema.validate(
+            json.loads(body),
+            {**declared_body, "components": schema["components"]},
+            cls=jsonschema.Draft202012Validator,
+        )
+    elif request.method == "POST":
         form = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
         fields = {name.decode() for name in re.findall(rb'form-data; name="([^"]+)"', body)}
         assert fields
@@ -131,7 +139,9 @@ def _check_against_schema(schema: dict, request, body: bytes) -> None:
         assert set(form.get("required", [])) <= fields
 
 
-def test_every_request_of_the_client_follows_the_published_schema(site, sample_paths, live_server, token, capsys):
+def test_every_request_of_the_client_follows_the_published_schema(
+    site, sample_paths, live_server, token, capsys, tmp_path
+):
     import httpx
 
     schema = httpx.get(f"{live_server.url}/api/v1/openapi.json", headers={"Authorization": f"Bearer {token}"}).json()
@@ -150,10 +160,16 @@ def test_every_request_of_the_client_follows_the_published_schema(site, sample_p
         ["export", dataset_id, "--namespace", "N1", "--database", "fund_master"],
         ["export", dataset_id, "--query", "total"],
         ["datasets", "--name", "Sch"],
+        ["groups", version_id, "--code", "whitespace", "--status", "new", "--format", "json"],
+        ["accept", dataset_id, "--file", "columns", "--code", "blank-row", "--note", "n", "--until", "2999-01-31"],
+        ["undo", dataset_id, anomaly_group_fingerprint(file="columns", code="blank-row", field="", value="")],
+        ["rejected", version_id, "columns", "--output", str(tmp_path / "rejected.csv")],
+        ["fix", version_id, "--all-fixable", "--download", str(tmp_path)],
+        ["fix", version_id, "--all-fixable", "--version", "--wait", "--interval", "0.3"],
         ["new-version", dataset_id, "--columns", sample_paths["columns"]],
     ):
-        assert main(arguments, event_hooks=hooks) in (0, 1)
-    assert {request.method for request, _ in sent} == {"GET", "POST"}
+        assert main(arguments, event_hooks=hooks) in (0, 1), (arguments, capsys.readouterr())
+    assert {request.method for request, _ in sent} == {"GET", "POST", "DELETE"}
     assert len(sent) >= 9
     for request, body in sent:
         _check_against_schema(schema, request, body)

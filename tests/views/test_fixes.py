@@ -125,3 +125,14 @@ def test_only_the_owner_makes_a_version_any_reader_downloads(client, owner, file
     assert client.get(url).status_code == 405
     assert client.get(f"{url[:-1]}.csv", {"group": [_group("whitespace")]}).status_code == 200
     assert not DatasetVersion.objects.filter(number=2).exists()
+
+
+def test_a_new_version_is_made_from_the_latest_version_only(client, owner, files):
+    dataset = _first(files, owner)
+    client.post(f"/datasets/{dataset.pk}/versions/1/fixes/", {"group": [_group("whitespace")]})
+    DatasetVersion.objects.filter(dataset=dataset, number=2).update(status="failed")
+    response = client.post(f"/datasets/{dataset.pk}/versions/1/fixes/", {"group": [_group("near")]}, follow=True)
+    assert "made from the latest version only" in response.content.decode()
+    assert not DatasetVersion.objects.filter(dataset=dataset, number=3).exists()
+    page = client.get(f"/datasets/{dataset.pk}/versions/1/anomalies/groups/?status=all").content.decode()
+    assert "Make a new version from them" not in page

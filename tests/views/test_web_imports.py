@@ -119,6 +119,9 @@ def _api_paths(dataset) -> list[str]:
         f"/api/v1/versions/{version}/anomalies",
         f"/api/v1/versions/{version}/summary",
         f"/api/v1/versions/{version}/changes",
+        f"/api/v1/versions/{version}/anomaly-groups",
+        f"/api/v1/versions/{version}/rejected/columns",
+        f"/api/v1/datasets/{dataset.pk}/acceptances",
         "/api/v1/webhooks",
     ]
 

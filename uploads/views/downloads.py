@@ -9,11 +9,9 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from catalog import selectors
-from contract import FILES
 from reports.exports import export_build, export_build_for_search, export_filename
-from reports.rejected import rejected_rows_csv
-from uploads.models import VERSION_FILES, Dataset, DatasetVersion
+from uploads.fixes import RejectedRowsUnavailable, version_rejected_rows
+from uploads.models import VERSION_FILES, Dataset
 from uploads.views.access import dataset_for_view, version_shown
 
 # Reports served with a UTF-8 byte-order mark in front (see `_with_bom`).
@@ -23,7 +21,7 @@ UTF8_BOM = b"\xef\xbb\xbf"
 CHUNK_SIZE = 1 << 16
 
 
-def _download_name(dataset: Dataset, report: str) -> str:
+def download_name(dataset: Dataset, report: str) -> str:
     """`<dataset name>-anomalies.csv`: several downloads stay told apart in a downloads folder."""
     return f"{slugify(dataset.name)[:80] or 'dataset'}-{report}"
 
@@ -50,7 +48,7 @@ def report_download(request: HttpRequest, dataset_id, report: str, number: int |
         handle = field.open("rb")
     except FileNotFoundError as exc:
         raise Http404("This report is not written yet.") from exc
-    name = _download_name(dataset, (f"v{version.number}-" if number is not None else "") + filename)
+    name = download_name(dataset, (f"v{version.number}-" if number is not None else "") + filename)
     if report in WITH_BOM:
         response = StreamingHttpResponse(_with_bom(handle), content_type=content_type)
         response["Content-Disposition"] = content_disposition_header(True, name)
@@ -98,19 +96,17 @@ def rejected_download(request: HttpRequest, dataset_id, file: str, number: int |
     (`reports.rejected`), streamed with a byte-order mark for spreadsheets."""
     dataset = dataset_for_view(request, dataset_id)
     version = version_shown(dataset, number)
-    if file not in FILES or version is None or not version.records_kept:
-        raise Http404("No rejected rows are kept for this file.")
-    index_file = getattr(version, DatasetVersion.line_index_field(file))
-    if not index_file:
-        raise Http404("This version has no line index: its rejected rows cannot be read.")
-    lines = selectors.rejected_lines(version=version.records_key, file=file)
-    rows = rejected_rows_csv(index_file=index_file, upload_file=getattr(version, file), lines=lines)
-    response = StreamingHttpResponse(_bom_first(rows), content_type="text/csv; charset=utf-8")
-    name = _download_name(dataset, (f"v{version.number}-" if number is not None else "") + f"rejected-{file}.csv")
+    try:
+        rows = version_rejected_rows(version=version, file=file)
+    except RejectedRowsUnavailable as exc:
+        raise Http404(str(exc)) from exc
+    response = StreamingHttpResponse(bom_first(rows), content_type="text/csv; charset=utf-8")
+    name = download_name(dataset, (f"v{version.number}-" if number is not None else "") + f"rejected-{file}.csv")
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 
-def _bom_first(chunks) -> Iterator[bytes]:
+def bom_first(chunks) -> Iterator[bytes]:
+    """A byte-order mark, then the chunks: the CSV opens in UTF-8 in a spreadsheet (the API streams the same)."""
     yield UTF8_BOM
     yield from chunks

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from catalog import selectors
 from contract import anomaly_render
-from uploads.fixes import fixes_files, group_fixable, version_from_fixes
+from uploads.fixes import fixes_files, group_fixable, version_from_fixes, version_is_latest
 from uploads.forms import AnomalyAcceptForm, AnomalyFilterForm, AnomalyUndoForm, FixesForm
 from uploads.models import AcceptanceScope
 from uploads.services import DatasetBusy
@@ -65,7 +65,7 @@ def anomaly_groups(request: HttpRequest, dataset_id, number: int | None = None) 
         fixes_download_url=reverse("uploads:version_fixes_download", args=[dataset.pk, version.number])
         if version
         else "",
-        may_make_version=version is not None and version.pk == dataset.versions.values_list("pk", flat=True).first(),
+        may_make_version=version is not None and version_is_latest(version=version),
     )
     return render(request, "uploads/anomaly_groups.html", context)
 
@@ -117,7 +117,8 @@ def anomaly_undo_view(request: HttpRequest, dataset_id) -> HttpResponse:
     return _back(request, dataset)
 
 
-def _corrected_response(dataset, version, corrected: dict[str, bytes]) -> HttpResponse:
+def corrected_response(dataset, version, corrected: dict[str, bytes]) -> HttpResponse:
+    """The corrected files as a download: one CSV, or a ZIP of several (the API sends the same)."""
     stem = f"{slugify(dataset.name)[:80] or 'dataset'}-v{version.number}-fixed"
     if len(corrected) == 1:
         ((file, content),) = corrected.items()
@@ -151,7 +152,7 @@ def fixes_download(request: HttpRequest, dataset_id, number: int) -> HttpRespons
     if not corrected:
         messages.error(request, "Pick at least one group whose fix can be applied.")
         return _back(request, dataset)
-    return _corrected_response(dataset, version, corrected)
+    return corrected_response(dataset, version, corrected)
 
 
 @require_POST
@@ -161,9 +162,6 @@ def fixes_view(request: HttpRequest, dataset_id, number: int) -> HttpResponse:
     dataset = dataset_for_change(request, dataset_id)
     version = version_shown(dataset, number)
     groups = _groups_asked(request)
-    if version.pk != dataset.versions.values_list("pk", flat=True).first():
-        messages.error(request, "A new version is made from the latest version only; download the files instead.")
-        return _back(request, dataset)
     try:
         created = version_from_fixes(version=version, created_by=request.user, groups=groups) if groups else None
     except DatasetBusy as exc:
