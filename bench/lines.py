@@ -36,9 +36,9 @@ def main() -> None:
         from django.core.files.base import ContentFile
         from django.core.files.storage import default_storage
 
-        from engine.lines import line_index_build
         from groundtruth import sample_generate
         from reports.source import line_index_render, source_view
+        from sourcelines.lines import line_index_build
 
         data = sample_generate(scale=args.scale).files["columns"]
         upload = SimpleNamespace(
