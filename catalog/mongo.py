@@ -13,9 +13,11 @@ from django.conf import settings
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-# Every collection a version may have; `browse_nodes` is the read model of `catalog.read_model`,
-# `status_nodes` its anomaly pages rebuilt after a triage decision (`catalog.persistence`).
-VERSION_COLLECTIONS = ("namespaces", "datapoints", "columns", "anomalies", "browse_nodes", "status_nodes")
+# Every collection a version has; `browse_nodes` is the read model of `catalog.read_model`.
+VERSION_COLLECTIONS = ("namespaces", "datapoints", "columns", "anomalies", "browse_nodes")
+# And its anomaly pages rebuilt after a triage decision (`catalog.persistence`): one collection per
+# triage revision, `v<version hex>_status_nodes_<revision>`, so those replaced go with one drop().
+STATUS_NODES = "status_nodes"
 
 
 class _Connection:
@@ -52,17 +54,33 @@ def mongo_client_options() -> dict:
     return options
 
 
+def _version_prefix(version: str) -> str:
+    if not version.isalnum():
+        raise ValueError(f"a version key is letters and digits, not {version!r}")
+    return f"v{version}_"
+
+
 def version_collection_name(*, version: str, kind: str) -> str:
     if kind not in VERSION_COLLECTIONS:
         raise ValueError(f"unknown collection kind {kind!r}")
-    if not version.isalnum():
-        raise ValueError(f"a version key is letters and digits, not {version!r}")
-    return f"v{version}_{kind}"
+    return f"{_version_prefix(version)}{kind}"
 
 
 def version_collection(*, version: str, kind: str) -> Collection:
     """The collection of one kind of one version (`version` is the version id's hex)."""
     return mongo_connect()[version_collection_name(version=version, kind=kind)]
+
+
+def status_collection(*, version: str, revision: int) -> Collection:
+    """The anomaly pages of a version rebuilt at a triage revision (`catalog.nodes.STATUS_KINDS`)."""
+    return mongo_connect()[f"{_version_prefix(version)}{STATUS_NODES}_{int(revision)}"]
+
+
+def status_revisions_stored(*, version: str) -> list[int]:
+    """The triage revisions whose rebuilt pages the version has, in order."""
+    prefix = f"{_version_prefix(version)}{STATUS_NODES}_"
+    suffixes = (name[len(prefix) :] for name in mongo_connect().list_collection_names() if name.startswith(prefix))
+    return sorted(int(suffix) for suffix in suffixes if suffix.isdigit())
 
 
 def mongo_bound_operations(*, socket_timeout_ms: int) -> None:
@@ -91,11 +109,13 @@ def version_documents_drop(*, version: str) -> None:
     mongo_connect()
     for kind in VERSION_COLLECTIONS:
         version_collection(version=version, kind=kind).drop()
+    for revision in status_revisions_stored(version=version):
+        status_collection(version=version, revision=revision).drop()
 
 
 def version_collections_stored() -> dict[str, list[str]]:
     """The collections of versions in the database, by version key (`DatasetVersion.records_key`)."""
-    pattern = re.compile(rf"^v([0-9a-f]{{32}})_({'|'.join(VERSION_COLLECTIONS)})$")
+    pattern = re.compile(rf"^v([0-9a-f]{{32}})_({'|'.join(VERSION_COLLECTIONS)}|{STATUS_NODES}_[0-9]+)$")
     stored: dict[str, list[str]] = {}
     for name in mongo_connect().list_collection_names():
         match = pattern.match(name)

@@ -25,7 +25,7 @@ NODE_CHARS_BUDGET = 3 * 2**20
 ANOMALY_FILTERS = ("file", "code", "severity", "status")
 # The status filter's value for every anomaly nobody accepted: "needs attention".
 STATUS_OPEN = "open"
-# The anomaly pages that hold statuses: those rebuilt when a person accepts or undoes (`status_nodes`).
+# The anomaly pages that hold statuses: rebuilt when a person accepts or undoes (`catalog.mongo.status_collection`).
 STATUS_KINDS = frozenset({"anomalies", "anomaly_groups", "anomaly_group_rows"})
 GROUP_LINES = 5  # first lines kept with each group of anomalies
 
@@ -36,11 +36,6 @@ _PACK_LEVEL = 1  # zstandard's fastest level: most of the gain, a fraction of th
 
 def node_id(kind: str, path: list, page: int = 1) -> str:
     return f"{kind}|{json.dumps(path, ensure_ascii=False)}|{page}"
-
-
-def status_node_id(revision: int, node_id: str) -> str:
-    """The id of a status page (one of STATUS_KINDS) rebuilt at a triage revision (`status_nodes`)."""
-    return f"{revision}|{node_id}"
 
 
 def node_pack(node: dict) -> dict:

@@ -2,8 +2,7 @@
 
 A version's documents live in collections of their own (`catalog.mongo`): writing is
 `insert_many` into empty collections, removing is one `drop()` per collection. Nothing is ever
-deleted document by document, but the anomaly pages of a superseded triage decision
-(`status_nodes_prune`).
+deleted document by document.
 """
 
 import logging
@@ -14,8 +13,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pandas as pd
 from pymongo.errors import BulkWriteError
 
-from catalog.mongo import version_collection
-from catalog.nodes import NODE_HEADER, STATUS_KINDS, node_pack, status_node_id
+from catalog.mongo import status_collection, status_revisions_stored, version_collection
+from catalog.nodes import NODE_HEADER, STATUS_KINDS, node_pack
 from catalog.read_model import anomaly_nodes_build, browse_nodes_build
 from contract import FILES, SCHEMAS
 from engine.codes import ANOMALY_FRAME_COLUMNS
@@ -37,7 +36,6 @@ DOCUMENT_FIELDS = {
     # status and known: `uploads.anomaly_status`
     "anomalies": frozenset({"_id", *ANOMALY_FRAME_COLUMNS, *ANOMALY_TRIAGE_COLUMNS}),
     "browse_nodes": frozenset({*NODE_HEADER, "packed", "data"}),
-    "status_nodes": frozenset({*NODE_HEADER, "packed", "data", "revision"}),
 }
 
 
@@ -222,28 +220,22 @@ def anomalies_read(*, version: str) -> pd.DataFrame:
 
 
 def status_nodes_persist(*, version: str, anomalies: pd.DataFrame, revision: int) -> int:
-    """Writes the anomaly pages that hold statuses (`read_model.STATUS_KINDS`) of `anomalies` as
-    the version's pages at triage revision `revision` (`read_model.status_node_id`). Writing the
-    same revision again (a run stopped, then run again) gives the same documents: already there."""
-    nodes = (node for node in anomaly_nodes_build(anomalies) if node["kind"] in STATUS_KINDS)
-
-    def batches() -> Iterator[list[dict]]:
-        for batch, _weight in _node_batches(nodes):
-            yield [
-                {**document, "_id": status_node_id(revision, document["_id"]), "revision": revision}
-                for document in batch
-            ]
-
-    return _insert(version=version, kind="status_nodes", batches=batches(), progress=None, rewrite=True)
+    """Writes the anomaly pages that hold statuses (`nodes.STATUS_KINDS`) of `anomalies` as the
+    version's pages at triage revision `revision`, a collection of their own. Writing the same
+    revision again (a run stopped, then run again) gives the same documents: already there."""
+    collection = status_collection(version=version, revision=revision)
+    written = 0
+    for batch, _weight in _node_batches(
+        node for node in anomaly_nodes_build(anomalies) if node["kind"] in STATUS_KINDS
+    ):
+        _validate_batch("browse_nodes", batch)
+        written += _insert_batch(collection, batch, rewrite=True)
+    return written
 
 
-def status_nodes_prune(*, version: str, keep: Callable[[int], bool]) -> int:
-    """Deletes the version's rebuilt status pages of every revision `keep` refuses (a few thousand
-    nodes each; by `_id`, in batches, as FerretDB refuses a delete of too many documents at once)."""
-    collection = version_collection(version=version, kind="status_nodes")
-    deleted = 0
-    for revision in (stored for stored in collection.distinct("revision") if not keep(stored)):
-        ids = [document["_id"] for document in collection.find({"revision": revision}, {"_id": 1})]
-        for start in range(0, len(ids), INSERT_BATCH_SIZE):
-            deleted += collection.delete_many({"_id": {"$in": ids[start : start + INSERT_BATCH_SIZE]}}).deleted_count
-    return deleted
+def status_nodes_prune(*, version: str, keep: Callable[[int], bool]) -> list[int]:
+    """Drops the version's rebuilt pages of every triage revision `keep` refuses; returns those."""
+    dropped = [revision for revision in status_revisions_stored(version=version) if not keep(revision)]
+    for revision in dropped:
+        status_collection(version=version, revision=revision).drop()
+    return dropped

@@ -8,8 +8,8 @@ page; single records are read by `_id` (their key) too. Nothing here filters a c
 from dataclasses import dataclass, field
 from functools import partial
 
-from catalog.mongo import version_collection
-from catalog.nodes import PAGE_SIZE, STATUS_KINDS, STATUS_OPEN, node_id, node_unpack, status_node_id
+from catalog.mongo import status_collection, version_collection
+from catalog.nodes import PAGE_SIZE, STATUS_KINDS, STATUS_OPEN, node_id, node_unpack
 from catalog.pages import ElidedPage, IndexPages, Matches, PageNumber, Pages
 from catalog.search_facets import FACET_VALUES_SHOWN, FACETS, FacetValue, search_facets
 from catalog.search_query import search_match, search_rows
@@ -20,9 +20,7 @@ def _located(version: str, kind: str, path: list, page: int, statuses: int) -> t
     """The collection and `_id` of a node: the browse index, or for an anomaly page holding
     statuses, the pages rebuilt at triage revision `statuses` (0: those written with the version)."""
     if statuses and kind in STATUS_KINDS:
-        return version_collection(version=version, kind="status_nodes"), status_node_id(
-            statuses, node_id(kind, path, page)
-        )
+        return status_collection(version=version, revision=statuses), node_id(kind, path, page)
     return version_collection(version=version, kind="browse_nodes"), node_id(kind, path, page)
 
 

@@ -8,7 +8,13 @@ import pytest
 from django.utils import timezone
 
 from catalog import selectors
-from catalog.mongo import version_collection
+from catalog.mongo import (
+    VERSION_COLLECTIONS,
+    status_revisions_stored,
+    version_collection,
+    version_collections_stored,
+    version_documents_drop,
+)
 from jobs.models import JobLease
 from tests.factories import processed_dataset, upload_files
 from uploads import processing, status_pages
@@ -69,8 +75,11 @@ def test_accepting_on_the_current_version_moves_the_counts_once_its_pages_are_re
     assert anomaly_accept_undo(dataset=dataset, fingerprint=fingerprint) is True
     assert version_statuses_refresh(version_id=str(version.pk)) is True
     assert _counts(version) == before
-    stored = version_collection(version=version.records_key, kind="status_nodes").distinct("revision")
-    assert sorted(stored) == [1, 2]
+    assert status_revisions_stored(version=version.records_key) == [1, 2]
+    # and they are the version's collections: found by the orphan sweep, dropped with the version
+    assert len(version_collections_stored()[version.records_key]) == len(VERSION_COLLECTIONS) + 2
+    version_documents_drop(version=version.records_key)
+    assert status_revisions_stored(version=version.records_key) == []
 
 
 def test_rebuilt_pages_without_a_change_are_the_pages_written_with_the_version(sample_files):
@@ -113,8 +122,7 @@ def test_a_slower_run_for_an_older_decision_never_replaces_a_newer_one(sample_fi
 
     assert _counts(version)["accepted"] == 0
     assert version.statuses_revision == 2
-    stored = version_collection(version=version.records_key, kind="status_nodes").distinct("revision")
-    assert stored == [2]  # the older run deleted its own pages
+    assert status_revisions_stored(version=version.records_key) == [2]  # the older run dropped its own pages
 
 
 def test_a_decision_made_while_a_version_is_processed_is_applied_once_it_is_published(sample_files, monkeypatch):
