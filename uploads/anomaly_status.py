@@ -6,6 +6,7 @@ on them even before that rebuild)."""
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -28,12 +29,12 @@ def version_previous_done(*, version: DatasetVersion) -> DatasetVersion | None:
     return earlier.filter(status=VersionStatus.DONE).order_by("-number").first()
 
 
-def acceptances_active(*, dataset_id, fingerprints=None) -> set[str]:
+def acceptances_active(*, dataset_id, fingerprints=None, today: datetime.date | None = None) -> set[str]:
     """The fingerprints (of anomalies and of groups) a person accepted for the dataset and whose
-    `until` day has not passed; only those among `fingerprints` when given (a page's few)."""
-    query = AnomalyAcceptance.objects.filter(dataset_id=dataset_id).filter(
-        Q(until__isnull=True) | Q(until__gte=timezone.localdate())
-    )
+    `until` day has not passed (`today`, by default the local date); only those among
+    `fingerprints` when given (a page's few)."""
+    today = today or timezone.localdate()
+    query = AnomalyAcceptance.objects.filter(dataset_id=dataset_id).filter(Q(until__isnull=True) | Q(until__gte=today))
     if fingerprints is not None:
         query = query.filter(fingerprint__in=list(fingerprints))
     return set(query.values_list("fingerprint", flat=True))
@@ -53,16 +54,16 @@ def anomalies_known(*, version: DatasetVersion, anomalies: pd.DataFrame) -> np.n
     return known
 
 
-def anomalies_accepted(*, dataset_id, anomalies: pd.DataFrame) -> np.ndarray:
+def anomalies_accepted(*, dataset_id, anomalies: pd.DataFrame, today: datetime.date) -> np.ndarray:
     """True for each anomaly whose fingerprint, or whose group's, a person accepted (and not past
-    its `until` day)."""
+    its `until` day on `today`: the day kept as the statuses' `statuses_on`)."""
     # The worker's side (processing, the status pages' rebuild): the pages import this module
     # without pandas or the engine.
     import pandas as pd
 
     from engine import anomaly_group_fingerprints
 
-    accepted = acceptances_active(dataset_id=dataset_id)
+    accepted = acceptances_active(dataset_id=dataset_id, today=today)
     if not accepted or anomalies.empty:
         return np.zeros(len(anomalies), dtype=bool)
     groups = pd.Series(anomaly_group_fingerprints(anomalies), index=anomalies.index)

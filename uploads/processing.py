@@ -430,13 +430,14 @@ def version_process(*, version_id: str) -> DatasetVersion:
         triage_revision = Dataset.objects.values_list("triage_revision", flat=True).get(pk=version.dataset_id)
         anomalies = result.anomalies
         anomalies["known"] = anomalies_known(version=version, anomalies=anomalies)
-        accepted = anomalies_accepted(dataset_id=version.dataset_id, anomalies=anomalies)
+        today = timezone.localdate()
+        accepted = anomalies_accepted(dataset_id=version.dataset_id, anomalies=anomalies, today=today)
         anomalies["status"] = anomalies_status(known=anomalies["known"].to_numpy(), accepted=accepted)
         _version_update(
             version,
             statuses_revision=triage_revision,
             statuses_rebuilt=False,
-            statuses_on=timezone.localdate(),
+            statuses_on=today,
             counts=file_counts(result),
             anomalies_total=len(result.anomalies),
             sources=_sources_with_dialects(version, result),

@@ -51,7 +51,8 @@ def test_each_cache_url_gives_its_backend(url, kind, backend, location):
         ("memcached://user:hunter2@cache:11211", "'memcached://…'"),
         ("redis://", "'redis://…'"),
         ("db://somewhere", "'db://…'"),
-        ("file", "'file'"),
+        ("file", "'file…'"),
+        ("rediss:/:hunter2@cache:6379/1", "'rediss…'"),  # a typo: no `://`, the password still hidden
         ("postgres://zemoga:hunter2@db/zemoga", "'postgres://…'"),
     ],
 )

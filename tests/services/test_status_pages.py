@@ -180,3 +180,41 @@ def test_an_acceptance_whose_day_passed_is_taken_out_of_the_counts_by_the_hourly
     assert version_statuses_refresh(version_id=str(version.pk)) is True
     assert _counts(version)["accepted"] == 0
     assert triage_lapses_follow() == 0  # once is enough
+
+
+def test_pages_a_reader_may_still_be_reading_are_kept_until_the_next_publish(sample_files, monkeypatch):
+    # given a run for revision 2 that started while the version's pages were those it was processed with
+    dataset = processed_dataset(sample_files)
+    version = dataset.current_version
+    anomaly_accept(dataset=dataset, user=None, scope=AcceptanceScope.GROUP, chosen=WHITESPACE)
+    Dataset.objects.filter(pk=dataset.pk).update(triage_revision=2)
+    write = status_pages.status_nodes_persist
+
+    def older_run_publishes_meanwhile(**kwargs) -> int:
+        # while it writes, a run for revision 1 publishes its pages, which pages start reading
+        write(version=kwargs["version"], anomalies=kwargs["anomalies"], revision=1)
+        DatasetVersion.objects.filter(pk=version.pk).update(statuses_revision=1, statuses_rebuilt=True)
+        return write(**kwargs)
+
+    monkeypatch.setattr(status_pages, "status_nodes_persist", older_run_publishes_meanwhile)
+    assert version_statuses_refresh(version_id=str(version.pk)) is True
+
+    # then revision 1's pages stay for the readers who started on them; the next publish drops them
+    assert status_revisions_stored(version=version.records_key) == [1, 2]
+    monkeypatch.undo()
+    anomaly_accept_undo(dataset=dataset, fingerprint=dataset.acceptances.get().fingerprint)
+    assert version_statuses_refresh(version_id=str(version.pk)) is True
+    assert status_revisions_stored(version=version.records_key) == [2, 3]
+
+
+def test_anomalies_stored_before_statuses_and_fingerprints_ask_the_previous_version(sample_files):
+    dataset = processed_dataset(sample_files)
+    second = version_create(dataset=dataset, created_by=None, files=upload_files(sample_files), enqueue=False)
+    version_process(version_id=str(second.pk))
+    second.refresh_from_db()
+    anomalies = version_collection(version=second.records_key, kind="anomalies")
+    anomalies.update_many({}, {"$unset": {"known": "", "status": "", "fingerprint": ""}})  # the oldest form
+
+    anomaly_accept(dataset=dataset, user=None, scope=AcceptanceScope.GROUP, chosen=WHITESPACE)
+    assert version_statuses_refresh(version_id=str(second.pk)) is True
+    assert _counts(second) == {"new": 0, "known": 9, "accepted": 1, **ATTENTION_NINE}

@@ -4,6 +4,7 @@
 with a one-line comment, in `.env.example`.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -266,7 +267,9 @@ def cache_settings(url: str, *, connect_timeout: float) -> tuple[str, dict]:
         return "database", {"BACKEND": backend, "LOCATION": CACHE_TABLE, "OPTIONS": options}
     if scheme == "locmem" and not separator:
         return "locmem", {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    shown = f"{scheme}://…" if separator else url  # not the rest: it may hold a password
+    # Only the leading letters: whatever follows may hold a password (`rediss:/:secret@host`).
+    letters = re.match(r"[a-z][a-z0-9+.-]*", scheme)
+    shown = f"{letters.group(0) if letters else ''}{separator}…"
     raise ImproperlyConfigured(f"CACHE_URL must be {CACHE_SCHEMES}, not {shown!r}.")
 
 
@@ -274,7 +277,7 @@ def cache_settings(url: str, *, connect_timeout: float) -> tuple[str, dict]:
 # (the broker's is 0); with SQS (the cluster shape, AWS: no Redis), Django's database.
 _cache_default = (
     urlsplit(CELERY_BROKER_URL)._replace(path="/1").geturl()
-    if BROKER_TRANSPORT == "redis"
+    if BROKER_TRANSPORT in ("redis", "rediss")
     else DEPLOY_DEFAULTS["CACHE_URL"]
 )
 CACHE_URL = env.str("CACHE_URL", default=_cache_default)
