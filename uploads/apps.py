@@ -4,8 +4,8 @@ from django.apps import AppConfig
 
 
 def _worker_side(module: str, name: str):
-    """A job's callback from a module that loads pandas (the processing job, the status pages'
-    rebuild), imported when the sweep first calls it: the web process never imports them
+    """A job's callback from a module that loads pandas (the processing job), imported when the
+    sweep first calls it: the web process never imports them
     (docs/production.md)."""
 
     def call(**kwargs):
@@ -59,7 +59,7 @@ class UploadsConfig(AppConfig):
                 name=triage.STATUSES_JOB,
                 task_name=tasks.version_statuses_task.name,
                 activity="applying a triage decision",
-                give_up=_worker_side("uploads.status_pages", "version_statuses_give_up"),
+                give_up=triage.version_statuses_give_up,
                 is_finished=triage.version_statuses_finished,
                 existing=services.versions_existing,
             )

@@ -9,8 +9,6 @@ pages of a newer one. The pages of older revisions go then, but those a page may
 the ones this run found published when it started, and any published since.
 """
 
-import logging
-
 import numpy as np
 from django.utils import timezone
 
@@ -19,8 +17,6 @@ from contract import AnomalyStatus
 from engine import anomaly_fingerprints
 from uploads.anomaly_status import anomalies_accepted, anomalies_known, anomalies_status
 from uploads.models import DatasetVersion, VersionStatus
-
-logger = logging.getLogger(__name__)
 
 
 def version_statuses_refresh(*, version_id: str) -> bool:
@@ -69,9 +65,3 @@ def _known(version: DatasetVersion, anomalies) -> np.ndarray:
     if no_status.any():
         known[no_status] = anomalies_known(version=version, anomalies=anomalies)[no_status]
     return known.astype(bool)
-
-
-def version_statuses_give_up(*, object_id: str, reason: str) -> None:
-    """Nothing to mark: the pages stay as they were, and the rows show the decisions anyway
-    (`uploads.anomaly_status.items_status_shown`); the next decision tries again."""
-    logger.warning("the anomaly pages of version %s were not rebuilt: %s", object_id, reason)

@@ -4,6 +4,7 @@ every later version gives the same anomalies the status `accepted` (`uploads.ano
 the current version's anomaly pages are rebuilt with it by a job (`uploads.status_pages`)."""
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -15,6 +16,8 @@ from jobs.outbox import job_enqueue
 from uploads.models import AcceptanceScope, AnomalyAcceptance, Dataset, DatasetVersion
 
 STATUSES_JOB = "version.statuses"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,12 @@ def version_statuses_follow(*, version: DatasetVersion) -> None:
     revision = Dataset.objects.values_list("triage_revision", flat=True).get(pk=version.dataset_id)
     if revision > version.statuses_revision:
         job_enqueue(kind=STATUSES_JOB, object_id=str(version.pk))
+
+
+def version_statuses_give_up(*, object_id: str, reason: str) -> None:
+    """Nothing to mark: the pages stay as they were, and the rows show the decisions anyway
+    (`uploads.anomaly_status.items_status_shown`); the next decision tries again."""
+    logger.warning("the anomaly pages of version %s were not rebuilt: %s", object_id, reason)
 
 
 def version_statuses_finished(*, object_id: str) -> bool:
